@@ -1,0 +1,60 @@
+# sonod: `make run` starts the whole stack, `make test` runs the tests. Everything else is detail.
+
+PYTHON      ?= python3.11
+VENV        ?= .venv
+VAR_DIR     ?= $(or $(SONOD_VAR_DIR),var)
+PYTEST_ARGS ?=
+BENCH_ARGS  ?=
+SYSTEM_DEPS := poppler-utils zbar-tools libzbar0 fonts-noto-core chromium
+
+.DEFAULT_GOAL := help
+.PHONY: help venv run test system-deps bench clean
+
+help:
+	@echo "make run          create .venv, migrate, seed and start everything in the foreground (Ctrl-C stops it)"
+	@echo "make test         run the tests (on PostgreSQL when SONOD_DATABASE_URL names one); PYTEST_ARGS=... passes through"
+	@echo "make venv         create .venv and install sonod with its test extras"
+	@echo "make system-deps  apt-get install what the tests need (pdftoppm, zbarimg, Noto fonts, chromium), as root"
+	@echo "make bench        run the benchmarks in bench/ (BENCH=pdf for one; BENCH_ARGS=--quick passes through)"
+	@echo "make clean CONFIRM=yes   delete $(VAR_DIR)/: the database, Temporal's history, certificates, logs"
+
+venv: $(VENV)/.installed
+
+# Reinstalled whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+# `exec`: SIGINT/SIGTERM to make reach `sonod dev` itself, which stops its children.
+run: venv
+	exec $(VENV)/bin/sonod dev
+
+test: system-deps venv
+	@set +e; $(VENV)/bin/pytest $(PYTEST_ARGS); code=$$?; \
+	if [ $$code -eq 5 ]; then echo "make test: pytest ran no tests (exit 5)" >&2; fi; \
+	exit $$code
+
+# Only when something is missing and we may install it; otherwise silent.
+system-deps:
+	@missing=""; \
+	for pkg in $(SYSTEM_DEPS); do \
+	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "ok installed" || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "make system-deps: installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+# Every bench/*.py script (or only BENCH=name), each printing its own table; BENCH_ARGS=--quick and so on.
+bench: venv
+	@set -e; scripts="$(if $(BENCH),bench/$(BENCH).py,$(filter-out bench/__init__.py,$(wildcard bench/*.py)))"; \
+	if [ -z "$$scripts" ]; then echo "make bench: no benchmarks in bench/" >&2; exit 1; fi; \
+	for script in $$scripts; do echo "=== $$script"; $(VENV)/bin/python $$script $(BENCH_ARGS); done
+
+clean:
+	@if [ "$(CONFIRM)" != "yes" ]; then \
+	  echo "make clean deletes $(VAR_DIR)/ (the database, Temporal's history, certificates, logs)."; \
+	  echo "Run 'make clean CONFIRM=yes' to do it."; exit 1; \
+	fi
+	rm -rf -- "$(VAR_DIR)"

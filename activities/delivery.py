@@ -1,0 +1,66 @@
+"""How messages leave sonod: an SMS adapter behind an interface, and email over SMTP."""
+
+from __future__ import annotations
+
+import json
+import smtplib
+import threading
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+
+
+class SmsSender(Protocol):
+    def send(self, to: str, text: str, idempotency_key: str) -> None: ...
+
+
+class Mailer(Protocol):
+    def send(self, to: str, subject: str, body: str, idempotency_key: str) -> None: ...
+
+
+class SmsSink:
+    """The dev SMS gateway: one JSON line per message; a repeated idempotency key is dropped."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = threading.Lock()
+
+    def send(self, to: str, text: str, idempotency_key: str) -> None:
+        with self.lock:
+            if idempotency_key in {m["key"] for m in self.messages()}:
+                return
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as f:
+                f.write(json.dumps({"key": idempotency_key, "to": to, "text": text}, ensure_ascii=False) + "\n")
+
+    def messages(self) -> list[dict]:
+        if not self.path.exists():
+            return []
+        return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines() if line]
+
+
+class SmtpMailer:
+    def __init__(self, host: str, port: int, sender: str, timeout: float = 10.0) -> None:
+        self.host, self.port, self.sender, self.timeout = host, port, sender, timeout
+
+    def send(self, to: str, subject: str, body: str, idempotency_key: str) -> None:
+        msg = EmailMessage()
+        msg["From"], msg["To"], msg["Subject"] = self.sender, to, subject
+        msg["Message-ID"] = f"<{idempotency_key.replace(':', '.')}@sonod>"
+        msg.set_content(body)
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            smtp.send_message(msg)
+
+
+class MailDir:
+    """Email in dev mode without an SMTP server: one .eml file per message, named by its key."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def send(self, to: str, subject: str, body: str, idempotency_key: str) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        msg = EmailMessage()
+        msg["To"], msg["Subject"] = to, subject
+        msg.set_content(body)
+        (self.path / f"{idempotency_key.replace(':', '_').replace('/', '_')}.eml").write_bytes(bytes(msg))

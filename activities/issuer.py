@@ -1,0 +1,100 @@
+"""Issue a certificate: sign its QR payload with the union's key, render the PDF, store it, record it."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+from temporalio import activity
+
+from activities.render import CertificateDocument, CertificateRenderer, Holder, Signatory
+from sonod import db
+from sonod.catalogue import BY_CODE
+from sonod.domain import Role
+from sonod.keys import KeyStore
+from sonod.signing import CertificateClaims, content_hash, qr_text, sign_payload
+from workflows.messages import IssuedCertificate, IssueRequest
+
+TITLES = {
+    Role.CHAIRMAN: ("চেয়ারম্যান", "Chairman"),
+    Role.ACTING_CHAIRMAN: ("প্যানেল চেয়ারম্যান", "Panel Chairman"),
+    Role.ADMINISTRATOR: ("প্রশাসক", "Administrator"),
+    Role.SECRETARY: ("প্রশাসনিক কর্মকর্তা (সচিব)", "Administrative Officer (Secretary)"),
+    Role.WARD_MEMBER: ("ইউপি সদস্য", "UP Member"),
+}
+
+
+class Issuer:
+    def __init__(self, sessions: sessionmaker, keys: KeyStore, renderer: CertificateRenderer, pdf_dir: Path,
+                 verify_url: str) -> None:
+        self.sessions, self.keys, self.renderer = sessions, keys, renderer
+        self.pdf_dir, self.verify_url = pdf_dir, verify_url
+
+    @activity.defn(name="Issuer.issue")
+    def issue(self, req: IssueRequest) -> IssuedCertificate:
+        app = req.application
+        with self.sessions() as session:
+            row = session.get(db.Certificate, req.certificate_no)
+            if row.pdf_path and (self.pdf_dir / row.pdf_path).exists():
+                return IssuedCertificate(certificate_no=row.certificate_no, kid=row.kid, pdf_ref=row.pdf_path)
+            officers = {u.username: u for u in session.scalars(
+                select(db.User).where(db.User.username.in_([d.actor.username for d in req.decisions])))}
+            memo_no = f"UP/{app.union.slug.upper()}/{row.year}/{row.seq:06d}"
+
+        holder = self.holder(req)
+        certificate_type = BY_CODE[app.certificate_type]
+        content = {
+            "certificate_no": req.certificate_no, "certificate_type": app.certificate_type, "union": app.union.slug,
+            "holder": holder.model_dump(mode="json"), "details": app.details, "issued_at": req.issued_at.isoformat(),
+        }
+        digest = content_hash(content)
+        kid, private_key = self.keys.signing_key(app.union.slug, req.issued_at)
+        claims = CertificateClaims(
+            certificate_no=req.certificate_no, certificate_type=app.certificate_type, union=app.union.slug,
+            name_bn=holder.name_bn, name_en=holder.name_en, issued_on=req.issued_at.date(), content_hash=digest,
+        )
+        qr = qr_text(self.verify_url, sign_payload(claims, private_key, kid, req.issued_at))
+        expires_on = (req.issued_at + timedelta(days=certificate_type.valid_days)).date() \
+            if certificate_type.valid_days else None
+        pdf = self.renderer.render(CertificateDocument(
+            certificate_no=req.certificate_no, memo_no=memo_no, certificate_type=app.certificate_type,
+            union=app.union.model_dump(), holder=holder, details=app.details,
+            fee_lines=[line.model_dump() for line in app.fee.lines], issued_at=req.issued_at, expires_on=expires_on,
+            signatories=[self.signatory(d.actor.role, d.actor.username, officers.get(d.actor.username), d.actor.ward_no,
+                                        req.issued_at) for d in req.decisions],
+            qr_text=qr,
+        ))
+        ref = f"{app.union.slug}/{row.year}/{req.certificate_no}.pdf"
+        path = self.pdf_dir / ref
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(pdf)
+        os.replace(tmp, path)
+        with self.sessions.begin() as session:
+            row = session.get(db.Certificate, req.certificate_no)
+            row.kid, row.qr_text, row.content_hash, row.pdf_path = kid, qr, digest.hex(), ref
+            row.holder_name_bn, row.holder_name_en = holder.name_bn, holder.name_en
+            row.submitted_by = app.submitted_by.username
+        return IssuedCertificate(certificate_no=req.certificate_no, kid=kid, pdf_ref=ref)
+
+    @staticmethod
+    def holder(req: IssueRequest) -> Holder:
+        """The NID gateway's record wins over the applicant's own claims."""
+        claimed = req.application.applicant.model_dump(mode="json")
+        voter = {k: v for k, v in req.identity.items() if v not in (None, "")}
+        merged = {**claimed, **voter}
+        merged["nid"] = req.application.applicant.nid
+        fields = Holder.model_fields
+        return Holder(**{k: merged.get(k) for k in fields if merged.get(k) is not None})
+
+    @staticmethod
+    def signatory(role: Role, username: str, user: db.User | None, ward_no: int | None, at) -> Signatory:
+        title_bn, title_en = TITLES.get(role, (role.value, role.value))
+        if role is Role.WARD_MEMBER and ward_no:
+            title_bn, title_en = f"{title_bn}, ওয়ার্ড নং {ward_no}", f"{title_en}, Ward {ward_no}"
+        name_en = (user.name_en if user else "") or username
+        return Signatory(role=role, name_bn=(user.name_bn if user else "") or name_en, name_en=name_en,
+                         title_bn=title_bn, title_en=title_en, signed_at=at)

@@ -1,0 +1,88 @@
+"""The outbox: every SMS, email and officer's inbox message, written once per (application, event, recipient)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+from temporalio import activity
+
+from activities.delivery import Mailer, SmsSender
+from sonod import db
+from sonod.db import upsert
+from sonod.bengali import to_bn_digits
+from sonod.domain import Role
+from workflows.messages import Delivered, Notice
+
+TEMPLATES = {
+    "submitted": "আপনার আবেদন {id} গৃহীত হয়েছে।",
+    "payment_due": "আবেদন {id}: ফি {amount} টাকা পরিশোধ করুন।",
+    "nid_failed": "আবেদন {id}: এনআইডি যাচাই সফল হয়নি। {note}",
+    "returned": "আবেদন {id} সংশোধনের জন্য ফেরত পাঠানো হয়েছে: {reason}",
+    "rejected": "আবেদন {id} নামঞ্জুর হয়েছে। {note}",
+    "cancelled": "আবেদন {id} বাতিল হয়েছে। {note}",
+    "issued": "আপনার সনদ {certificate_no} ইস্যু হয়েছে। আবেদন {id}।",
+    "escalated": "আবেদন {id} সময়মতো নিষ্পত্তি হয়নি; ভারপ্রাপ্ত চেয়ারম্যান সিদ্ধান্ত নিতে পারবেন।",
+    "overdue": "আবেদন {id} নির্ধারিত সময় পেরিয়েছে।",
+}
+
+
+def render(template: str, notice: Notice) -> str:
+    text = TEMPLATES.get(template) or (
+        "আবেদন {id} আপনার সিদ্ধান্তের অপেক্ষায়।" if template.startswith(("awaiting_", "reminder_")) else "আবেদন {id}: {template}"
+    )
+    params = {k: to_bn_digits(v) if isinstance(v, int) else v for k, v in notice.params.items()}
+    return text.format_map({"id": notice.application_id, "template": template, "note": "", "reason": "", **params})
+
+
+class Outbox:
+    def __init__(self, sessions: sessionmaker, sms: SmsSender, mail: Mailer) -> None:
+        self.sessions, self.sms, self.mail = sessions, sms, mail
+
+    @activity.defn(name="Outbox.notify")
+    def notify(self, notice: Notice) -> Delivered:
+        """Queue the messages (idempotently), then send what is still pending."""
+        text = render(notice.template, notice)
+        rows = self.recipients(notice)
+        with self.sessions.begin() as session:
+            for channel, recipient in rows:
+                key = f"{notice.application_id}:{notice.key}:{channel}:{recipient}"
+                upsert(session, db.OutboxMessage, dict(
+                    idempotency_key=key, application_id=notice.application_id, channel=channel,
+                    recipient=recipient, subject=f"sonod {notice.application_id}", body=text,
+                    status="pending" if channel != "inbox" else "delivered",
+                ), ["idempotency_key"])
+        keys = [f"{notice.application_id}:{notice.key}:{c}:{r}" for c, r in rows]
+        with self.sessions() as session:
+            pending = session.scalars(select(db.OutboxMessage).where(
+                db.OutboxMessage.idempotency_key.in_(keys), db.OutboxMessage.status == "pending")).all()
+            for message in pending:
+                message.attempts += 1
+                if message.channel == "sms":
+                    self.sms.send(message.recipient, message.body, message.idempotency_key)
+                else:
+                    self.mail.send(message.recipient, message.subject, message.body, message.idempotency_key)
+                message.status, message.sent_at = "sent", db.utcnow()
+                session.commit()
+        return Delivered(channels=sorted({c for c, _ in rows if c != "inbox"}) if notice.to_applicant else [])
+
+    def recipients(self, notice: Notice) -> list[tuple[str, str]]:
+        rows: list[tuple[str, str]] = []
+        if notice.to_applicant and notice.contact:
+            if notice.contact.mobile:
+                rows.append(("sms", notice.contact.mobile))
+            if notice.contact.email:
+                rows.append(("email", str(notice.contact.email)))
+        if notice.to_roles:
+            with self.sessions() as session:
+                union = session.get(db.Union, notice.union)
+                for user in session.scalars(select(db.User).where(db.User.role.in_(notice.to_roles), db.User.active)):
+                    if user.union_slug not in (None, notice.union):
+                        continue
+                    if user.union_slug is None and (union is None or user.upazila_slug != union.upazila_slug):
+                        continue
+                    if user.role == Role.WARD_MEMBER and notice.ward_no and user.ward_no != notice.ward_no:
+                        continue
+                    rows.append(("inbox", user.username))
+                    if user.mobile:
+                        rows.append(("sms", user.mobile))
+        return rows

@@ -1,0 +1,334 @@
+"""The certificate PDF: the document the registry hands over, the fonts, and the renderer.
+
+A4, one page unless a table of heirs or family members runs on. Bengali is shaped by HarfBuzz and every
+line copies back as the typed text (see `activities.templates.layout`). The union's header is laid out
+once per union and language and drawn into each PDF as a Form XObject that every page reuses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib.util
+import io
+import os
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, PrivateAttr, model_validator
+from reportlab import rl_config
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Frame, Spacer
+
+from activities.templates import CAPTION, Body, Grid, Para, compose, masthead
+from activities.templates import layout as L
+from activities.templates import samples
+from activities.templates.wording import local
+from sonod.catalogue import BY_CODE, Details
+from sonod.domain import Role
+from sonod.qr import qr_matrix
+
+# --- the document ------------------------------------------------------------------------------
+
+
+class Signatory(BaseModel):
+    role: Role
+    name_bn: str
+    name_en: str
+    title_bn: str
+    title_en: str
+    signed_at: dt.datetime | None = None
+
+
+class Holder(BaseModel):
+    name_bn: str
+    name_en: str
+    father_name_bn: str
+    mother_name_bn: str
+    father_name_en: str | None = None
+    mother_name_en: str | None = None
+    spouse_name_bn: str | None = None
+    date_of_birth: dt.date
+    nid: str | None = None
+    gender: str | None = None
+    village_bn: str | None = None
+    post_office_bn: str | None = None
+    present_address_bn: str | None = None
+    permanent_address_bn: str | None = None
+    ward_no: int | None = None
+
+
+class UnionView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    slug: str
+    name_bn: str
+    name_en: str
+    upazila_bn: str
+    upazila_en: str
+    district_bn: str
+    district_en: str
+
+
+class FeeLineView(BaseModel):
+    code: str
+    name_bn: str
+    name_en: str
+    amount: int
+
+
+class CertificateDocument(BaseModel):
+    certificate_no: str
+    memo_no: str
+    certificate_type: str  # a catalogue code
+    union: UnionView
+    holder: Holder
+    details: dict[str, Any]  # validated against the catalogue's model for the type
+    fee_lines: list[FeeLineView] = []
+    issued_at: dt.datetime
+    expires_on: dt.date | None = None
+    signatories: list[Signatory]  # the blocks the union's chain requires, in order
+    qr_text: str  # the exact text the QR encodes
+    language: Literal["bn", "en"] = "bn"
+
+    _parsed: Details = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _check_details(self) -> CertificateDocument:
+        ctype = BY_CODE.get(self.certificate_type)
+        if ctype is None:
+            raise ValueError(f"unknown certificate type {self.certificate_type!r}")
+        self._parsed = ctype.details.model_validate(self.details)
+        return self
+
+    @property
+    def parsed_details(self) -> Details:
+        return self._parsed
+
+
+# --- fonts -------------------------------------------------------------------------------------
+
+DEBIAN_NOTO = Path("/usr/share/fonts/truetype/noto")
+# (Bengali regular, Bengali bold, Latin regular, Latin bold) in order of preference; Latin may be absent
+FAMILIES = (
+    ("NotoSerifBengali-Regular.ttf", "NotoSerifBengali-Bold.ttf", "NotoSerif-Regular.ttf", "NotoSerif-Bold.ttf"),
+    ("NotoSansBengali-Regular.ttf", "NotoSansBengali-Bold.ttf", "NotoSans-Regular.ttf", "NotoSans-Bold.ttf"),
+    ("HindSiliguri-Regular.ttf", "HindSiliguri-Bold.ttf", "HindSiliguri-Regular.ttf", "HindSiliguri-Bold.ttf"),
+)
+# PyPI font packages (fontpkg's layout: <module>/files/*.ttf); no Noto Bengali one is published yet
+FONT_PACKAGES = ("fontpkg_noto_serif_bengali", "fontpkg_noto_sans_bengali", "fontpkg_hind_siliguri")
+
+
+class FontNotFound(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Fonts:
+    bengali: Path
+    bengali_bold: Path
+    latin: Path | None = None  # None: the PDF's built-in Times
+    latin_bold: Path | None = None
+
+    @classmethod
+    def locate(cls, font_dir: str | os.PathLike | None = None) -> Fonts:
+        """`font_dir`, else $SONOD_FONT_DIR; else Debian's Noto folder, then an installed font package."""
+        chosen = font_dir or os.environ.get("SONOD_FONT_DIR")
+        places = [Path(chosen)] if chosen else [DEBIAN_NOTO, *_package_dirs()]
+        for place in places:
+            for bn, bn_bold, latin, latin_bold in FAMILIES:
+                if (place / bn).is_file() and (place / bn_bold).is_file():
+                    has_latin = latin and (place / latin).is_file() and (place / latin_bold).is_file()
+                    return cls(place / bn, place / bn_bold, *((place / latin, place / latin_bold) if has_latin else ()))
+        origin = "font_dir" if font_dir else "SONOD_FONT_DIR" if chosen else "the default places"
+        wanted = " or ".join(f"{f[0]} + {f[1]}" for f in FAMILIES)
+        raise FontNotFound(
+            f"no Bengali font found: looked for {wanted} in {', '.join(map(str, places))} ({origin}, "
+            f"font packages tried: {', '.join(FONT_PACKAGES)}). Install Debian's fonts-noto-core, "
+            "or set SONOD_FONT_DIR to a folder that holds them."
+        )
+
+
+def _package_dirs() -> list[Path]:
+    dirs = []
+    for name in FONT_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec and spec.origin:
+            dirs.append(Path(spec.origin).parent / "files")
+    return dirs
+
+
+def _register(path: Path) -> str:
+    """Register a TrueType file once per process, under a name of its own path."""
+    name = f"Sonod-{path.stem}-{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
+    if name not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont(name, str(path)))
+    return name
+
+
+# --- the renderer ------------------------------------------------------------------------------
+
+# reportlab keeps per-document state on its shared font objects, and settings in globals: one render at a time
+_REPORTLAB = threading.Lock()
+
+
+class CertificateRenderer:
+    def __init__(self, fonts: Fonts | None = None) -> None:
+        fonts = fonts or Fonts.locate()
+        bn = _register(fonts.bengali)
+        self.fonts = L.FontSet(
+            bn=bn,
+            bn_bold=_register(fonts.bengali_bold),
+            latin=_register(fonts.latin) if fonts.latin else "Times-Roman",
+            latin_bold=_register(fonts.latin_bold) if fonts.latin_bold else "Times-Bold",
+            bn_chars=frozenset(pdfmetrics.getFont(bn).face.charToGlyph),
+        )
+        self.styles = L.Styles(self.fonts)
+        self._caption = L.TextPara(CAPTION, self.styles.caption, self.fonts)
+        self._masthead = lru_cache(maxsize=256)(self._build_masthead)
+        # paragraphs recur across certificates (labels, wording, officers): keep them shaped and wrapped
+        self._para = lru_cache(maxsize=512)(self._build_para)
+
+    def render(self, doc: CertificateDocument) -> bytes:
+        body, qr = compose(doc), qr_matrix(doc.qr_text)
+        with _REPORTLAB:
+            a85, rl_config.useA85 = rl_config.useA85, 0  # binary streams: ASCII85 in pure Python is slow
+            try:
+                return self._render(doc, body, qr)
+            finally:
+                rl_config.useA85 = a85
+
+    def _render(self, doc: CertificateDocument, body: Body, qr: list[list[bool]]) -> bytes:
+        buf = io.BytesIO()
+        canv = Canvas(buf, pagesize=(L.PAGE_W, L.PAGE_H), invariant=1, pageCompression=1, initialFontName=self.fonts.bn)
+        self._describe(canv, doc)
+        canv.beginForm("masthead")
+        self._masthead(doc.union, doc.language).draw(canv)
+        canv.endForm()
+        story = self._story(body, qr)
+        page = 0
+        while story:
+            page += 1
+            canv.doForm("masthead")
+            if not self._fill(canv, story):
+                raise RuntimeError(f"{story[0]!r} does not fit on an empty page")
+            self._footer(canv, body, page, last=not story)
+            canv.showPage()
+        canv.save()
+        return buf.getvalue()
+
+    @staticmethod
+    def _fill(canv: Canvas, story: list) -> bool:
+        """Draw as much of `story` as fits on this page, splitting a table; False when nothing fitted."""
+        frame = Frame(L.MARGIN_X, L.FRAME_BOTTOM, L.FRAME_W, L.HEADER_BOTTOM - L.FRAME_BOTTOM, 0, 0, 0, 0)
+        placed = False
+        while story:
+            if frame.add(story[0], canv, trySplit=0):
+                story.pop(0)
+                placed = True
+                continue
+            parts = frame.split(story[0], canv)
+            if parts and frame.add(parts[0], canv, trySplit=0):
+                story[0:1] = parts[1:]
+                placed = True
+            break
+        return placed
+
+    def _build_masthead(self, union: UnionView, language: str) -> L.Masthead:
+        lines = [(text, getattr(self.styles, style)) for text, style in masthead(union, language)]
+        return L.Masthead.build(lines, self.fonts, language)
+
+    def _build_para(self, text: str, style, base: str) -> L.TextPara:
+        return L.TextPara(text, style, self.fonts, base)
+
+    def _story(self, body: Body, qr: list[list[bool]]) -> list:
+        st, base = self.styles, body.language
+        story = [
+            L.MetaRow(self._para(body.memo, st.meta, base), self._para(body.dates, st.meta_right, base)),
+            Spacer(1, 4),
+            L.TitleBox(self._para(body.title, st.title, base)),
+            self._para(body.certificate_no, st.cert_no, base),
+            Spacer(1, 8),
+        ]
+        for block in body.blocks:
+            if isinstance(block, Para):
+                story.append(self._para(block.text, st.body, base))
+            elif isinstance(block, Grid):
+                story += [self._grid(block, base), Spacer(1, 8)]
+        lead = [story.pop()] if isinstance(story[-1], L.TextPara) else []
+        signatures = [
+            (self._para(s.note, st.signature, base) if s.note else None, self._para(s.details, st.signature, base))
+            for s in body.signatures
+        ]
+        story.append(L.ClosingBand(lead, qr, self._caption, signatures))
+        return story
+
+    def _grid(self, grid: Grid, base: str) -> L.Table:
+        st = self.styles
+        align = {"L": st.cell, "C": st.cell_center, "R": st.cell_right}
+        header = [self._para(f"**{h}**", st.cell_center, base) for h in grid.header]
+        rows = [[self._para(v, align[a], base) for v, a in zip(row, grid.align)] for row in grid.rows]
+        return L.grid(header, rows, list(grid.widths), total=grid.total)
+
+    def _footer(self, canv: Canvas, body: Body, page: int, last: bool) -> None:
+        if page == 1 and last:
+            return
+        text = body.page.format(n=page) if page > 1 else ""
+        if not last:
+            text = f"{text} · {body.continued}" if text else body.continued
+        p = self._para(text, self.styles.footer, body.language)
+        p.wrap(L.FRAME_W, 40)
+        p.drawOn(canv, L.MARGIN_X, 29)
+
+    def _describe(self, canv: Canvas, doc: CertificateDocument) -> None:
+        """The PDF's metadata: type, number, union, issue time; never the holder's NID."""
+        ctype, union = BY_CODE[doc.certificate_type], doc.union
+        bn = doc.language == "bn"
+        canv.setTitle(f"{ctype.name_bn if bn else ctype.name_en} {doc.certificate_no}")
+        canv.setAuthor(f"{union.name_bn} ইউনিয়ন পরিষদ" if bn else f"{union.name_en} Union Parishad")
+        canv.setSubject(f"{ctype.name_en} {doc.certificate_no}, {union.name_en} Union Parishad, "
+                        f"{union.upazila_en}, {union.district_en}")
+        canv.setKeywords(", ".join([doc.certificate_no, doc.memo_no, union.slug, doc.certificate_type, "sonod"]))
+        canv.setCreator("sonod")
+        stamp = f"D:{local(doc.issued_at):%Y%m%d%H%M%S}+06'00'"
+        canv.setDateFormatter(lambda *_: stamp)
+
+
+# --- samples -----------------------------------------------------------------------------------
+
+
+def sample_document(type_code: str, language: Literal["bn", "en"] = "bn", *, heirs: int = 5) -> CertificateDocument:
+    """A realistic document of any catalogue type, for tests and the benchmark."""
+    ctype = BY_CODE[type_code]
+    details = dict(samples.DETAILS[type_code])
+    if type_code == "warish":
+        details["heirs"] = samples.warish_heirs(heirs)
+    issued = dt.datetime(2026, 11, 28, 4, 30, tzinfo=dt.timezone.utc)
+    signatories = [
+        Signatory(role=role, name_bn=n_bn, name_en=n_en, title_bn=t_bn, title_en=t_en,
+                  signed_at=issued - dt.timedelta(hours=2 * (len(ctype.chain) - i)))
+        for i, role in enumerate(ctype.chain)
+        for n_bn, n_en, t_bn, t_en in [samples.SIGNATORIES[role.value]]
+    ]
+    number = f"PKK-2026-{1000 + sorted(BY_CODE).index(type_code):06d}"
+    return CertificateDocument(
+        certificate_no=number,
+        memo_no=f"46.35.3283.000.{sorted(BY_CODE).index(type_code):02d}.2026",
+        certificate_type=type_code,
+        union=UnionView(slug="paikkandi", name_bn="পাইককান্দি", name_en="Paikkandi", upazila_bn="গোপালগঞ্জ সদর",
+                        upazila_en="Gopalganj Sadar", district_bn="গোপালগঞ্জ", district_en="Gopalganj"),
+        holder=Holder.model_validate(samples.HOLDER),
+        details=details,
+        fee_lines=[FeeLineView(code=f.code, name_bn=f.name_bn, name_en=f.name_en, amount=f.amount)
+                   for f in ctype.fee_lines],
+        issued_at=issued,
+        expires_on=(issued.date() + dt.timedelta(days=ctype.valid_days)) if ctype.valid_days else None,
+        signatories=signatories,
+        qr_text=samples.qr_payload(number),
+        language=language,
+    )

@@ -1,0 +1,131 @@
+"""Dependencies, as `Annotated` aliases: settings, database session, Temporal client, callers, tenancy."""
+
+from __future__ import annotations
+
+
+from collections.abc import Iterator
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, Header, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from temporalio.client import Client
+
+from api.errors import Forbidden, Unauthorized
+from sonod import db
+from sonod.domain import Role
+from sonod.security import read_token
+from sonod.seed import hash_api_key
+from sonod.settings import Settings
+from workflows.messages import Actor
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request, committed when the handler succeeds."""
+    with request.app.state.sessions() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+async def get_temporal(request: Request) -> Client:
+    return await request.app.state.temporal.get()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+DbSession = Annotated[Session, Depends(get_session)]
+TemporalClient = Annotated[Client, Depends(get_temporal)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False)
+_bearer = HTTPBearer(auto_error=False)
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def officer_actor(session: Session, user: db.User, ip: str | None) -> Actor:
+    now = db.utcnow()
+    delegated = session.scalars(select(db.Delegation.acts_as).where(
+        db.Delegation.user_id == user.id, db.Delegation.starts_at <= now, db.Delegation.ends_at > now)).all()
+    return Actor(username=user.username, role=Role(user.role), union=user.union_slug, upazila=user.upazila_slug,
+                 ward_no=user.ward_no, acts_for=[Role(r) for r in delegated], ip=ip)
+
+
+def _officer(request: Request, session: Session, settings: Settings,
+             credentials: HTTPAuthorizationCredentials | None) -> Actor | None:
+    if credentials is None:
+        return None
+    try:
+        claims = read_token(settings.secret_key, credentials.credentials)
+    except jwt.InvalidTokenError:
+        raise Unauthorized("the bearer token is invalid or has expired") from None
+    sess = session.get(db.Session, claims["sid"])
+    if sess is None or sess.revoked_at is not None or sess.expires_at <= db.utcnow():
+        raise Unauthorized("this session has ended; log in again")
+    user = session.get(db.User, sess.user_id)
+    if user is None or not user.active or user.username != claims["sub"]:
+        raise Unauthorized("this account is disabled")
+    return officer_actor(session, user, client_ip(request))
+
+
+def _portal(request: Request, session: Session, key: str | None) -> Actor | None:
+    if key is None:
+        return None
+    portal = session.scalar(select(db.PortalKey).where(db.PortalKey.key_hash == hash_api_key(key),
+                                                       db.PortalKey.active))
+    if portal is None:
+        raise Unauthorized("unknown or disabled portal API key")
+    return Actor(username=f"portal:{portal.name}", role=Role.PORTAL, ip=client_ip(request))
+
+
+def get_caller(request: Request, session: DbSession, settings: SettingsDep,
+               key: Annotated[str | None, Depends(_api_key)],
+               credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Actor:
+    actor = _officer(request, session, settings, credentials) or _portal(request, session, key)
+    if actor is None:
+        raise Unauthorized("send a portal key (X-API-Key) or an officer's bearer token")
+    return actor
+
+
+def get_officer(request: Request, session: DbSession, settings: SettingsDep,
+                credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Actor:
+    actor = _officer(request, session, settings, credentials)
+    if actor is None:
+        raise Unauthorized("log in: this needs an officer's bearer token")
+    return actor
+
+
+def get_tenant(request: Request) -> str | None:
+    """The union named by the host (`<slug>.<base domain>`) or the path (`/unions/<slug>/`)."""
+    return getattr(request.state, "union", None)
+
+
+Caller = Annotated[Actor, Depends(get_caller)]
+Officer = Annotated[Actor, Depends(get_officer)]
+Tenant = Annotated[str | None, Depends(get_tenant)]
+
+
+def sees_union(actor: Actor, union: db.Union) -> bool:
+    """Officers see their own union; upazila-wide roles see every union of their upazila."""
+    if actor.union is not None:
+        return actor.union == union.slug
+    return actor.role in (Role.UPAZILA_ADMIN, Role.ADMINISTRATOR) and actor.upazila == union.upazila_slug \
+        or actor.role is Role.OPERATOR
+
+
+def require_union(actor: Actor, union: db.Union) -> None:
+    if not sees_union(actor, union):
+        raise Forbidden(f"{actor.username} does not serve the union {union.slug}")
+
+

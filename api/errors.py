@@ -1,0 +1,92 @@
+"""Typed exceptions and the one place that maps them, and Temporal's, to HTTP answers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+
+class ApiError(Exception):
+    status_code = 400
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class Unauthorized(ApiError):
+    status_code = 401
+
+
+class Forbidden(ApiError):
+    status_code = 403
+
+
+class NotFound(ApiError):
+    status_code = 404
+
+
+class Conflict(ApiError):
+    status_code = 409
+
+
+class Locked(ApiError):
+    status_code = 423
+
+
+class TooManyRequests(ApiError):
+    status_code = 429
+
+
+class Unavailable(ApiError):
+    status_code = 503
+
+
+class Invalid(ApiError):
+    """422 in FastAPI's own shape, naming the field."""
+
+    status_code = 422
+
+    def __init__(self, loc: list[str | int], msg: str, kind: str = "value_error") -> None:
+        super().__init__(msg)
+        self.errors = [{"loc": loc, "msg": msg, "type": kind}]
+
+
+WORKFLOW_ERRORS: dict[str, type[ApiError]] = {"WrongOfficer": Forbidden, "NotAwaiting": Conflict}
+
+
+def from_update_failure(err: WorkflowUpdateFailedError) -> ApiError:
+    cause = err.cause
+    if isinstance(cause, ApplicationError):
+        if cause.type == "WrongAmount":
+            return Invalid(["body", "amount"], cause.message)
+        return WORKFLOW_ERRORS.get(cause.type or "", Conflict)(cause.message)
+    return Conflict(str(cause or err))
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        body = {"detail": exc.errors} if isinstance(exc, Invalid) else {"detail": exc.detail}
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
+        return JSONResponse(body, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(WorkflowUpdateFailedError)
+    async def _update_failed(request: Request, exc: WorkflowUpdateFailedError) -> JSONResponse:
+        return await _api_error(request, from_update_failure(exc))
+
+    @app.exception_handler(RPCError)
+    async def _rpc(request: Request, exc: RPCError) -> JSONResponse:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return await _api_error(request, NotFound("no such application"))
+        return await _api_error(request, Unavailable("the workflow service is unavailable; try again"))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
+        return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+
+from api.deps import DbSession
+from api.schemas import VerifyIn, VerifyOut
+from api.verification import verify
+from sonod import db
+from sonod.signing import jwks, revocation_list
+
+router = APIRouter(tags=["verification"])
+
+
+def keys(request: Request):
+    return request.app.state.keys
+
+
+@router.post("/api/v1/verify")
+def verify_api(body: VerifyIn, request: Request, session: DbSession) -> VerifyOut:
+    """Public: is this QR a genuine, unrevoked sonod?"""
+    return verify(session, keys(request), body.qr)
+
+
+@router.get("/.well-known/jwks.json")
+def trust_list(request: Request) -> dict:
+    """Every union's public keys, retired ones included, with their validity (nbf/exp)."""
+    return jwks(keys(request).trusted_keys())
+
+
+@router.get("/api/v1/revocations")
+def revocations(session: DbSession) -> dict:
+    """Hashes of revoked certificate numbers, for offline verifiers to sync."""
+    revoked = session.scalars(select(db.Certificate.certificate_no).where(db.Certificate.revoked_at.is_not(None)))
+    return revocation_list(revoked, db.utcnow())
+
+
+@router.get("/verify", response_class=HTMLResponse, include_in_schema=False)
+def verify_page(request: Request, session: DbSession, c: Annotated[str | None, Query(max_length=8000)] = None,
+                qr: Annotated[str | None, Query(max_length=8000)] = None) -> HTMLResponse:
+    """The page a phone opens from the QR (`/verify?c=<payload>`), and a form to paste a QR's text."""
+    text = c or qr
+    result = verify(session, keys(request), text) if text else None
+    return request.app.state.templates.TemplateResponse(request, "verify.html", {"result": result, "qr": text or ""})

@@ -1,0 +1,137 @@
+"""The HTTP shapes of API v1 (see ../shared/CONTRACT.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from sonod.domain import DecisionKind, Status
+from workflows.messages import Applicant, Contact
+
+Slug = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z0-9-]{1,40}$")]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
+
+
+class In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ApplicantIn(Applicant):
+    @model_validator(mode="after")
+    def _few_extras(self) -> "ApplicantIn":
+        extra = self.model_extra or {}
+        if len(extra) > 20:
+            raise ValueError("too many applicant fields")
+        for name, value in extra.items():
+            if not isinstance(value, (str, int, float, bool, type(None))) or len(str(value)) > 300:
+                raise ValueError(f"applicant.{name} must be a short plain value")
+        return self
+
+
+class ApplicationIn(In):
+    union: Slug | None = Field(None, description="the union's slug; optional when the host or path names it")
+    certificate_type: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)]
+    applicant: ApplicantIn
+    contact: Contact = Contact()
+    details: dict[str, Any] = {}
+
+
+class Accepted(BaseModel):
+    application_id: str
+    status: Status
+    status_url: str
+
+
+class FeeOut(BaseModel):
+    amount: int
+    currency: str = "BDT"
+    paid: bool
+
+
+class EventOut(BaseModel):
+    at: dt.datetime
+    status: Status
+    actor: str
+    note: str
+
+
+class ApplicationOut(BaseModel):
+    application_id: str
+    union: str
+    certificate_type: str
+    status: Status
+    certificate_no: str | None
+    deadline_at: dt.datetime | None
+    overdue: bool = False
+    round: int = 0
+    fee: FeeOut
+    events: list[EventOut] = []
+
+
+class ApplicationPage(BaseModel):
+    items: list[ApplicationOut]
+    next_cursor: str | None
+
+
+class DecisionIn(In):
+    decision: DecisionKind
+    reason: Reason = ""
+
+
+class DecisionOut(BaseModel):
+    application_id: str
+    status: Status
+
+
+class CancelIn(In):
+    reason: Reason = Field(min_length=1)
+
+
+class AmendIn(In):
+    applicant: ApplicantIn | None = None
+    contact: Contact | None = None
+    details: dict[str, Any] | None = None
+
+
+class RevokeIn(In):
+    reason: Reason = Field(min_length=3)
+
+
+class CertificateOut(BaseModel):
+    certificate_no: str
+    application_id: str
+    union: str
+    certificate_type: str
+    issued_at: dt.datetime
+    kid: str | None
+    status: Literal["valid", "revoked"]
+    revoked_at: dt.datetime | None = None
+    revoke_reason: str | None = None
+    holder_name_bn: str | None = None
+    holder_name_en: str | None = None
+    pdf_url: str
+
+
+class VerifyIn(BaseModel):
+    qr: Annotated[str, StringConstraints(max_length=8000)]
+
+
+class VerifyOut(BaseModel):
+    status: Literal["valid", "revoked", "invalid"]
+    certificate: dict[str, Any] | None
+    reason: str
+
+
+class PaymentCallback(In):
+    application_id: Annotated[str, StringConstraints(max_length=40)]
+    amount: int = Field(ge=0, le=10_000_000)
+    currency: Literal["BDT"] = "BDT"
+    transaction_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int

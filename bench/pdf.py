@@ -1,0 +1,122 @@
+"""How long a certificate PDF takes to render, per type and language.
+
+Each timed render gets a document of its own (another holder, number and QR payload), so caches help
+only with what is really static. The baseline, in the same run, is a bare reportlab page with one
+shaped Bengali Paragraph in the same font; `qr_matrix` is timed alone too, as it is part of every render.
+
+    .venv/bin/python bench/pdf.py [--quick] [-n N]
+
+Prints a table, then one JSON object on the last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from reportlab.lib.styles import ParagraphStyle  # noqa: E402
+from reportlab.pdfgen.canvas import Canvas  # noqa: E402
+from reportlab.platypus import Paragraph  # noqa: E402
+
+from activities.render import CertificateDocument, CertificateRenderer, sample_document  # noqa: E402
+from activities.templates.samples import qr_payload  # noqa: E402
+from sonod.catalogue import CATALOGUE  # noqa: E402
+from sonod.qr import qr_matrix  # noqa: E402
+
+GOAL_MS = 15.0
+NAMES = ["মোঃ আব্দুর রহিম", "মোছাঃ কৃষ্ণা ক্ষেত্রী", "শ্রী প্রদীপ কুমার বিশ্বাস", "মোছাঃ সুমাইয়া আক্তার",
+         "মোঃ তৌহিদুল ইসলাম খান", "অনন্যা সরকার", "মোঃ ইকবাল হোসেন মোল্লা", "রত্না রানী মণ্ডল"]
+
+
+def variant(doc: CertificateDocument, i: int) -> CertificateDocument:
+    number = f"{doc.certificate_no}-{i:05d}"
+    holder = doc.holder.model_copy(update={"name_bn": f"{NAMES[i % len(NAMES)]} {i}", "name_en": f"Person {i}"})
+    return doc.model_copy(update={"certificate_no": number, "qr_text": qr_payload(number), "holder": holder})
+
+
+def timed(fn, n: int, warmup: int) -> list[float]:
+    for i in range(warmup):
+        fn(-1 - i)
+    out = []
+    for i in range(n):
+        t = time.perf_counter()
+        fn(i)
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def bare_page(renderer: CertificateRenderer) -> bytes:
+    style = ParagraphStyle("bare", fontName=renderer.fonts.bn, fontSize=12.5, leading=21, shaping=1)
+    buf = io.BytesIO()
+    canv = Canvas(buf, invariant=1)
+    p = Paragraph("এই মর্মে প্রত্যয়ন করা যাচ্ছে যে, মোছাঃ কৃষ্ণা ক্ষেত্রী অত্র ইউনিয়নের একজন স্থায়ী বাসিন্দা।", style)
+    p.wrap(495, 700)
+    p.drawOn(canv, 50, 700)
+    canv.showPage()
+    canv.save()
+    return buf.getvalue()
+
+
+def pages(pdf: bytes) -> int:
+    return pdf.count(b"/Type /Page\n") or pdf.count(b"/Type /Page ")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer renders: done in well under a minute")
+    ap.add_argument("-n", type=int, default=None, help="timed renders per type and language")
+    args = ap.parse_args()
+    n = args.n or (12 if args.quick else 60)
+    warmup = 3 if args.quick else 8
+
+    t0 = time.perf_counter()
+    renderer = CertificateRenderer()
+    init_ms = (time.perf_counter() - t0) * 1000
+    bare = statistics.median(timed(lambda i: bare_page(renderer), n, warmup))
+    payloads = {i: qr_payload(f"bench-{i}") for i in range(-warmup, n)}
+    qr_ms = statistics.median(timed(lambda i: qr_matrix(payloads[i]), n, warmup))
+
+    rows, results = [], {}
+    cases = [(t.code, lang, 5) for t in CATALOGUE for lang in ("bn", "en")] + [("warish", "bn", 40)]
+    for code, lang, heirs in cases:
+        base = sample_document(code, lang, heirs=heirs)
+        docs = {i: variant(base, i) for i in range(-warmup, n)}
+        last = {}
+
+        def render(i: int) -> None:
+            last["pdf"] = renderer.render(docs[i])
+
+        ms = statistics.median(timed(render, n, warmup))
+        label = code if heirs == 5 else f"{code}[{heirs} heirs]"
+        npages = pages(last["pdf"])
+        rows.append((label, lang, npages, ms, ms / npages, ms / bare, len(last["pdf"])))
+        results[f"{label}/{lang}"] = {"ms": round(ms, 2), "pages": npages, "ms_per_page": round(ms / npages, 2)}
+
+    print(f"renderer init (fonts, styles): {init_ms:.0f} ms; bare reportlab page with one Paragraph: {bare:.2f} ms; "
+          f"qr_matrix alone: {qr_ms:.2f} ms; median of {n} renders after {warmup} warm-up")
+    print(f"{'type':26} {'lang':4} {'pages':>5} {'ms':>8} {'ms/page':>8} {'x bare':>7} {'bytes':>8}")
+    for label, lang, npages, ms, per_page, ratio, size in rows:
+        print(f"{label:26} {lang:4} {npages:5d} {ms:8.2f} {per_page:8.2f} {ratio:7.1f} {size:8d}")
+    per_page = [r[4] for r in rows]
+    summary = {
+        "bench": "pdf", "n": n, "warmup": warmup, "goal_ms_per_page": GOAL_MS,
+        "bare_page_ms": round(bare, 2), "qr_matrix_ms": round(qr_ms, 2), "init_ms": round(init_ms, 1),
+        "median_ms_per_page": round(statistics.median(per_page), 2), "max_ms_per_page": round(max(per_page), 2),
+        "median_ratio_to_bare": round(statistics.median(r[5] for r in rows), 2),
+        "median_ms_per_page_without_qr": round(statistics.median(per_page) - qr_ms, 2),
+        "meets_goal": max(per_page) <= GOAL_MS, "types": results,
+    }
+    print(f"median {summary['median_ms_per_page']} ms/page (goal {GOAL_MS}), worst {summary['max_ms_per_page']}, "
+          f"{summary['median_ratio_to_bare']}x the bare page; QR encoding is {qr_ms:.1f} ms of each")
+    print(json.dumps(summary, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

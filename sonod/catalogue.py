@@ -1,0 +1,171 @@
+"""The certificate-type catalogue: names, the fields of each type's `details`, and default rules.
+
+The database holds the catalogue as data (seeded from here) together with each union's fees,
+deadlines and approval chains; the pydantic models below validate `details` and give the JSON Schema
+that `GET /api/v1/certificate-types` publishes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from sonod.domain import Role
+
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+OptText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None
+Digits = Annotated[str, StringConstraints(pattern=r"^[0-9০-৯]{10,17}$")]
+FiscalYear = Annotated[str, StringConstraints(pattern=r"^20[0-9]{2}-20[0-9]{2}$")]
+
+
+class Details(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Purpose(Details):
+    purpose: OptText = Field(None, description="what the certificate is needed for")
+
+
+class PermanentResident(Purpose):
+    years_resident: int = Field(ge=0, le=150, description="years lived in the union")
+
+
+class SamePerson(Details):
+    other_name_bn: ShortText = Field(description="the other spelling of the name, in Bengali")
+    other_name_en: OptText = None
+    other_document_bn: ShortText = Field(description="the document that carries the other name")
+
+
+
+
+RELATION_BN = {
+    "son": "পুত্র", "daughter": "কন্যা", "wife": "স্ত্রী", "husband": "স্বামী", "father": "পিতা", "mother": "মাতা",
+    "brother": "ভাই", "sister": "বোন", "grandson": "নাতি", "granddaughter": "নাতনি",
+}
+RelationCode = Literal["son", "daughter", "wife", "husband", "father", "mother", "brother", "sister", "grandson", "granddaughter"]
+
+
+class Deceased(Details):
+    name_bn: ShortText
+    name_en: OptText = None
+    nid: Digits | None = None
+    date_of_death: dt.date
+    death_registration_no: Annotated[str, StringConstraints(pattern=r"^[0-9০-৯]{17}$")] = Field(
+        description="17-digit death registration number (a precondition for warish)"
+    )
+
+
+class Heir(Details):
+    name_bn: ShortText
+    name_en: OptText = None
+    relation: RelationCode
+    nid: Digits | None = Field(None, description="NID or birth registration number")
+    date_of_birth: dt.date | None = None
+
+
+class Warish(Details):
+    deceased: Deceased
+    heirs: list[Heir] = Field(min_length=1, max_length=60)
+
+
+class FamilyMember(Details):
+    name_bn: ShortText
+    relation: RelationCode
+    date_of_birth: dt.date | None = None
+    nid: Digits | None = None
+
+
+class Family(Details):
+    members: list[FamilyMember] = Field(min_length=1, max_length=30)
+
+
+class NotRemarried(Details):
+    late_spouse_name_bn: ShortText
+    spouse_date_of_death: dt.date
+
+
+class Income(Details):
+    annual_income: int = Field(ge=0, le=10_000_000_000, description="yearly income in taka")
+    source_bn: ShortText = Field(description="source of income, in Bengali")
+    fiscal_year: FiscalYear
+
+
+class Landless(Details):
+    homestead_land_decimal: float = Field(ge=0, le=10_000)
+    cultivable_land_decimal: float = Field(ge=0, le=10_000)
+
+
+class DeathAttestation(Details):
+    deceased: Deceased
+    place_of_death_bn: ShortText
+    relation: RelationCode = Field(description="the applicant's relation to the deceased")
+
+
+class TradeLicence(Details):
+    business_name_bn: ShortText
+    business_name_en: OptText = None
+    business_type_bn: ShortText
+    business_address_bn: ShortText
+    fiscal_year: FiscalYear
+    holding_tax_receipt_no: ShortText = Field(description="receipt of this year's holding tax (a precondition)")
+    capital_taka: int | None = Field(None, ge=0)
+
+
+@dataclass(frozen=True)
+class FeeLine:
+    code: str
+    name_bn: str
+    name_en: str
+    amount: int  # taka
+
+
+@dataclass(frozen=True)
+class CertificateType:
+    code: str
+    name_bn: str
+    name_en: str
+    details: type[Details]
+    chain: tuple[Role, ...]
+    deadline_days: int
+    fee_lines: tuple[FeeLine, ...] = ()
+    valid_days: int | None = None
+    summary_en: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def fee(self) -> int:
+        return sum(line.amount for line in self.fee_lines)
+
+    def fields_schema(self) -> dict:
+        return self.details.model_json_schema()
+
+
+W, S, C = Role.WARD_MEMBER, Role.SECRETARY, Role.CHAIRMAN
+
+CATALOGUE: tuple[CertificateType, ...] = (
+    CertificateType("citizenship", "নাগরিকত্ব সনদ", "Citizenship Certificate", Purpose, (C,), 3),
+    CertificateType("character", "চারিত্রিক সনদ", "Character Certificate", Purpose, (W, C), 5),
+    CertificateType("permanent_resident", "স্থায়ী বাসিন্দা সনদ", "Permanent Resident Certificate", PermanentResident, (C,), 5),
+    CertificateType("same_person", "একই ব্যক্তির প্রত্যয়ন", "Same Person Certificate", SamePerson, (S, C), 5),
+    CertificateType("warish", "ওয়ারিশ সনদ", "Warish (Heirs) Certificate", Warish, (W, S, C), 7),
+    CertificateType("family", "পারিবারিক সনদ", "Family Certificate", Family, (W, S, C), 7),
+    CertificateType("unmarried", "অবিবাহিত সনদ", "Unmarried Certificate", Purpose, (W, C), 5),
+    CertificateType("not_remarried", "পুনর্বিবাহ না হওয়ার সনদ", "Not Remarried Certificate", NotRemarried, (W, C), 5),
+    CertificateType("income", "বার্ষিক আয়ের সনদ", "Income Certificate", Income, (S, C), 5),
+    CertificateType("landless", "ভূমিহীন সনদ", "Landless Certificate", Landless, (W, S, C), 7),
+    CertificateType("death", "মৃত্যু প্রত্যয়নপত্র", "Death Attestation", DeathAttestation, (W, C), 5),
+    CertificateType(
+        "trade_licence", "ট্রেড লাইসেন্স", "Trade Licence", TradeLicence, (S, C), 7,
+        fee_lines=(
+            FeeLine("licence_fee", "লাইসেন্স ফি", "Licence fee", 500),
+            FeeLine("signboard_tax", "সাইনবোর্ড কর", "Signboard tax", 100),
+            FeeLine("vat", "ভ্যাট (১৫%)", "VAT (15%)", 90),
+        ),
+        valid_days=365,
+    ),
+)
+
+BY_CODE = {t.code: t for t in CATALOGUE}

@@ -1,0 +1,298 @@
+"""The database: sonod's read model, registry and outbox (SQLAlchemy 2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware on every backend (SQLite stores naive values): stored and read back as UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # noqa: ANN001
+        if isinstance(value, dt.datetime) and value.tzinfo is not None:
+            value = value.astimezone(dt.UTC)
+            return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        return value
+
+    def process_result_value(self, value, dialect):  # noqa: ANN001
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dt.datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Union(Base):
+    __tablename__ = "unions"
+    slug: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name_bn: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    upazila_bn: Mapped[str] = mapped_column(String(100))
+    upazila_en: Mapped[str] = mapped_column(String(100))
+    upazila_slug: Mapped[str] = mapped_column(String(60), index=True)
+    district_bn: Mapped[str] = mapped_column(String(100))
+    district_en: Mapped[str] = mapped_column(String(100))
+    escalation: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(30))
+    union_slug: Mapped[str | None] = mapped_column(ForeignKey("unions.slug"), index=True)
+    upazila_slug: Mapped[str | None] = mapped_column(String(60))
+    ward_no: Mapped[int | None] = mapped_column(Integer)
+    name_bn: Mapped[str] = mapped_column(String(100), default="")
+    name_en: Mapped[str] = mapped_column(String(100), default="")
+    mobile: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(200))
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Delegation(Base):
+    """An acting chairman or administrator acts for the chairman between two dates."""
+
+    __tablename__ = "delegations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    union_slug: Mapped[str] = mapped_column(ForeignKey("unions.slug"))
+    acts_as: Mapped[str] = mapped_column(String(30))
+    starts_at: Mapped[dt.datetime]
+    ends_at: Mapped[dt.datetime]
+
+
+class Session(Base):
+    __tablename__ = "sessions"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class PortalKey(Base):
+    __tablename__ = "portal_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class CertificateTypeRow(Base):
+    __tablename__ = "certificate_types"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name_bn: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    fields_schema: Mapped[dict[str, Any]]
+    valid_days: Mapped[int | None] = mapped_column(Integer)
+
+
+class UnionRule(Base):
+    """A union's own fee, deadline and approval chain for one certificate type."""
+
+    __tablename__ = "union_rules"
+    union_slug: Mapped[str] = mapped_column(ForeignKey("unions.slug"), primary_key=True)
+    certificate_type: Mapped[str] = mapped_column(ForeignKey("certificate_types.code"), primary_key=True)
+    fee_lines: Mapped[list[Any]] = mapped_column(default=list)
+    deadline_days: Mapped[int] = mapped_column(Integer)
+    chain: Mapped[list[Any]]
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Application(Base):
+    """The read model of one CertificateApplication workflow."""
+
+    __tablename__ = "applications"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    union_slug: Mapped[str] = mapped_column(ForeignKey("unions.slug"))
+    certificate_type: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(30))
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    submitted_by: Mapped[str] = mapped_column(String(80))
+    applicant: Mapped[dict[str, Any]]
+    contact: Mapped[dict[str, Any]]
+    details: Mapped[dict[str, Any]]
+    identity: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    fee_amount: Mapped[int] = mapped_column(Integer, default=0)
+    fee_paid: Mapped[bool] = mapped_column(Boolean, default=False)
+    deadline_at: Mapped[dt.datetime | None]
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    certificate_no: Mapped[str | None] = mapped_column(String(60))
+    events: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        Index("ix_applications_union_created", "union_slug", "created_at", "id"),
+        Index("ix_applications_union_status_created", "union_slug", "status", "created_at", "id"),
+    )
+
+
+class IdempotencyKey(Base):
+    __tablename__ = "idempotency_keys"
+    caller: Mapped[str] = mapped_column(String(80), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    application_id: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class CertificateCounter(Base):
+    __tablename__ = "certificate_counters"
+    union_slug: Mapped[str] = mapped_column(String(40), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_no: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Certificate(Base):
+    __tablename__ = "certificates"
+    certificate_no: Mapped[str] = mapped_column(String(60), primary_key=True)
+    application_id: Mapped[str] = mapped_column(String(40), unique=True)
+    union_slug: Mapped[str] = mapped_column(String(40), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    certificate_type: Mapped[str] = mapped_column(String(40))
+    issued_at: Mapped[dt.datetime]
+    kid: Mapped[str | None] = mapped_column(String(80))
+    qr_text: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    pdf_path: Mapped[str | None] = mapped_column(String(300))
+    holder_name_bn: Mapped[str | None] = mapped_column(String(200))
+    holder_name_en: Mapped[str | None] = mapped_column(String(200))
+    submitted_by: Mapped[str | None] = mapped_column(String(80))
+    revoked_at: Mapped[dt.datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(80))
+    revoke_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("union_slug", "year", "seq"),)
+
+
+class SigningKey(Base):
+    __tablename__ = "signing_keys"
+    kid: Mapped[str] = mapped_column(String(80), primary_key=True)
+    union_slug: Mapped[str] = mapped_column(ForeignKey("unions.slug"), index=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed_private_key: Mapped[bytes] = mapped_column(LargeBinary)
+    not_before: Mapped[dt.datetime]
+    not_after: Mapped[dt.datetime | None]
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    application_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    recipient: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[dt.datetime | None]
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    transaction_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    application_id: Mapped[str] = mapped_column(String(40), index=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """Hash-chained per union: each row's hash covers its content and the previous row's hash."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    union_slug: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(30))
+    action: Mapped[str] = mapped_column(String(60))
+    target: Mapped[str] = mapped_column(String(80))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("union_slug", "seq"),)
+
+
+def make_engine(url: str, **kw: Any) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kw)
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(conn, _record) -> None:  # noqa: ANN001
+            conn.isolation_level = None  # SQLAlchemy, not the driver, begins transactions
+            cur = conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn) -> None:  # noqa: ANN001
+            # take the write lock up front: processes queue on busy_timeout instead of failing to upgrade
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True, **kw)
+
+
+def make_session_factory(engine: Engine) -> sessionmaker:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def upsert(session: Session, model: type[Base], values: dict, keys: list[str], update_cols: list[str] | None = None):
+    """INSERT … ON CONFLICT on PostgreSQL and SQLite alike; without update_cols, conflicts are ignored."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(model).values(**values)
+    if update_cols:
+        stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in update_cols})
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+    return session.execute(stmt)

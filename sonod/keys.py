@@ -1,0 +1,69 @@
+"""Each union's Ed25519 signing keys, sealed under the master key in the database."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from sonod import db
+from sonod.signing import TrustedKey, new_signing_key, open_private_key, seal_private_key
+
+
+class KeyStore:
+    def __init__(self, sessions: sessionmaker, master_key_b64: str) -> None:
+        self.sessions = sessions
+        self.master_key = base64.b64decode(master_key_b64)
+        self._opened: dict[str, bytes] = {}
+
+    def ensure(self, session: Session, union: str, now: dt.datetime) -> db.SigningKey:
+        """The union's current key, made if it has none."""
+        current = session.scalars(
+            select(db.SigningKey).where(db.SigningKey.union_slug == union, db.SigningKey.not_after.is_(None))
+            .order_by(db.SigningKey.not_before)
+        ).first()
+        return current or self._add(session, union, now)
+
+    def signing_key(self, union: str, now: dt.datetime) -> tuple[str, bytes]:
+        """(kid, private key) of the union's current key."""
+        with self.sessions.begin() as session:
+            row = self.ensure(session, union, now)
+            kid, sealed = row.kid, row.sealed_private_key
+        if kid not in self._opened:
+            self._opened[kid] = open_private_key(sealed, self.master_key, kid)
+        return kid, self._opened[kid]
+
+    def rotate(self, union: str, now: dt.datetime) -> tuple[str | None, str]:
+        """Retire the current key (it keeps verifying what it signed) and make a new one."""
+        with self.sessions.begin() as session:
+            if session.get(db.Union, union) is None:
+                raise LookupError(f"no union {union!r}")
+            old = self.ensure(session, union, now)
+            old.not_after = now
+            new = self._add(session, union, now)
+            return old.kid, new.kid
+
+    def trusted_keys(self) -> list[TrustedKey]:
+        with self.sessions() as session:
+            return [_trusted(row) for row in session.scalars(select(db.SigningKey).order_by(db.SigningKey.kid))]
+
+    def lookup(self, kid: str) -> TrustedKey | None:
+        with self.sessions() as session:
+            row = session.get(db.SigningKey, kid)
+            return _trusted(row) if row else None
+
+    def _add(self, session: Session, union: str, now: dt.datetime) -> db.SigningKey:
+        key = new_signing_key(union, now)
+        row = db.SigningKey(kid=key.kid, union_slug=union, public_key=key.public_raw,
+                            sealed_private_key=seal_private_key(key.private_raw, self.master_key, key.kid),
+                            not_before=now)
+        session.add(row)
+        session.flush()
+        return row
+
+
+def _trusted(row: db.SigningKey) -> TrustedKey:
+    return TrustedKey(kid=row.kid, union=row.union_slug, public_raw=row.public_key,
+                      not_before=row.not_before, not_after=row.not_after)

@@ -1,0 +1,46 @@
+"""Officers' credentials: argon2 password hashes, TOTP, and short-lived signed tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import hashlib
+
+import jwt
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def verify_totp(secret: str, code: str, at: dt.datetime | None = None) -> bool:
+    return pyotp.TOTP(secret).verify(code.strip(), for_time=at, valid_window=1)
+
+
+def issue_token(secret: str, *, username: str, session_id: str, expires_at: dt.datetime) -> str:
+    return jwt.encode({"sub": username, "sid": session_id, "exp": expires_at}, secret, algorithm="HS256")
+
+
+def read_token(secret: str, token: str) -> dict:
+    """The claims of a valid token; raises jwt.InvalidTokenError otherwise."""
+    return jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["sub", "sid", "exp"]})
+
+
+def hmac_sha256_hex(secret: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def same_signature(expected: str, given: str) -> bool:
+    return hmac.compare_digest(expected.lower(), given.strip().lower())

@@ -1,0 +1,92 @@
+"""Demo data: the 21 unions of Gopalganj Sadar, the catalogue, each union's rules and the demo accounts.
+
+Idempotent: running it twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as OrmSession
+
+from sonod import db
+from sonod.catalogue import CATALOGUE
+from sonod.domain import Role
+from sonod.settings import Settings
+from sonod.unions import GOPALGANJ_SADAR, WARDS
+
+DEFAULT_ESCALATION = {"after_days": 3, "roles": [Role.ACTING_CHAIRMAN, Role.ADMINISTRATOR], "notify": [Role.UPAZILA_ADMIN]}
+
+
+def hash_api_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def demo_accounts(slug: str) -> list[tuple[str, Role, int | None]]:
+    accounts = [(f"chairman.{slug}", Role.CHAIRMAN, None), (f"secretary.{slug}", Role.SECRETARY, None),
+                (f"udc.{slug}", Role.UDC, None), (f"acting.{slug}", Role.ACTING_CHAIRMAN, None)]
+    accounts += [(f"ward{n}.{slug}", Role.WARD_MEMBER, n) for n in WARDS]
+    return accounts
+
+
+def seed(session: OrmSession, settings: Settings) -> dict[str, int]:
+    from sonod.security import hash_password
+
+    created = {"unions": 0, "types": 0, "rules": 0, "users": 0, "portal_keys": 0}
+    existing_users = set(session.scalars(select(db.User.username)))
+    password_hash: str | None = None
+
+    def add_user(username: str, role: Role, union: str | None, upazila: str, ward: int | None) -> None:
+        nonlocal password_hash
+        if username in existing_users:
+            return
+        password_hash = password_hash or hash_password(settings.demo_password)
+        session.add(db.User(
+            username=username, password_hash=password_hash, role=role, union_slug=union, upazila_slug=upazila,
+            ward_no=ward, name_en=username, mobile=None,
+            totp_secret=settings.demo_totp_secret if role.needs_totp else None,
+        ))
+        created["users"] += 1
+
+    for u in GOPALGANJ_SADAR:
+        if session.get(db.Union, u.slug) is None:
+            session.add(db.Union(slug=u.slug, name_bn=u.name_bn, name_en=u.name_en, upazila_bn=u.upazila_bn,
+                                 upazila_en=u.upazila_en, upazila_slug=u.upazila_slug, district_bn=u.district_bn,
+                                 district_en=u.district_en, escalation=DEFAULT_ESCALATION))
+            created["unions"] += 1
+    for t in CATALOGUE:
+        if session.get(db.CertificateTypeRow, t.code) is None:
+            session.add(db.CertificateTypeRow(code=t.code, name_bn=t.name_bn, name_en=t.name_en,
+                                              fields_schema=t.fields_schema(), valid_days=t.valid_days))
+            created["types"] += 1
+    session.flush()
+    for u in GOPALGANJ_SADAR:
+        for t in CATALOGUE:
+            if session.get(db.UnionRule, (u.slug, t.code)) is None:
+                session.add(db.UnionRule(
+                    union_slug=u.slug, certificate_type=t.code, deadline_days=t.deadline_days,
+                    chain=[str(r) for r in t.chain],
+                    fee_lines=[{"code": f.code, "name_bn": f.name_bn, "name_en": f.name_en, "amount": f.amount}
+                               for f in t.fee_lines],
+                ))
+                created["rules"] += 1
+        for username, role, ward in demo_accounts(u.slug):
+            add_user(username, role, u.slug, u.upazila_slug, ward)
+    upazila = GOPALGANJ_SADAR[0].upazila_slug
+    add_user(f"uno.{upazila}", Role.UPAZILA_ADMIN, None, upazila, None)
+    add_user(f"admin.{upazila}", Role.ADMINISTRATOR, None, upazila, None)
+    add_user("operator", Role.OPERATOR, None, None, None)
+
+    from sonod.keys import KeyStore
+
+    keys = KeyStore(None, settings.master_key)
+    for u in GOPALGANJ_SADAR:
+        keys.ensure(session, u.slug, db.utcnow())
+
+    key_hash = hash_api_key(settings.demo_portal_key)
+    if session.scalar(select(db.PortalKey).where(db.PortalKey.name == "demo-portal")) is None:
+        session.add(db.PortalKey(name="demo-portal", key_hash=key_hash))
+        created["portal_keys"] += 1
+    session.flush()
+    return created

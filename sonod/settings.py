@@ -1,0 +1,125 @@
+"""One settings object for every process, read from `SONOD_*` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+DEV_SECRETS = {
+    "secret_key": "dev-secret-key-change-me-0123456789abcdef",
+    "master_key": "ZGV2LW1hc3Rlci1rZXktMzItYnl0ZXMtbG9uZyEhISE=",
+    "payload_key": "ZGV2LXBheWxvYWQta2V5LTMyLWJ5dGVzLWxvbmchISE=",
+    "payment_secret": "demo-payment-secret",
+    "porichoy_api_key": "demo-porichoy-key",
+    "demo_password": "sonod-demo",
+    "demo_portal_key": "demo-portal-key",
+    "demo_totp_secret": "SHW5O47OQTSWH5WN44AOAYKOTYDOC2UH",
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SONOD_", extra="ignore")
+
+    dev_mode: bool = True
+    var_dir: Path = ROOT / "var"
+
+    # database: SQLite under var/ unless a URL is given
+    database_url: str = ""
+
+    # Temporal
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_api_key: str | None = None
+    temporal_tls: bool = False
+    temporal_tls_cert: Path | None = None
+    temporal_tls_key: Path | None = None
+    temporal_ui_port: int = 8233
+    temporal_ui_url: str = "http://127.0.0.1:8233"
+    task_queue: str = "sonod"
+    workflow_cache_size: int = 10_000
+    max_concurrent_activities: int = 200
+
+    # processes
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    public_url: str = "http://127.0.0.1:8000"
+    base_domain: str = "sonod.localhost"
+    porichoy_host: str = "127.0.0.1"
+    porichoy_port: int = 8090
+    porichoy_url: str = "http://127.0.0.1:8090"
+    porichoy_api_key: str = DEV_SECRETS["porichoy_api_key"]
+    porichoy_timeout_s: float = 5.0
+
+    # secrets (refused at their defaults outside dev mode)
+    secret_key: str = DEV_SECRETS["secret_key"]
+    master_key: str = Field(DEV_SECRETS["master_key"], description="base64 of 32 bytes: wraps signing keys")
+    payload_key: str = Field(DEV_SECRETS["payload_key"], description="base64 of 32 bytes: encrypts Temporal payloads")
+    payload_key_id: str = "k1"
+    payload_old_keys: dict[str, str] = Field(default_factory=dict, description="retired payload keys by id")
+    payment_secret: str = DEV_SECRETS["payment_secret"]
+    demo_password: str = DEV_SECRETS["demo_password"]
+    demo_portal_key: str = DEV_SECRETS["demo_portal_key"]
+    demo_totp_secret: str = DEV_SECRETS["demo_totp_secret"]
+
+    # officers' sessions
+    token_ttl_minutes: int = 30
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+
+    # deadlines and escalation (the unions' own day counts come from the catalogue)
+    reminder_interval_hours: float = 24.0
+    escalate_after_days: float = 3.0
+    payment_expiry_days: float = 7.0
+    correction_expiry_days: float = 30.0
+
+    # delivery
+    smtp_host: str = ""
+    smtp_port: int = 25
+    mail_from: str = "sonod@sonod.localhost"
+    sms_sink: Path | None = None
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.var_dir / 'sonod.db'}"
+
+    @property
+    def pdf_dir(self) -> Path:
+        return self.var_dir / "certificates"
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> "Settings":
+        if not self.dev_mode:
+            defaults = [f"SONOD_{name.upper()}" for name, value in DEV_SECRETS.items() if getattr(self, name) == value]
+            if defaults:
+                raise ValueError(
+                    "outside dev mode these secrets must be set to non-default values: " + ", ".join(defaults)
+                )
+        for name in ("master_key", "payload_key"):
+            _check_key(name, getattr(self, name))
+        for kid, key in self.payload_old_keys.items():
+            _check_key(f"payload_old_keys[{kid}]", key)
+        if self.database_url and not self.database_url.startswith(("postgresql", "sqlite")):
+            raise ValueError(f"SONOD_DATABASE_URL must be a postgresql:// or sqlite:// URL, not {self.database_url!r}")
+        return self
+
+
+def _check_key(name: str, value: str) -> None:
+    import base64
+    import binascii
+
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(f"SONOD_{name.upper()} must be base64") from None
+    if len(raw) != 32:
+        raise ValueError(f"SONOD_{name.upper()} must decode to 32 bytes, not {len(raw)}")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

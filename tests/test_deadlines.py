@@ -1,0 +1,85 @@
+"""Durable timers under time skipping: reminders, the deadline, and escalation to the acting chairman."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+
+from api.schemas import ApplicationIn
+from api.services import application_input
+from sonod import db
+from sonod.codec import data_converter
+from sonod.db import make_engine, make_session_factory
+from sonod.domain import DecisionKind, Role, Status
+from tests.stack import citizen
+from workers.main import build_worker
+from workflows.application import CertificateApplication
+from workflows.messages import Actor, Decision
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
+
+
+def officer(role: Role, union: str, name: str) -> Actor:
+    return Actor(username=f"{name}.{union}", role=role, union=union, upazila="gopalganj-sadar")
+
+
+async def test_the_chairmans_step_reminds_goes_overdue_then_escalates(settings, porichoy):
+    union = "majhigati"
+    engine = make_engine(settings.db_url)
+    sessions = make_session_factory(engine)
+    env = await WorkflowEnvironment.start_time_skipping(data_converter=data_converter(settings),
+                                                        test_server_existing_path=str(TEST_SERVER))
+    queue = f"deadlines-{uuid.uuid4().hex[:6]}"
+    try:
+        with sessions() as session:
+            app = application_input(session, settings, ApplicationIn.model_validate(citizen(union, 0)),
+                                    Actor(username="portal:demo", role=Role.PORTAL), None,
+                                    f"T-{uuid.uuid4().hex[:8]}", db.utcnow())
+        app.timing.deadline_days = 3
+        app.timing.reminder_every = timedelta(days=1)
+        app.timing.escalate_after = timedelta(days=1)
+        async with httpx.AsyncClient() as http, build_worker(env.client, settings, sessions, http, queue):
+            handle = await env.client.start_workflow(CertificateApplication.run, app, id=app.application_id,
+                                                     task_queue=queue)
+            for _ in range(100):
+                if (await handle.query(CertificateApplication.view)).status is Status.AWAITING_DECISION:
+                    break
+                await env.sleep(timedelta(milliseconds=100))
+            acting = Decision(kind=DecisionKind.APPROVE, actor=officer(Role.ACTING_CHAIRMAN, union, "acting"))
+            with pytest.raises(WorkflowUpdateFailedError):
+                await handle.execute_update(CertificateApplication.decide, acting)
+
+            await env.sleep(timedelta(days=2, hours=1))
+            view = await handle.query(CertificateApplication.view)
+            assert not view.overdue and not view.escalated
+            await env.sleep(timedelta(days=1))
+            view = await handle.query(CertificateApplication.view)
+            assert view.overdue and not view.escalated
+            await env.sleep(timedelta(days=1, hours=1))
+            view = await handle.query(CertificateApplication.view)
+            assert view.escalated
+
+            result = await handle.execute_update(CertificateApplication.decide, acting)
+            assert result.status is Status.ISSUING
+            assert (await handle.result()).status is Status.ISSUED
+
+        with sessions() as session:
+            inbox = session.scalars(select(db.OutboxMessage.idempotency_key).where(
+                db.OutboxMessage.application_id == app.application_id)).all()
+        reminders = {k.split(":")[1] for k in inbox if "reminder" in k}
+        assert len(reminders) >= 3, inbox
+        assert any(":r0:escalated:" in k and "uno.gopalganj-sadar" in k for k in inbox), inbox
+        assert any(":r0:overdue:" in k for k in inbox)
+    finally:
+        await env.shutdown()
+        engine.dispose()

@@ -1,0 +1,71 @@
+"""The worker: which workflows and activities run on the `sonod` task queue, with their real clients."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+from sqlalchemy.orm import sessionmaker
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.delivery import MailDir, SmsSink, SmtpMailer
+from activities.issuer import Issuer
+from activities.nid import NidGateway
+from activities.outbox import Outbox
+from activities.registry import Registry
+from activities.render import CertificateRenderer
+from sonod.db import make_engine, make_session_factory
+from sonod.keys import KeyStore
+from sonod.settings import Settings
+from sonod.temporal import connect, ensure_search_attributes
+from workflows.application import CertificateApplication
+
+log = logging.getLogger("sonod.worker")
+
+
+def build_activities(settings: Settings, sessions: sessionmaker, http: httpx.AsyncClient) -> list:
+    sms = SmsSink(settings.sms_sink or settings.var_dir / "sms.jsonl")
+    mail = SmtpMailer(settings.smtp_host, settings.smtp_port, settings.mail_from) if settings.smtp_host \
+        else MailDir(settings.var_dir / "mail")
+    registry = Registry(sessions)
+    gateway = NidGateway(http, settings.porichoy_url, settings.porichoy_api_key)
+    issuer = Issuer(sessions, KeyStore(sessions, settings.master_key), CertificateRenderer(), settings.pdf_dir,
+                    f"{settings.public_url.rstrip('/')}/verify")
+    outbox = Outbox(sessions, sms, mail)
+    return [registry.project, registry.allocate_number, gateway.verify, issuer.issue, outbox.notify]
+
+
+def build_worker(client: Client, settings: Settings, sessions: sessionmaker, http: httpx.AsyncClient,
+                 task_queue: str | None = None) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue or settings.task_queue,
+        workflows=[CertificateApplication],
+        activities=build_activities(settings, sessions, http),
+        activity_executor=ThreadPoolExecutor(max_workers=settings.max_concurrent_activities),
+        max_concurrent_activities=settings.max_concurrent_activities,
+        max_cached_workflows=settings.workflow_cache_size,
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    client = await connect(settings)
+    added = await ensure_search_attributes(client)
+    if added:
+        log.info("registered search attributes %s", ", ".join(added))
+    engine = make_engine(settings.db_url)
+    async with httpx.AsyncClient(timeout=settings.porichoy_timeout_s) as http:
+        worker = build_worker(client, settings, make_session_factory(engine), http)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with worker:
+            log.info("worker polling task queue %s", settings.task_queue)
+            await stop.wait()
+    engine.dispose()

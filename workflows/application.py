@@ -1,0 +1,389 @@
+"""One certificate application, from submission to an issued (or refused) sonod.
+
+Read top to bottom, `run` is the union's process: record the application, check the NID with Porichoy,
+take the fee, pass each officer of the union's chain (ward member, secretary, chairman), then sign,
+render and deliver the certificate. Officers decide through the `decide` update; its validator refuses
+the wrong officer or a decision that is not awaited. While an officer's step waits, durable timers remind
+the officer, mark the application overdue at its deadline, and let the acting chairman decide after
+escalation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.issuer import Issuer
+    from activities.nid import NidGateway
+    from activities.outbox import Outbox
+    from activities.registry import Registry
+    from sonod.domain import STANDS_IN_FOR_CHAIRMAN, STEP_STATUS, DecisionKind, Role, Status
+    from workflows.messages import (
+        Actor,
+        Amendment,
+        ApplicationInput,
+        ApplicationResult,
+        Cancellation,
+        Decision,
+        Escalation,
+        Event,
+        IssueRequest,
+        NidCheck,
+        Notice,
+        NumberRequest,
+        PaymentIn,
+        Projection,
+        StatusView,
+    )
+    from workflows.policies import ISSUE_POLICY, NID_POLICY, NOTIFY_POLICY, PROJECT_POLICY, REGISTRY_POLICY
+    from workflows.search_attributes import search_attributes_for, upserts
+
+# Business refusals, as ApplicationError types the API maps to HTTP answers.
+WRONG_OFFICER = "WrongOfficer"  # 403
+NOT_AWAITING = "NotAwaiting"  # 409
+WRONG_AMOUNT = "WrongAmount"  # 422
+
+CANCELLABLE = frozenset(
+    {Status.SUBMITTED, Status.VERIFYING_NID, Status.AWAITING_PAYMENT, Status.RETURNED, *STEP_STATUS.values()}
+)
+
+
+class Returned(Exception):
+    """An officer sent the application back to the applicant."""
+
+
+class Ended(Exception):
+    """The application ended before issue; carries the final status."""
+
+    def __init__(self, status: Status, note: str) -> None:
+        super().__init__(note)
+        self.status, self.note = status, note
+
+
+@workflow.defn
+class CertificateApplication:
+    @workflow.init
+    def __init__(self, app: ApplicationInput) -> None:
+        self.app = app
+        self.status = Status.SUBMITTED
+        self.events: list[Event] = []
+        self.round = 0
+        self.identity: dict | None = None
+        self.fee_paid = app.fee.amount == 0
+        self.waiting_on: Role | None = None
+        self.decision: Decision | None = None
+        self.decisions: list[Decision] = []
+        self.amendment: Amendment | None = None
+        self.cancellation: Cancellation | None = None
+        self.payment: PaymentIn | None = None
+        self.escalated = False
+        self.overdue = False
+        self.deadline_at = app.submitted_at + timedelta(days=app.timing.deadline_days)
+        self.certificate_no: str | None = None
+
+    @workflow.run
+    async def run(self, app: ApplicationInput) -> ApplicationResult:
+        await self.step(Status.SUBMITTED, app.submitted_by.username, "application received")
+        try:
+            while True:
+                await self.verify_nid()
+                await self.take_fee()
+                try:
+                    for role in self.app.chain:
+                        await self.officer_step(role)
+                    break
+                except Returned:
+                    await self.wait_for_amendment()
+            return await self.issue()
+        except Ended as end:
+            await self.step(end.status, "sonod", end.note)
+            await self.notify(end.status.value, {"note": end.note})
+            await self.project()
+            return ApplicationResult(status=end.status)
+
+    # --- the steps ---------------------------------------------------------------------------------
+
+    async def verify_nid(self) -> None:
+        await self.step(Status.VERIFYING_NID, "porichoy", "checking the NID with Porichoy")
+        applicant = self.app.applicant
+        identity = await workflow.execute_activity_method(
+            NidGateway.verify,
+            NidCheck(application_id=self.app.application_id, nid=applicant.nid,
+                     date_of_birth=applicant.date_of_birth, name=applicant.name_en),
+            **NID_POLICY,
+        )
+        self.check_cancelled()
+        if not identity.matches:
+            raise Ended(Status.NID_FAILED, identity.reason)
+        self.identity = identity.voter
+
+    async def take_fee(self) -> None:
+        if self.fee_paid:
+            return
+        await self.step(Status.AWAITING_PAYMENT, "sonod", f"fee {self.app.fee.amount} {self.app.fee.currency}")
+        await self.notify("payment_due", {"amount": self.app.fee.amount})
+        if not await self.wait(lambda: self.payment is not None or self.cancellation is not None,
+                               self.app.timing.payment_expiry):
+            raise Ended(Status.CANCELLED, "the fee was not paid in time")
+        self.check_cancelled()
+        self.fee_paid = True
+
+    async def officer_step(self, role: Role) -> None:
+        """Wait for the officer of this step, reminding and escalating on the union's clock."""
+        self.decision = None
+        self.waiting_on = role
+        await self.step(STEP_STATUS[role], "sonod", f"waiting for the {role.value}")
+        await self.notify(f"awaiting_{role.value}", {}, to_roles=[role], to_applicant=False)
+        reminder_at = workflow.now() + self.app.timing.reminder_every
+        escalate_at = self.deadline_at + self.app.timing.escalate_after
+        while self.decision is None:
+            self.check_cancelled()
+            wake = min(t for t in self.timers(reminder_at, escalate_at, role))
+            if await self.wait(lambda: self.decision is not None or self.cancellation is not None,
+                               wake - workflow.now()):
+                continue
+            now = workflow.now()
+            if not self.overdue and now >= self.deadline_at:
+                await self.mark_overdue(role)
+            if not self.escalated and role is Role.CHAIRMAN and now >= escalate_at:
+                await self.escalate(Escalation(reason="the chairman did not decide in time",
+                                               actor=Actor(username="sonod", role=Role.OPERATOR)))
+            if now >= reminder_at:
+                await self.notify(f"reminder_{role.value}", {"due": self.deadline_at.isoformat()},
+                                  to_roles=[role], to_applicant=False, key=f"reminder-{now.isoformat()}")
+                reminder_at = now + self.app.timing.reminder_every
+        decision = self.decision
+        self.decisions.append(decision)
+        self.waiting_on = None
+        if decision.kind is DecisionKind.REJECT:
+            raise Ended(Status.REJECTED, decision.reason or f"rejected by the {decision.actor.role.value}")
+        if decision.kind is DecisionKind.RETURN:
+            await self.step(Status.RETURNED, decision.actor.username, decision.reason)
+            await self.notify("returned", {"reason": decision.reason})
+            await self.project()
+            raise Returned()
+
+    async def wait_for_amendment(self) -> None:
+        self.amendment = None
+        if not await self.wait(lambda: self.amendment is not None or self.cancellation is not None,
+                               self.app.timing.correction_expiry):
+            raise Ended(Status.CANCELLED, "the application was not corrected in time")
+        self.check_cancelled()
+        amendment, self.amendment = self.amendment, None
+        self.app = self.app.model_copy(update={
+            k: v for k, v in (("applicant", amendment.applicant), ("contact", amendment.contact),
+                              ("details", amendment.details)) if v is not None
+        })
+        self.round += 1
+        self.decisions = []
+        await self.step(Status.SUBMITTED, amendment.actor.username, "corrected by the applicant")
+
+    async def issue(self) -> ApplicationResult:
+        await self.step(Status.ISSUING, "sonod", "signing and rendering the certificate")
+        issued_at = workflow.now()
+        number = await workflow.execute_activity_method(
+            Registry.allocate_number,
+            NumberRequest(application_id=self.app.application_id, union=self.app.union.slug,
+                          certificate_type=self.app.certificate_type, issued_at=issued_at),
+            **REGISTRY_POLICY,
+        )
+        self.certificate_no = number.certificate_no
+        certificate = await workflow.execute_activity_method(
+            Issuer.issue,
+            IssueRequest(application=self.app, identity=self.identity or {}, certificate_no=number.certificate_no,
+                         issued_at=issued_at, decisions=self.decisions),
+            **ISSUE_POLICY,
+        )
+        await self.step(Status.ISSUED, "sonod", f"certificate {certificate.certificate_no} issued")
+        await self.notify("issued", {"certificate_no": certificate.certificate_no})
+        await self.project()
+        return ApplicationResult(status=Status.ISSUED, certificate_no=certificate.certificate_no)
+
+    # --- what officers, applicants and the gateway send --------------------------------------------
+
+    @workflow.update
+    async def decide(self, decision: Decision) -> StatusView:
+        deciding = self.status
+        self.check_decision(decision)  # again: another update may have won since validation
+        self.decision = decision
+        await workflow.wait_condition(lambda: self.status != deciding)
+        return self.view()
+
+    @decide.validator
+    def check_decision(self, decision: Decision) -> None:
+        actor, role = decision.actor, decision.actor.role
+        self.check_union(actor)
+        steps = set(self.app.chain)
+        may_stand_in = Role.CHAIRMAN in steps and (
+            Role.CHAIRMAN in actor.acts_for or (self.escalated and role in self.app.escalation_roles)
+        )
+        if role not in steps and not may_stand_in:
+            raise ApplicationError(f"a {role.value} does not decide {self.app.certificate_type}", type=WRONG_OFFICER)
+        if role is Role.WARD_MEMBER and self.ward_no() not in (None, actor.ward_no):
+            raise ApplicationError("the applicant lives in another ward", type=WRONG_OFFICER)
+        acting_as = Role.CHAIRMAN if may_stand_in and role not in steps else role
+        if self.waiting_on is not acting_as or self.decision is not None or self.status is not STEP_STATUS[acting_as]:
+            raise ApplicationError(f"the application is {self.status.value}, not awaiting the {acting_as.value}",
+                                   type=NOT_AWAITING)
+
+    @workflow.update
+    async def pay(self, payment: PaymentIn) -> StatusView:
+        self.check_payment(payment)
+        self.payment = payment
+        await workflow.wait_condition(lambda: self.status != Status.AWAITING_PAYMENT)
+        return self.view()
+
+    @pay.validator
+    def check_payment(self, payment: PaymentIn) -> None:
+        if self.status is not Status.AWAITING_PAYMENT or self.payment is not None:
+            raise ApplicationError(f"the application is {self.status.value}, not awaiting payment", type=NOT_AWAITING)
+        if payment.currency != self.app.fee.currency or payment.amount != self.app.fee.amount:
+            raise ApplicationError(
+                f"the fee is {self.app.fee.amount} {self.app.fee.currency}, not {payment.amount} {payment.currency}",
+                type=WRONG_AMOUNT,
+            )
+
+    @workflow.update
+    async def amend(self, amendment: Amendment) -> StatusView:
+        self.check_amendment(amendment)
+        self.amendment = amendment
+        await workflow.wait_condition(lambda: self.status != Status.RETURNED)
+        return self.view()
+
+    @amend.validator
+    def check_amendment(self, amendment: Amendment) -> None:
+        self.check_applicant_side(amendment.actor)
+        if self.status is not Status.RETURNED or self.amendment is not None:
+            raise ApplicationError(f"the application is {self.status.value}, not returned for correction",
+                                   type=NOT_AWAITING)
+
+    @workflow.update
+    async def cancel(self, cancellation: Cancellation) -> StatusView:
+        self.check_cancellation(cancellation)
+        self.cancellation = cancellation
+        await workflow.wait_condition(lambda: self.status.is_final)
+        return self.view()
+
+    @cancel.validator
+    def check_cancellation(self, cancellation: Cancellation) -> None:
+        if cancellation.actor.role is not Role.OPERATOR:
+            self.check_applicant_side(cancellation.actor)
+        if self.status not in CANCELLABLE or self.cancellation is not None or self.decision is not None:
+            raise ApplicationError(f"the application is {self.status.value} and can no longer be cancelled",
+                                   type=NOT_AWAITING)
+
+    @workflow.update
+    async def escalate(self, escalation: Escalation) -> StatusView:
+        """Let the acting chairman or administrator decide now (operators, or the deadline timer)."""
+        if self.escalated:
+            return self.view()
+        self.escalated = True
+        self.append(Event(at=workflow.now(), status=self.status, actor=escalation.actor.username,
+                          note=f"escalated: {escalation.reason}"))
+        await self.notify("escalated", {"reason": escalation.reason}, to_applicant=False,
+                          to_roles=[*self.app.escalation_roles, Role.UPAZILA_ADMIN])
+        await self.project()
+        return self.view()
+
+    @escalate.validator
+    def check_escalation(self, escalation: Escalation) -> None:
+        if escalation.actor.role is not Role.OPERATOR:
+            raise ApplicationError("only operators escalate by hand", type=WRONG_OFFICER)
+        if self.waiting_on is not Role.CHAIRMAN:
+            raise ApplicationError(f"the application is {self.status.value}, not awaiting the chairman",
+                                   type=NOT_AWAITING)
+
+    @workflow.query
+    def view(self) -> StatusView:
+        return StatusView(
+            application_id=self.app.application_id, union=self.app.union.slug,
+            certificate_type=self.app.certificate_type, fee=self.app.fee, status=self.status, round=self.round,
+            certificate_no=self.certificate_no, deadline_at=self.deadline_at, overdue=self.overdue,
+            escalated=self.escalated, fee_paid=self.fee_paid, waiting_on=self.waiting_on, events=self.events,
+        )
+
+    # --- bookkeeping -------------------------------------------------------------------------------
+
+    async def step(self, status: Status, actor: str, note: str = "") -> None:
+        """Enter a status: record the event, project the read model, then update the search attributes."""
+        self.append(Event(at=workflow.now(), status=status, actor=actor, note=note))
+        await self.project(status)
+        self.status = status
+        self.upsert_search_attributes()
+
+    def upsert_search_attributes(self) -> None:
+        workflow.upsert_search_attributes(upserts(
+            search_attributes_for(self.app, self.status, self.deadline_at, self.overdue, self.waiting_on)))
+
+    def append(self, event: Event) -> None:
+        self.events.append(event)
+
+    async def project(self, status: Status | None = None) -> None:
+        view = self.view()
+        if status is not None:
+            view.status = status
+        await workflow.execute_local_activity_method(
+            Registry.project, Projection(input=self.app, view=view, identity=self.identity), **PROJECT_POLICY
+        )
+
+    async def mark_overdue(self, role: Role) -> None:
+        self.overdue = True
+        self.append(Event(at=workflow.now(), status=self.status, actor="sonod",
+                          note=f"overdue: the {role.value} has not decided by the deadline"))
+        await self.project()
+        self.upsert_search_attributes()
+        await self.notify("overdue", {}, to_roles=[role, Role.UPAZILA_ADMIN], to_applicant=False)
+
+    async def notify(self, template: str, params: dict, *, to_roles: list[Role] | None = None,
+                     to_applicant: bool = True, key: str | None = None) -> None:
+        notice = Notice(
+            application_id=self.app.application_id, key=f"r{self.round}:{key or template}", template=template,
+            to_applicant=to_applicant, to_roles=to_roles or [], union=self.app.union.slug,
+            ward_no=self.ward_no(), contact=self.app.contact if to_applicant else None, params=params,
+        )
+        delivered = await workflow.execute_activity_method(Outbox.notify, notice, **NOTIFY_POLICY)
+        if delivered.channels:
+            self.append(Event(at=workflow.now(), status=self.status, actor="outbox",
+                              note=f"{template}: sent by {', '.join(delivered.channels)}"))
+
+    def timers(self, reminder_at: datetime, escalate_at: datetime, role: Role) -> list[datetime]:
+        times = [reminder_at]
+        if not self.overdue:
+            times.append(self.deadline_at)
+        if not self.escalated and role is Role.CHAIRMAN:
+            times.append(escalate_at)
+        return times
+
+    async def wait(self, condition, timeout: timedelta) -> bool:
+        """True when the condition held before the timeout."""
+        try:
+            await workflow.wait_condition(condition, timeout=max(timeout, timedelta(seconds=1)))
+            return True
+        except asyncio.TimeoutError:
+            return False
+
+    def ward_no(self) -> int | None:
+        return self.app.applicant.ward_no or (self.identity or {}).get("ward_no")
+
+    def check_cancelled(self) -> None:
+        if self.cancellation is not None:
+            raise Ended(Status.CANCELLED, self.cancellation.reason or "cancelled by the applicant")
+
+    def check_union(self, actor: Actor) -> None:
+        union = self.app.union
+        if actor.union == union.slug:
+            return
+        if actor.union is None and actor.upazila == union.upazila_slug and actor.role in STANDS_IN_FOR_CHAIRMAN:
+            return
+        raise ApplicationError(f"{union.slug} is not the union of this officer", type=WRONG_OFFICER)
+
+    def check_applicant_side(self, actor: Actor) -> None:
+        if actor.role is Role.PORTAL:
+            return
+        if not actor.role.applies_for_citizens:
+            raise ApplicationError(f"a {actor.role.value} does not act for the applicant", type=WRONG_OFFICER)
+        self.check_union(actor)

@@ -1,0 +1,35 @@
+"""The typed search attributes operators filter on in the Temporal Web UI. None carries personal data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+
+from sonod.domain import Role, Status
+
+SONOD_STATUS = SearchAttributeKey.for_keyword("SonodStatus")
+UNION_SLUG = SearchAttributeKey.for_keyword("UnionSlug")
+CERTIFICATE_TYPE = SearchAttributeKey.for_keyword("CertificateType")
+SONOD_DEADLINE = SearchAttributeKey.for_datetime("SonodDeadline")
+SONOD_OVERDUE = SearchAttributeKey.for_bool("SonodOverdue")
+SONOD_WAITING_ON = SearchAttributeKey.for_keyword("SonodWaitingOn")
+
+ALL_KEYS = (SONOD_STATUS, UNION_SLUG, CERTIFICATE_TYPE, SONOD_DEADLINE, SONOD_OVERDUE, SONOD_WAITING_ON)
+
+
+def search_attributes_for(app, status: Status, deadline_at: datetime, overdue: bool = False,
+                          waiting_on: Role | None = None) -> TypedSearchAttributes:
+    """For `start_workflow`; `pair.key.value_set(pair.value)` turns each into an upsert."""
+    return TypedSearchAttributes([
+        SearchAttributePair(SONOD_STATUS, status.value),
+        SearchAttributePair(UNION_SLUG, app.union.slug),
+        SearchAttributePair(CERTIFICATE_TYPE, app.certificate_type),
+        SearchAttributePair(SONOD_DEADLINE, deadline_at),
+        SearchAttributePair(SONOD_OVERDUE, overdue),
+        SearchAttributePair(SONOD_WAITING_ON, waiting_on.value if waiting_on else ""),
+    ])
+
+
+def upserts(attributes: TypedSearchAttributes) -> list:
+    return [pair.key.value_set(pair.value) for pair in attributes]
