@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import UnsandboxedWorkflowRunner
 
 from api.schemas import ApplicationIn
 from api.services import application_input
@@ -33,7 +34,12 @@ def officer(role: Role, union: str, name: str) -> Actor:
     return Actor(username=f"{name}.{union}", role=role, union=union, upazila="gopalganj-sadar")
 
 
-async def test_the_chairmans_step_reminds_goes_overdue_then_escalates(settings, porichoy):
+async def test_the_chairmans_step_reminds_goes_overdue_then_escalates(settings, porichoy, monkeypatch):
+    # The time-skipping test server knows no custom search attributes: record the upserts instead, which
+    # needs the workflow to run unsandboxed so that the patched class is the one that runs.
+    indexed: list[tuple[Status, bool]] = []
+    monkeypatch.setattr(CertificateApplication, "upsert_search_attributes",
+                        lambda self: indexed.append((self.status, self.overdue)))
     union = "majhigati"
     engine = make_engine(settings.db_url)
     sessions = make_session_factory(engine)
@@ -48,7 +54,8 @@ async def test_the_chairmans_step_reminds_goes_overdue_then_escalates(settings, 
         app.timing.deadline_days = 3
         app.timing.reminder_every = timedelta(days=1)
         app.timing.escalate_after = timedelta(days=1)
-        async with httpx.AsyncClient() as http, build_worker(env.client, settings, sessions, http, queue):
+        async with httpx.AsyncClient() as http, build_worker(env.client, settings, sessions, http, queue,
+                                                             workflow_runner=UnsandboxedWorkflowRunner()):
             handle = await env.client.start_workflow(CertificateApplication.run, app, id=app.application_id,
                                                      task_queue=queue)
             for _ in range(100):
@@ -76,10 +83,11 @@ async def test_the_chairmans_step_reminds_goes_overdue_then_escalates(settings, 
         with sessions() as session:
             inbox = session.scalars(select(db.OutboxMessage.idempotency_key).where(
                 db.OutboxMessage.application_id == app.application_id)).all()
-        reminders = {k.split(":")[1] for k in inbox if "reminder" in k}
+        reminders = [k for k in inbox if ":reminder-" in k and k.endswith(f"inbox:chairman.{union}")]
         assert len(reminders) >= 3, inbox
         assert any(":r0:escalated:" in k and "uno.gopalganj-sadar" in k for k in inbox), inbox
         assert any(":r0:overdue:" in k for k in inbox)
+        assert (Status.AWAITING_DECISION, True) in indexed and indexed[-1] == (Status.ISSUED, True)
     finally:
         await env.shutdown()
         engine.dispose()

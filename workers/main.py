@@ -40,7 +40,7 @@ def build_activities(settings: Settings, sessions: sessionmaker, http: httpx.Asy
 
 
 def build_worker(client: Client, settings: Settings, sessions: sessionmaker, http: httpx.AsyncClient,
-                 task_queue: str | None = None) -> Worker:
+                 task_queue: str | None = None, **options) -> Worker:
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
@@ -49,6 +49,7 @@ def build_worker(client: Client, settings: Settings, sessions: sessionmaker, htt
         activity_executor=ThreadPoolExecutor(max_workers=settings.max_concurrent_activities),
         max_concurrent_activities=settings.max_concurrent_activities,
         max_cached_workflows=settings.workflow_cache_size,
+        **options,
     )
 
 
