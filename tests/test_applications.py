@@ -101,7 +101,7 @@ async def test_a_retried_decision_is_applied_once(stack):
                                         stack.decide("chairman.durgapur", app_id, "reject", "no"))
     assert sorted([first.status_code, again.status_code])[0] == 200
     app = await stack.wait_for(app_id, Status.REJECTED)
-    assert [e["status"] for e in app["events"]].count("rejected") == 1
+    assert [e["status"] for e in app["events"] if e["actor"] != "outbox"].count("rejected") == 1
 
 
 async def test_approve_racing_reject_has_exactly_one_winner(stack):
