@@ -12,9 +12,10 @@ from temporalio import activity
 
 from activities.render import CertificateDocument, CertificateRenderer, Holder, Signatory
 from sonod import db
-from sonod.catalogue import BY_CODE
+from sonod.catalogue import BY_CODE, CATALOGUE
 from sonod.domain import Role
 from sonod.keys import KeyStore
+from sonod.unions import GOPALGANJ_SADAR
 from sonod.signing import CertificateClaims, content_hash, qr_text, sign_payload
 from workflows.messages import IssuedCertificate, IssueRequest
 
@@ -25,6 +26,13 @@ TITLES = {
     Role.SECRETARY: ("প্রশাসনিক কর্মকর্তা (সচিব)", "Administrative Officer (Secretary)"),
     Role.WARD_MEMBER: ("ইউপি সদস্য", "UP Member"),
 }
+
+
+def memo_number(union: str, certificate_type: str, year: int, seq: int) -> str:
+    """All digits, as union memos are (স্মারক নং ০৭.০২.২০২৬.০০০০১৫): union, type, year, number."""
+    union_no = next((i for i, u in enumerate(GOPALGANJ_SADAR, 1) if u.slug == union), 0)
+    type_no = next((i for i, t in enumerate(CATALOGUE, 1) if t.code == certificate_type), 0)
+    return f"{union_no:02d}.{type_no:02d}.{year}.{seq:06d}"
 
 
 class Issuer:
@@ -42,7 +50,7 @@ class Issuer:
                 return IssuedCertificate(certificate_no=row.certificate_no, kid=row.kid, pdf_ref=row.pdf_path)
             officers = {u.username: u for u in session.scalars(
                 select(db.User).where(db.User.username.in_([d.actor.username for d in req.decisions])))}
-            memo_no = f"UP/{app.union.slug.upper()}/{row.year}/{row.seq:06d}"
+            memo_no = memo_number(app.union.slug, app.certificate_type, row.year, row.seq)
 
         holder = self.holder(req)
         certificate_type = BY_CODE[app.certificate_type]

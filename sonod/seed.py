@@ -23,6 +23,20 @@ def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+GIVEN = [("মোঃ আব্দুল হালিম", "Md. Abdul Halim"), ("শেখ রফিকুল ইসলাম", "Sheikh Rafiqul Islam"),
+         ("মোঃ কামরুজ্জামান", "Md. Kamruzzaman"), ("সুশান্ত বিশ্বাস", "Sushanta Biswas"),
+         ("মোছাঃ নাসরিন আক্তার", "Mst. Nasrin Akter"), ("মোঃ জাহিদ হাসান", "Md. Zahid Hasan"),
+         ("প্রদীপ কুমার সাহা", "Pradip Kumar Saha"), ("মোঃ মিজানুর রহমান", "Md. Mizanur Rahman"),
+         ("শাহানা পারভীন", "Shahana Parvin"), ("মোঃ তরিকুল ইসলাম", "Md. Tariqul Islam"),
+         ("বিকাশ চন্দ্র মণ্ডল", "Bikash Chandra Mondal"), ("মোঃ শফিকুল আলম", "Md. Shafiqul Alam"),
+         ("রোকসানা খাতুন", "Roksana Khatun")]
+
+
+def demo_name(username: str) -> tuple[str, str]:
+    """A stable, realistic name for a demo officer (certificates print the signatory's name)."""
+    return GIVEN[sum(map(ord, username)) % len(GIVEN)]
+
+
 def demo_accounts(slug: str) -> list[tuple[str, Role, int | None]]:
     accounts = [(f"chairman.{slug}", Role.CHAIRMAN, None), (f"secretary.{slug}", Role.SECRETARY, None),
                 (f"udc.{slug}", Role.UDC, None), (f"acting.{slug}", Role.ACTING_CHAIRMAN, None)]
@@ -44,7 +58,7 @@ def seed(session: OrmSession, settings: Settings) -> dict[str, int]:
         password_hash = password_hash or hash_password(settings.demo_password)
         session.add(db.User(
             username=username, password_hash=password_hash, role=role, union_slug=union, upazila_slug=upazila,
-            ward_no=ward, name_en=username, mobile=None,
+            ward_no=ward, name_bn=demo_name(username)[0], name_en=demo_name(username)[1], mobile=None,
             totp_secret=settings.demo_totp_secret if role.needs_totp else None,
         ))
         created["users"] += 1

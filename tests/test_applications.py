@@ -185,7 +185,7 @@ async def test_history_holds_no_nid_or_name_in_plaintext(stack, temporal_env):
 
 async def test_officers_list_their_union_with_keyset_pagination(stack):
     for i in range(3):
-        await stack.submitted(citizen("nizra", i))
+        await stack.wait_for(await stack.submitted(citizen("nizra", i)), Status.AWAITING_DECISION)
     seen, cursor = [], None
     while True:
         params = {"union": "nizra", "limit": 2} | ({"cursor": cursor} if cursor else {})

@@ -88,6 +88,7 @@ class CertificateApplication:
     @workflow.run
     async def run(self, app: ApplicationInput) -> ApplicationResult:
         await self.step(Status.SUBMITTED, app.submitted_by.username, "application received")
+        await self.notify("submitted", {})
         try:
             while True:
                 await self.verify_nid()

@@ -31,6 +31,8 @@ PALE_GREEN = Color(0.91, 0.96, 0.93)
 GREY = Color(0.35, 0.35, 0.35)
 
 _BENGALI = re.compile(r"[\u0980-\u09ff\u0964\u0965]")
+HAIR_SPACE = "\u200a"
+_SCRIPT_RUN = re.compile(r"[\u0980-\u09ff\u0964\u0965]+|[^\u0980-\u09ff\u0964\u0965]+")
 _BREAKING_SPACE = re.compile(r"[ \t\r\f\v]+")
 _TOKEN = re.compile(r"\n|[ \t\r\f\v]+|[^ \t\r\f\v\n]+")
 
@@ -66,13 +68,18 @@ def rich(text: str, fonts: FontSet, base: str) -> tuple[str, str]:
             runs.append(["<br/>", ""])
             continue
         if token.isspace():
-            face = runs[-1][0] if runs and runs[-1][1] else _face(fonts, base, False, "")
+            pieces = [(runs[-1][0] if runs and runs[-1][1] else _face(fonts, base, False, ""), token)]
         else:
-            face = _face(fonts, base, any(bold[m.start() : m.end()]), token)
-        if runs and runs[-1][0] == face:
-            runs[-1][1] += token
-        else:
-            runs.append([face, token])
+            is_bold = any(bold[m.start() : m.end()])
+            pieces = [(_face(fonts, base, is_bold, p), p) for p in _SCRIPT_RUN.findall(token)]
+            # HarfBuzz shapes a word in one font: a hair space makes each script its own word
+            pieces = [(face, piece if i == 0 or face == pieces[i - 1][0] else HAIR_SPACE + piece)
+                      for i, (face, piece) in enumerate(pieces)]
+        for face, piece in pieces:
+            if runs and runs[-1][0] == face:
+                runs[-1][1] += piece
+            else:
+                runs.append([face, piece])
     markup = "".join(face if not s else f'<font face="{face}">{escape(s)}</font>' for face, s in runs)
     return markup, plain
 
