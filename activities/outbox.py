@@ -57,6 +57,7 @@ class Outbox:
                 db.OutboxMessage.idempotency_key.in_(keys), db.OutboxMessage.status == "pending")).all()
             for message in pending:
                 message.attempts += 1
+                session.commit()  # the attempt counts even if the send fails
                 if message.channel == "sms":
                     self.sms.send(message.recipient, message.body, message.idempotency_key)
                 else:
