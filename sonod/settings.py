@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     temporal_tls: bool = False
     temporal_tls_cert: Path | None = None
     temporal_tls_key: Path | None = None
+    temporal_bin: Path | None = Field(None, description="the temporal CLI; default: next to Python, then PATH")
     temporal_ui_port: int = 8233
     temporal_ui_url: str = "http://127.0.0.1:8233"
     task_queue: str = "sonod"
@@ -104,7 +105,8 @@ class Settings(BaseSettings):
         for kid, key in self.payload_old_keys.items():
             _check_key(f"payload_old_keys[{kid}]", key)
         if self.database_url and not self.database_url.startswith(("postgresql", "sqlite")):
-            raise ValueError(f"SONOD_DATABASE_URL must be a postgresql:// or sqlite:// URL, not {self.database_url!r}")
+            scheme = self.database_url.split(":", 1)[0]
+            raise ValueError(f"SONOD_DATABASE_URL must be a postgresql:// or sqlite:// URL, not {scheme}://…")
         return self
 
 

@@ -216,3 +216,20 @@ def certificate_seqs(url: str, union: str) -> list[int]:
         seqs = sorted(session.scalars(select(db.Certificate.seq).where(db.Certificate.union_slug == union)))
     engine.dispose()
     return seqs
+
+
+async def test_operators_find_applications_by_typed_search_attributes(stack, temporal_env):
+    app_id = await stack.submitted(citizen("boultali", 0))
+    await stack.wait_for(app_id, Status.AWAITING_DECISION)
+    query = ("SonodStatus = 'awaiting_decision' AND UnionSlug = 'boultali' AND CertificateType = 'citizenship' "
+             "AND SonodWaitingOn = 'chairman' AND SonodOverdue = false")
+    for _ in range(50):
+        found = [w.id async for w in temporal_env.client.list_workflows(query)]
+        if app_id in found:
+            break
+        await asyncio.sleep(0.2)
+    assert app_id in found
+    description = await temporal_env.client.get_workflow_handle(app_id).describe()
+    values = {k.name: v for k, v in description.typed_search_attributes}  # no NID or name among them
+    body = citizen("boultali", 0)["applicant"]
+    assert not {body["nid"], body["name_en"], body["name_bn"]} & {str(v) for v in values.values()}
