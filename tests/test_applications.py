@@ -233,3 +233,15 @@ async def test_operators_find_applications_by_typed_search_attributes(stack, tem
     values = {k.name: v for k, v in description.typed_search_attributes}  # no NID or name among them
     body = citizen("boultali", 0)["applicant"]
     assert not {body["nid"], body["name_en"], body["name_bn"]} & {str(v) for v in values.values()}
+
+
+async def test_the_applicant_cancels_while_the_gateway_is_down(stack, porichoy):
+    porichoy.faults(down=True)
+    try:
+        app_id = await stack.submitted(citizen("jalalabad", 0))
+        await stack.wait_for(app_id, Status.VERIFYING_NID)
+        r = await stack.http.post(f"/api/v1/applications/{app_id}/cancel", json={"reason": "applied twice"},
+                                  headers={"X-API-Key": "demo-portal-key"})
+        assert r.status_code == 200 and r.json()["status"] == "cancelled", r.text
+    finally:
+        porichoy.reset()

@@ -111,13 +111,12 @@ class CertificateApplication:
     async def verify_nid(self) -> None:
         await self.step(Status.VERIFYING_NID, "porichoy", "checking the NID with Porichoy")
         applicant = self.app.applicant
-        identity = await workflow.execute_activity_method(
+        identity = await self.unless_cancelled(workflow.execute_activity_method(
             NidGateway.verify,
             NidCheck(application_id=self.app.application_id, nid=applicant.nid,
                      date_of_birth=applicant.date_of_birth, name=applicant.name_en),
             **NID_POLICY,
-        )
-        self.check_cancelled()
+        ))
         if not identity.matches:
             raise Ended(Status.NID_FAILED, identity.reason)
         self.identity = identity.voter
@@ -369,6 +368,15 @@ class CertificateApplication:
 
     def ward_no(self) -> int | None:
         return self.app.applicant.ward_no or (self.identity or {}).get("ward_no")
+
+    async def unless_cancelled(self, activity):
+        """Await the activity, unless the applicant cancels first (say, while the gateway is down)."""
+        task = asyncio.ensure_future(activity)
+        await workflow.wait_condition(lambda: task.done() or self.cancellation is not None)
+        if not task.done():
+            task.cancel()
+        self.check_cancelled()
+        return await task
 
     def check_cancelled(self) -> None:
         if self.cancellation is not None:
