@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from sonod import db
 from sonod.catalogue import BY_CODE, CATALOGUE
 from sonod.domain import Role
 from sonod.keys import KeyStore
+from sonod.metrics import TIME_TO_ISSUE
 from sonod.unions import GOPALGANJ_SADAR
 from sonod.signing import CertificateClaims, content_hash, qr_text, sign_payload
 from workflows.messages import IssuedCertificate, IssueRequest
@@ -59,12 +60,16 @@ class Issuer:
             "holder": holder.model_dump(mode="json"), "details": app.details, "issued_at": req.issued_at.isoformat(),
         }
         digest = content_hash(content)
-        kid, private_key = self.keys.signing_key(app.union.slug, req.issued_at)
+        # Signed now, not at req.issued_at: a retry may run after a key rotation, and the new key must not look as if
+        # it signed before it came into use.
+        now = datetime.now(UTC)
+        kid, private_key = self.keys.signing_key(app.union.slug, now)
+        signed_at = max(now, req.issued_at, self.keys.lookup(kid).not_before)
         claims = CertificateClaims(
             certificate_no=req.certificate_no, certificate_type=app.certificate_type, union=app.union.slug,
             name_bn=holder.name_bn, name_en=holder.name_en, issued_on=req.issued_at.date(), content_hash=digest,
         )
-        qr = qr_text(self.verify_url, sign_payload(claims, private_key, kid, req.issued_at))
+        qr = qr_text(self.verify_url, sign_payload(claims, private_key, kid, signed_at))
         expires_on = (req.issued_at + timedelta(days=certificate_type.valid_days)).date() \
             if certificate_type.valid_days else None
         pdf = self.renderer.render(CertificateDocument(
@@ -86,6 +91,7 @@ class Issuer:
             row.kid, row.qr_text, row.content_hash, row.pdf_path = kid, qr, digest.hex(), ref
             row.holder_name_bn, row.holder_name_en = holder.name_bn, holder.name_en
             row.submitted_by = app.submitted_by.username
+        TIME_TO_ISSUE.labels(app.certificate_type).observe((datetime.now(UTC) - app.submitted_at).total_seconds())
         return IssuedCertificate(certificate_no=req.certificate_no, kid=kid, pdf_ref=ref)
 
     @staticmethod

@@ -11,6 +11,7 @@ from sonod import db
 from sonod.db import upsert
 from sonod.bengali import to_bn_digits
 from sonod.domain import Role
+from sonod.metrics import NOTIFICATIONS, template_family
 from workflows.messages import Delivered, Notice
 
 TEMPLATES = {
@@ -64,6 +65,8 @@ class Outbox:
                     self.mail.send(message.recipient, message.subject, message.body, message.idempotency_key)
                 message.status, message.sent_at = "sent", db.utcnow()
                 session.commit()
+        for channel, _ in rows:  # counted once the whole notice is out: reminders, escalations, receipts...
+            NOTIFICATIONS.labels(template_family(notice.template), channel).inc()
         return Delivered(channels=sorted({c for c, _ in rows if c != "inbox"}) if notice.to_applicant else [])
 
     def recipients(self, notice: Notice) -> list[tuple[str, str]]:

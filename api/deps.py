@@ -22,7 +22,8 @@ from sonod.settings import Settings
 from workflows.messages import Actor
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
+    """`async`, as it does no I/O: a plain `def` dependency costs a hop to the threadpool on every request."""
     return request.app.state.settings
 
 
@@ -42,7 +43,9 @@ async def get_temporal(request: Request) -> Client:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-DbSession = Annotated[Session, Depends(get_session)]
+# scope="function": commit before the answer is sent, so that a client never acts on a write that is not yet visible
+# (a token used at once, a verify right after a revoke). The default scope would commit after the response.
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
 TemporalClient = Annotated[Client, Depends(get_temporal)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
@@ -54,12 +57,28 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def officer_actor(session: Session, user: db.User, ip: str | None) -> Actor:
+def delegated_roles(session: Session, user_id: int, union: str | None) -> list[Role]:
+    """The roles this officer acts for in this union today: a delegation counts only in its own union."""
+    if union is None:
+        return []
     now = db.utcnow()
     delegated = session.scalars(select(db.Delegation.acts_as).where(
-        db.Delegation.user_id == user.id, db.Delegation.starts_at <= now, db.Delegation.ends_at > now)).all()
+        db.Delegation.user_id == user_id, db.Delegation.union_slug == union,
+        db.Delegation.starts_at <= now, db.Delegation.ends_at > now)).all()
+    return sorted({Role(r) for r in delegated})
+
+
+def officer_actor(session: Session, user: db.User, ip: str | None) -> Actor:
     return Actor(username=user.username, role=Role(user.role), union=user.union_slug, upazila=user.upazila_slug,
-                 ward_no=user.ward_no, acts_for=[Role(r) for r in delegated], ip=ip)
+                 ward_no=user.ward_no, acts_for=delegated_roles(session, user.id, user.union_slug), ip=ip)
+
+
+def acting_in(session: Session, actor: Actor, union: str) -> Actor:
+    """The officer as they act in `union`: with the delegations of that union only."""
+    if actor.role is Role.PORTAL:
+        return actor
+    user_id = session.scalar(select(db.User.id).where(db.User.username == actor.username))
+    return actor.model_copy(update={"acts_for": delegated_roles(session, user_id, union)})
 
 
 def _officer(request: Request, session: Session, settings: Settings,
@@ -99,15 +118,18 @@ def get_caller(request: Request, session: DbSession, settings: SettingsDep,
 
 
 def get_officer(request: Request, session: DbSession, settings: SettingsDep,
+                key: Annotated[str | None, Depends(_api_key)],
                 credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Actor:
     actor = _officer(request, session, settings, credentials)
     if actor is None:
+        if _portal(request, session, key) is not None:
+            raise Forbidden("this is for officers; a portal key cannot do it")
         raise Unauthorized("log in: this needs an officer's bearer token")
     return actor
 
 
-def get_tenant(request: Request) -> str | None:
-    """The union named by the host (`<slug>.<base domain>`) or the path (`/unions/<slug>/`)."""
+async def get_tenant(request: Request) -> str | None:
+    """The union named by the host (`<slug>.<base domain>`) or the path (`/unions/<slug>/`). No I/O: `async`."""
     return getattr(request.state, "union", None)
 
 

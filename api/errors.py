@@ -6,6 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, OperationalError
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -85,6 +86,21 @@ def install(app: FastAPI) -> None:
         if exc.status == RPCStatusCode.NOT_FOUND:
             return await _api_error(request, NotFound("no such application"))
         return await _api_error(request, Unavailable("the workflow service is unavailable; try again"))
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(request: Request, _: OperationalError) -> JSONResponse:
+        """The database is restarting, failing over or refusing connections: a retry will do, as it does for the
+        activities."""
+        response = await _api_error(request, Unavailable("the database is unavailable; try again shortly"))
+        response.headers["Retry-After"] = "2"
+        return response
+
+    @app.exception_handler(DataError)
+    async def _unstorable(_: Request, exc: DataError) -> JSONResponse:
+        """A NUL character that got past the schemas (a form field, say) reached PostgreSQL, which refuses it."""
+        if "NUL" not in str(exc.orig):
+            raise exc
+        return JSONResponse({"detail": "text must not contain a NUL character (0x00)"}, status_code=422)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

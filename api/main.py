@@ -8,11 +8,13 @@ from datetime import timedelta
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.client import Client
 
-from api import errors
+from api import errors, guards, operations, pages
 from api.routers import applications, auth, catalogue, certificates, health, payments, verify
 from sonod.db import make_engine, make_session_factory
 from sonod.keys import KeyStore
@@ -21,6 +23,28 @@ from sonod.temporal import connect
 
 TEMPLATES = Path(__file__).parent / "templates"
 UNION_PATH = re.compile(r"^/unions/([a-z0-9-]{1,40})(/.*)?$")
+
+
+class Tenancy:
+    """A union is reached at `<slug>.<base domain>` or under `/unions/<slug>/` (`request.state.union`).
+
+    Plain ASGI: `@app.middleware("http")` (Starlette's BaseHTTPMiddleware) would cost every request a task
+    group and memory streams, more than a whole bare FastAPI request (bench/verify.py, docs/PERFORMANCE.md)."""
+
+    def __init__(self, app: ASGIApp, base_domain: str) -> None:
+        self.app, self.base_domain, self.suffix = app, base_domain, "." + base_domain
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            state = scope.setdefault("state", {})
+            host = Headers(scope=scope).get("host", "").split(":")[0].lower()
+            if host.endswith(self.suffix) and host != self.base_domain:
+                state["union"] = host.removesuffix(self.suffix)
+            if m := UNION_PATH.match(scope["path"]):
+                state["union"] = m.group(1)
+                scope["path"] = m.group(2) or "/"
+                scope["root_path"] = scope.get("root_path", "") + f"/unions/{m.group(1)}"
+        await self.app(scope, receive, send)
 
 
 class TemporalConnection:
@@ -67,19 +91,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Union Parishad certificates that cannot be forged and never get lost.")
     errors.install(app)
 
-    @app.middleware("http")
-    async def tenancy(request: Request, call_next):
-        """A union is reached at `<slug>.<base domain>` or under `/unions/<slug>/`."""
-        host = request.headers.get("host", "").split(":")[0].lower()
-        suffix = "." + settings.base_domain
-        if host.endswith(suffix) and host != settings.base_domain:
-            request.state.union = host.removesuffix(suffix)
-        if m := UNION_PATH.match(request.scope["path"]):
-            request.state.union = m.group(1)
-            request.scope["path"] = m.group(2) or "/"
-            request.scope["root_path"] = request.scope.get("root_path", "") + f"/unions/{m.group(1)}"
-        return await call_next(request)
+    app.add_middleware(Tenancy, base_domain=settings.base_domain)
+
+    app.add_middleware(guards.NoNulInUrl)  # added last, so they run first: nothing reaches a handler unguarded
+    app.add_middleware(guards.BodyLimit, limit=guards.MAX_BODY_BYTES)
 
     for module in (health, auth, catalogue, applications, certificates, payments, verify):
         app.include_router(module.router)
+    pages.install(app)
+    operations.install(app, settings)  # the codec server for the Temporal Web UI, /metrics
     return app

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
 from sonod.domain import DecisionKind, Status
 from workflows.messages import Applicant, Contact
@@ -14,11 +16,40 @@ Slug = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pa
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
 
 
-class In(BaseModel):
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL, which PostgreSQL refuses in text, and half a surrogate pair
+
+
+def unstorable(value: Any, path: str = "") -> str | None:
+    """The path to the first string in `value` (or in its lists and maps, keys too) that no database stores."""
+    todo = [(path, value)]
+    while todo:  # a loop, not recursion: the maps of `details` may nest deep
+        where, v = todo.pop()
+        if isinstance(v, str):
+            if UNSTORABLE.search(v):
+                return where
+        elif isinstance(v, dict):
+            todo += [(f"{where}.{k}", k) for k in v] + [(f"{where}.{k}", item) for k, item in v.items()]
+        elif isinstance(v, (list, tuple)):
+            todo += [(f"{where}[{i}]", item) for i, item in enumerate(v)]
+    return None
+
+
+class Storable(BaseModel):
+    """Text that a database can store: no NUL characters and no half surrogate pairs, in any field, however deep."""
+
+    @field_validator("*")
+    @classmethod
+    def _storable(cls, value: Any, info: ValidationInfo) -> Any:
+        if (where := unstorable(value, info.field_name or "")) is not None:
+            raise ValueError(f"{where} must not contain a NUL character or half a surrogate pair")
+        return value
+
+
+class In(Storable):
     model_config = ConfigDict(extra="forbid")
 
 
-class ApplicantIn(Applicant):
+class ApplicantIn(Applicant, Storable):
     @model_validator(mode="after")
     def _few_extras(self) -> "ApplicantIn":
         extra = self.model_extra or {}
@@ -27,6 +58,10 @@ class ApplicantIn(Applicant):
         for name, value in extra.items():
             if not isinstance(value, (str, int, float, bool, type(None))) or len(str(value)) > 300:
                 raise ValueError(f"applicant.{name} must be a short plain value")
+            if isinstance(value, float) and not math.isfinite(value):  # json.loads reads NaN; JSON has none
+                raise ValueError(f"applicant.{name} must be a finite number")
+            if unstorable(value) is not None:
+                raise ValueError(f"applicant.{name} must not contain a NUL character or half a surrogate pair")
         return self
 
 
@@ -86,6 +121,10 @@ class DecisionOut(BaseModel):
 
 
 class CancelIn(In):
+    reason: Reason = Field(min_length=1)
+
+
+class EscalateIn(In):
     reason: Reason = Field(min_length=1)
 
 

@@ -7,21 +7,32 @@ import datetime as dt
 import hashlib
 import json
 import secrets
+import statistics
 from datetime import timedelta
+from pathlib import Path
 
+from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.orm import Session, load_only
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
-from api.errors import Conflict, Forbidden, Invalid, NotFound
-from api.schemas import ApplicationIn, ApplicationOut, ApplicationPage, EventOut, FeeOut
-from sonod import db
+from api.deps import acting_in
+from api.errors import Conflict, Forbidden, Invalid, NotFound, from_update_failure
+from api.schemas import ApplicationIn, ApplicationOut, ApplicationPage, DecisionIn, DecisionOut, EventOut, FeeOut
+from sonod import audit, db
+from sonod.bengali import to_ascii_digits
 from sonod.catalogue import BY_CODE
 from sonod.db import upsert
-from sonod.domain import Role
+from sonod.domain import STEP_STATUS, Role, Status
 from sonod.nid import check_identity_number, normalise_number
 from sonod.settings import Settings
-from workflows.messages import Actor, ApplicationInput, Fee, StatusView, Timing, UnionView
+from workflows.application import CertificateApplication
+from workflows.messages import Actor, Applicant, ApplicationInput, Decision, Fee, StatusView, Timing, UnionView
+from workflows.search_attributes import search_attributes_for
 
 
 def new_application_id(now: dt.datetime) -> str:
@@ -65,13 +76,7 @@ def application_input(session: Session, settings: Settings, body: ApplicationIn,
     if kind is None or rule is None or not rule.enabled:
         raise Invalid(["body", "certificate_type"], f"{union.slug} does not issue {body.certificate_type!r}")
     details = validate_details(kind.code, body.details)
-    applicant = body.applicant.model_copy(update={"nid": normalise_number(body.applicant.nid)})
-    try:
-        check_identity_number(applicant.nid, applicant.date_of_birth, today=now.date())
-    except ValueError as e:
-        raise Invalid(["body", "applicant", "nid"], str(e)) from None
-    if applicant.date_of_birth > now.date():
-        raise Invalid(["body", "applicant", "date_of_birth"], "the date of birth is in the future")
+    applicant = checked_applicant(body.applicant, now)
     fee_lines = rule.fee_lines or []
     escalation = union.escalation or {}
     return ApplicationInput(
@@ -92,6 +97,18 @@ def application_input(session: Session, settings: Settings, body: ApplicationIn,
         escalation_roles=[Role(r) for r in escalation.get("roles", [Role.ACTING_CHAIRMAN, Role.ADMINISTRATOR])],
         submitted_by=actor, submitted_at=now,
     )
+
+
+def checked_applicant(applicant: Applicant, now: dt.datetime) -> Applicant:
+    """The applicant with a normalised NID that fits the date of birth, or 422 naming the field."""
+    applicant = applicant.model_copy(update={"nid": normalise_number(applicant.nid)})
+    try:
+        check_identity_number(applicant.nid, applicant.date_of_birth, today=now.date())
+    except ValueError as e:
+        raise Invalid(["body", "applicant", "nid"], str(e)) from None
+    if applicant.date_of_birth > now.date():
+        raise Invalid(["body", "applicant", "date_of_birth"], "the date of birth is in the future")
+    return applicant
 
 
 def validate_details(certificate_type: str, details: dict) -> dict:
@@ -117,9 +134,19 @@ def may_read(actor: Actor, union: db.Union, submitted_by: str | None) -> bool:
     return actor.role is Role.OPERATOR or actor.upazila == union.upazila_slug
 
 
-def require_read(session: Session, actor: Actor, union_slug: str, submitted_by: str | None) -> None:
+def require_read(session: Session, actor: Actor, union_slug: str, submitted_by: str | None,
+                 tenant: str | None = None) -> None:
+    """403 unless the caller may see this union's record; 404 when the address names another union."""
+    if tenant is not None and tenant != union_slug:
+        raise NotFound(f"this address serves the union {tenant}, which has no such record")
     if not may_read(actor, session.get(db.Union, union_slug), submitted_by):
         raise Forbidden(f"{actor.username} may not see this union's applications")
+
+
+def portal_of(session: Session, application_id: str) -> str | None:
+    """The portal that submitted an application (portals always send an Idempotency-Key)."""
+    return session.scalar(select(db.IdempotencyKey.caller)
+                          .where(db.IdempotencyKey.application_id == application_id).limit(1))
 
 
 def out_from_row(row: db.Application, events: bool = True) -> ApplicationOut:
@@ -152,16 +179,216 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
         raise Invalid(["query", "cursor"], "the cursor is not one this API gave out") from None
 
 
+# what a page of the list shows: not the applicant, identity and events (JSON of kilobytes a row)
+LISTED_COLUMNS = (db.Application.id, db.Application.union_slug, db.Application.certificate_type,
+                  db.Application.status, db.Application.certificate_no, db.Application.deadline_at,
+                  db.Application.overdue, db.Application.round, db.Application.fee_amount, db.Application.fee_paid,
+                  db.Application.created_at)
+
+
 def page(session: Session, union: str, status: str | None, limit: int, cursor: str | None) -> ApplicationPage:
     """Newest first, keyset-paginated on (created_at, id)."""
-    q = select(db.Application).where(db.Application.union_slug == union)
+    q = select(db.Application).options(load_only(*LISTED_COLUMNS)).where(db.Application.union_slug == union)
     if status:
         q = q.where(db.Application.status == status)
     if cursor:
         created, app_id = decode_cursor(cursor)
-        q = q.where(or_(db.Application.created_at < created,
-                        and_(db.Application.created_at == created, db.Application.id < app_id)))
+        # a row-value comparison, which the (union_slug, status, created_at, id) index can seek to; the
+        # equivalent OR of two comparisons is only a filter, scanning every row of the earlier pages again
+        q = q.where(tuple_(db.Application.created_at, db.Application.id) < tuple_(created, app_id))
     rows = session.scalars(q.order_by(db.Application.created_at.desc(), db.Application.id.desc())
                            .limit(limit + 1)).all()
     items = [out_from_row(r, events=False) for r in rows[:limit]]
     return ApplicationPage(items=items, next_cursor=encode_cursor(rows[limit - 1]) if len(rows) > limit else None)
+
+
+# --- what the JSON API and the pages both do: submit, decide, revoke -------------------------------
+
+async def end_transaction(session: Session) -> None:
+    """Close the request's read transaction before waiting on Temporal: the workflow's activities write to the
+    same database, and SQLite lets one writer in at a time."""
+    await run_in_threadpool(session.commit)
+
+
+async def run_update(session: Session, temporal: Client, application_id: str, update, arg, update_id: str):
+    """Send a workflow update; the workflow's refusals become 403/409."""
+    await end_transaction(session)
+    try:
+        return await temporal.get_workflow_handle(application_id).execute_update(update, arg, id=update_id)
+    except WorkflowUpdateFailedError as e:
+        raise from_update_failure(e) from None
+    except RPCError as e:
+        if e.status == RPCStatusCode.NOT_FOUND:
+            raise Conflict("the application has finished and takes no more decisions") from None
+        raise
+
+
+def audit_action(session: Session, union: str, actor: Actor, action: str, target: str, detail: dict) -> None:
+    audit.record(session, union=union, actor=actor.username, role=actor.role.value, action=action, target=target,
+                 detail=detail, ip=actor.ip)
+
+
+async def submit(session: Session, settings: Settings, temporal: Client, body: ApplicationIn, caller: Actor,
+                 tenant: str | None, key: str | None) -> tuple[str, Status]:
+    """Start the application's workflow; the same key with the same body gives the same application."""
+    now = db.utcnow()
+    app = await run_in_threadpool(application_input, session, settings, body, caller, tenant,
+                                  new_application_id(now), now)
+    if key:
+        digest = canonical_hash(body.model_dump(mode="json") | {"union": app.union.slug})
+        app.application_id = await run_in_threadpool(claim_idempotency_key, session, caller.username, key,
+                                                     digest, app.application_id)
+    await end_transaction(session)
+    try:
+        await temporal.start_workflow(
+            CertificateApplication.run, app, id=app.application_id, task_queue=settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            search_attributes=search_attributes_for(app, Status.SUBMITTED, app.submitted_at),
+        )
+    except WorkflowAlreadyStartedError:
+        pass  # a retried request whose application has already finished
+    row = await run_in_threadpool(session.get, db.Application, app.application_id)
+    return app.application_id, Status(row.status) if row else Status.SUBMITTED
+
+
+async def decide(session: Session, temporal: Client, officer: Actor, tenant: str | None, application_id: str,
+                 body: DecisionIn) -> DecisionOut:
+    """The officer's decision on the step the application waits on (the workflow checks who and when)."""
+    row = await run_in_threadpool(load_application, session, application_id)
+    await run_in_threadpool(require_read, session, officer, row.union_slug, None, tenant)
+    officer = await run_in_threadpool(acting_in, session, officer, row.union_slug)
+    decision = Decision(kind=body.decision, reason=body.reason, actor=officer)
+    update_id = f"decide:{row.status}:{row.round}:{officer.username}:{canonical_hash(body.model_dump())[:12]}"
+    view = await run_update(session, temporal, application_id, CertificateApplication.decide, decision, update_id)
+    await run_in_threadpool(audit_action, session, row.union_slug, officer, f"decision.{body.decision.value}",
+                            application_id, {"reason": body.reason, "from": row.status})
+    return DecisionOut(application_id=application_id, status=view.status)
+
+
+def issued_certificate(session: Session, certificate_no: str) -> db.Certificate:
+    row = session.get(db.Certificate, certificate_no)
+    if row is None or row.pdf_path is None:
+        raise NotFound(f"no certificate {certificate_no}")
+    return row
+
+
+def certificate_file(settings: Settings, row: db.Certificate) -> Path:
+    path = settings.pdf_dir / row.pdf_path
+    if not path.exists():
+        raise NotFound(f"the PDF of {row.certificate_no} is missing from storage")
+    return path
+
+
+def revoke(session: Session, officer: Actor, tenant: str | None, certificate_no: str, reason: str) -> db.Certificate:
+    """The union's chairman, or whoever acts for the chairman there, revokes an issued certificate."""
+    row = issued_certificate(session, certificate_no)
+    require_read(session, officer, row.union_slug, row.submitted_by, tenant)
+    officer = acting_in(session, officer, row.union_slug)
+    chairman = officer.role is Role.CHAIRMAN and officer.union == row.union_slug
+    if not chairman and Role.CHAIRMAN not in officer.acts_for:
+        raise Forbidden("only the union's chairman, or whoever acts for the chairman by delegation, revokes")
+    if row.revoked_at is not None:
+        raise Conflict(f"{certificate_no} was already revoked")
+    row.revoked_at, row.revoked_by, row.revoke_reason = db.utcnow(), officer.username, reason
+    audit_action(session, row.union_slug, officer, "certificate.revoke", certificate_no, {"reason": reason})
+    session.flush()
+    return row
+
+
+def catalogue(session: Session, slug: str | None) -> list[dict]:
+    """Every certificate type with the JSON Schema of its `details`; with a union, its fee, deadline and chain."""
+    rules = {}
+    if slug:
+        get_union(session, slug, ["query", "union"])
+        rules = {r.certificate_type: r
+                 for r in session.scalars(select(db.UnionRule).where(db.UnionRule.union_slug == slug))}
+    out = []
+    for t in session.scalars(select(db.CertificateTypeRow).order_by(db.CertificateTypeRow.code)):
+        item = {"code": t.code, "name_bn": t.name_bn, "name_en": t.name_en, "fields": t.fields_schema,
+                "valid_days": t.valid_days}
+        if rule := rules.get(t.code):
+            if not rule.enabled:
+                continue
+            item |= {"union": slug, "deadline_days": rule.deadline_days, "chain": rule.chain,
+                     "fee": {"amount": sum(line["amount"] for line in rule.fee_lines), "currency": "BDT",
+                             "lines": rule.fee_lines}}
+        out.append(item)
+    return out
+
+
+# --- reading the read model for people: the citizen's tracking, the officer's queue, the union's figures -----
+
+def _mobile(number: str | None) -> str:
+    digits = to_ascii_digits(number or "").strip().replace(" ", "").replace("-", "")
+    return digits.removeprefix("+").removeprefix("88") if len(digits) > 11 else digits
+
+
+def track(session: Session, application_id: str, mobile: str) -> db.Application | None:
+    """The application, only when the mobile number given at submission matches too."""
+    row = session.get(db.Application, to_ascii_digits(application_id.strip().upper()))
+    given = _mobile(mobile)
+    if row is None or not given or not secrets.compare_digest(_mobile(row.contact.get("mobile")), given):
+        return None
+    return row
+
+
+def certificate_of(session: Session, application_id: str) -> db.Certificate | None:
+    return session.scalar(select(db.Certificate).where(db.Certificate.application_id == application_id,
+                                                       db.Certificate.pdf_path.is_not(None)))
+
+
+def ward_of(row: db.Application) -> int | None:
+    """The ward whose member recommends: the applicant's claim, else the NID record's (as the workflow has it)."""
+    return (row.applicant or {}).get("ward_no") or (row.identity or {}).get("ward_no")
+
+
+def awaited_statuses(actor: Actor) -> set[Status]:
+    """The officer steps this officer decides: their own role's, and the chairman's when acting for them."""
+    return {STEP_STATUS[r] for r in (actor.role, *actor.acts_for) if r in STEP_STATUS}
+
+
+def queue(session: Session, actor: Actor, limit: int = 200) -> list[db.Application]:
+    """What waits for this officer in their union (a ward member: their ward only), overdue first, then by
+    deadline."""
+    statuses = awaited_statuses(actor)
+    if actor.union is None or not statuses:
+        return []
+    rows = session.scalars(select(db.Application).where(
+        db.Application.union_slug == actor.union, db.Application.status.in_([s.value for s in statuses]))).all()
+    if actor.role is Role.WARD_MEMBER:
+        rows = [r for r in rows if ward_of(r) in (None, actor.ward_no)]
+    far = dt.datetime.max.replace(tzinfo=dt.UTC)
+    return sorted(rows, key=lambda r: (not r.overdue, r.deadline_at or far, r.id))[:limit]
+
+
+def submitted_by(session: Session, username: str, limit: int = 100) -> list[db.Application]:
+    return list(session.scalars(select(db.Application).where(db.Application.submitted_by == username)
+                                .order_by(db.Application.created_at.desc()).limit(limit)))
+
+
+FINAL_VALUES = [s.value for s in Status if s.is_final]
+OFFICER_STEPS_IN_ORDER = [STEP_STATUS[r] for r in (Role.WARD_MEMBER, Role.SECRETARY, Role.CHAIRMAN)]
+
+
+def union_figures(session: Session, union: str) -> dict:
+    """The union's backlog by status, overdue applications by step, and the median time to issue."""
+    backlog = dict(session.execute(
+        select(db.Application.status, func.count()).where(db.Application.union_slug == union,
+                                                           db.Application.status.not_in(FINAL_VALUES))
+        .group_by(db.Application.status)).all())
+    overdue = dict(session.execute(
+        select(db.Application.status, func.count()).where(db.Application.union_slug == union,
+                                                           db.Application.overdue,
+                                                           db.Application.status.not_in(FINAL_VALUES))
+        .group_by(db.Application.status)).all())
+    issued = session.execute(
+        select(db.Application.created_at, db.Certificate.issued_at)
+        .join(db.Certificate, db.Certificate.application_id == db.Application.id)
+        .where(db.Application.union_slug == union, db.Certificate.pdf_path.is_not(None))).all()
+    durations = [issued_at - created for created, issued_at in issued]
+    return {
+        "backlog": {s: backlog.get(s.value, 0) for s in Status if not s.is_final},
+        "overdue": {s: overdue.get(s.value, 0) for s in OFFICER_STEPS_IN_ORDER},
+        "issued": len(durations),
+        "median_to_issue": statistics.median(durations) if durations else None,
+    }

@@ -12,7 +12,7 @@ from sonod.signing import verify_qr_text
 
 
 def verify(session: Session, keys: KeyStore, qr: str) -> VerifyOut:
-    result = verify_qr_text(qr, keys.lookup)
+    result = verify_qr_text(qr, lambda kid: keys.lookup(kid, session))  # one session, one connection
     if not result.valid or result.claims is None:
         return VerifyOut(status="invalid", certificate=None, reason=result.reason)
     claims = result.claims
@@ -35,7 +35,7 @@ def verify(session: Session, keys: KeyStore, qr: str) -> VerifyOut:
         "kid": result.kid,
     }
     if row.revoked_at is not None:
-        certificate["revoked_at"] = row.revoked_at.isoformat()
+        certificate["revoked_at"], certificate["revoke_reason"] = row.revoked_at.isoformat(), row.revoke_reason
         return VerifyOut(status="revoked", certificate=certificate,
                          reason=f"revoked by the union: {row.revoke_reason or 'no reason given'}")
     return VerifyOut(status="valid", certificate=certificate, reason="signed by the union's key and not revoked")

@@ -31,12 +31,20 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(ops_app, name="ops")
 
+from infra.admin_cli import mount as mount_admin  # noqa: E402 - `sonod officers`, `portal-keys`, `audit verify`
+
+mount_admin(app, audit_app)
+
+from infra.ops_cli import mount as mount_ops  # noqa: E402 - `sonod ops stuck`, `retry`, `reassign`, `cancel`, `resend`
+
+mount_ops(ops_app)
+
 try:
     from infra.verify_cli import verify_app
 except ImportError:  # the verifier is optional: the rest of the CLI works without it
     pass
 else:
-    app.add_typer(verify_app, name="verify")
+    app.add_typer(verify_app)  # its one command becomes `sonod verify` (with a name it would be `verify verify`)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -245,11 +253,14 @@ def api() -> None:
     """Run the API and web UI under uvicorn."""
     import uvicorn
 
+    from sonod.logs import configure_logging
+
     settings = load_settings()
     _require_free_port("the API", settings.api_host, settings.api_port, "SONOD_API_PORT")
+    configure_logging(settings.log_format, settings.log_level)
     uvicorn.run(
         "api.main:create_app", factory=True, host=settings.api_host, port=settings.api_port,
-        reload=False, log_level="warning", timeout_graceful_shutdown=5,
+        reload=False, log_level="warning", timeout_graceful_shutdown=5, log_config=None,
     )
 
 
@@ -282,6 +293,53 @@ def dev(
 
     settings = load_settings()
     raise typer.Exit(run_dev(settings, embed_temporal=temporal, porichoy=porichoy, forward_logs=not quiet))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# signing keys
+
+
+@keys_app.command("rotate")
+def keys_rotate(union: Annotated[str, typer.Argument(help="The union's slug, e.g. paikkandi.")]) -> None:
+    """Retire the union's current signing key and make a new one; what the old key signed still verifies."""
+    from sqlalchemy import exc as sa_exc
+
+    from sonod.db import make_engine, make_session_factory, utcnow
+    from sonod.keys import KeyStore
+
+    settings = load_settings()
+    engine = make_engine(settings.db_url)
+    try:
+        old, new = KeyStore(make_session_factory(engine), settings.master_key).rotate(union, utcnow())
+    except LookupError as exc:
+        fail(f"{exc.args[0]} (see `sonod keys list`)")
+    except (sa_exc.SQLAlchemyError, OSError) as exc:
+        fail(str(_database_error(settings.db_url, exc)))
+    finally:
+        engine.dispose()
+    typer.echo(f"{union}: retired {old}; new certificates are signed with {new}")
+
+
+@keys_app.command("list")
+def keys_list(union: Annotated[str | None, typer.Argument(help="Only this union's keys.")] = None) -> None:
+    """Every signing key: kid, union, in use since, retired at."""
+    from sqlalchemy import exc as sa_exc
+
+    from sonod.db import make_engine, make_session_factory
+    from sonod.keys import KeyStore
+
+    settings = load_settings()
+    engine = make_engine(settings.db_url)
+    try:
+        keys = KeyStore(make_session_factory(engine), settings.master_key).trusted_keys()
+    except (sa_exc.SQLAlchemyError, OSError) as exc:
+        fail(str(_database_error(settings.db_url, exc)))
+    finally:
+        engine.dispose()
+    for key in keys:
+        if union in (None, key.union):
+            retired = key.not_after.isoformat(timespec="seconds") if key.not_after else "current"
+            typer.echo(f"{key.kid}\t{key.union}\t{key.not_before.isoformat(timespec='seconds')}\t{retired}")
 
 
 def _require_free_port(who: str, host: str, port: int, variable: str) -> None:

@@ -115,7 +115,9 @@ def verify(
 
 
 def read_qr(source: str) -> str:
-    """The text of the QR: the argument itself, or the first QR code found in an image or a PDF's page 1."""
+    """The text of the QR: the argument itself, or the first QR code found in an image or a PDF.
+
+    A certificate's QR is on its last page (a long warish runs to several), so a PDF is read from the end."""
     path = Path(source)
     suffix = path.suffix.lower()
     if suffix not in IMAGE_SUFFIXES | {".pdf"}:
@@ -124,22 +126,28 @@ def read_qr(source: str) -> str:
         raise CannotVerify(f"no such file: {path}")
     if suffix == ".pdf":
         with tempfile.TemporaryDirectory() as tmp:
-            return _decode_image(_render_first_page(path, Path(tmp)))
+            pages = _render_pages(path, Path(tmp))
+            for page in reversed(pages[1:]):
+                try:
+                    return _decode_image(page)
+                except CannotVerify:
+                    continue
+            return _decode_image(pages[0])
     return _decode_image(path)
 
 
-def _render_first_page(pdf: Path, out_dir: Path) -> Path:
-    cmd = ["pdftoppm", "-png", "-r", "200", "-f", "1", "-l", "1", str(pdf), str(out_dir / "page")]
+def _render_pages(pdf: Path, out_dir: Path, max_pages: int = 20) -> list[Path]:
+    cmd = ["pdftoppm", "-png", "-r", "200", "-f", "1", "-l", str(max_pages), str(pdf), str(out_dir / "page")]
     try:
         subprocess.run(cmd, check=True, capture_output=True, timeout=60)
     except FileNotFoundError:
         raise CannotVerify("pdftoppm is not installed (apt-get install poppler-utils)") from None
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
         raise CannotVerify(f"pdftoppm could not render {pdf}") from None
-    pages = sorted(out_dir.glob("page*.png"))
+    pages = sorted(out_dir.glob("page*.png"))  # page-01.png … page-12.png: zero-padded, so they sort
     if not pages:
         raise CannotVerify(f"{pdf} has no pages")
-    return pages[0]
+    return pages
 
 
 def _decode_image(path: Path) -> str:

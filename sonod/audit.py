@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 
@@ -16,7 +17,7 @@ GENESIS = "0" * 64
 
 def entry_hash(prev_hash: str, e: db.AuditEntry) -> str:
     content = {
-        "union": e.union_slug, "seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "role": e.role,
+        "union": e.union_slug, "seq": e.seq, "at": e.at.astimezone(dt.UTC).isoformat(), "actor": e.actor, "role": e.role,
         "action": e.action, "target": e.target, "detail": e.detail, "ip": e.ip, "prev": prev_hash,
     }
     return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()

@@ -260,6 +260,7 @@ class AuditEntry(Base):
 
 
 def make_engine(url: str, **kw: Any) -> Engine:
+    kw.setdefault("hide_parameters", True)  # errors (and so logs and failures) never carry a row's NID or name
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):

@@ -36,22 +36,30 @@ class KeyStore:
         return kid, self._opened[kid]
 
     def rotate(self, union: str, now: dt.datetime) -> tuple[str | None, str]:
-        """Retire the current key (it keeps verifying what it signed) and make a new one."""
+        """Retire the current key (it keeps verifying what it signed) and make a new one.
+
+        The hand-over is at the next whole second: a verifier compares the payload's `iat`, in whole seconds,
+        with the keys' validity, so what the old key signed in the second of the rotation stays valid."""
+        at = now.replace(microsecond=0) + dt.timedelta(seconds=1) if now.microsecond else now
         with self.sessions.begin() as session:
             if session.get(db.Union, union) is None:
                 raise LookupError(f"no union {union!r}")
             old = self.ensure(session, union, now)
-            old.not_after = now
-            new = self._add(session, union, now)
+            old.not_after = at
+            new = self._add(session, union, at)
             return old.kid, new.kid
 
     def trusted_keys(self) -> list[TrustedKey]:
         with self.sessions() as session:
             return [_trusted(row) for row in session.scalars(select(db.SigningKey).order_by(db.SigningKey.kid))]
 
-    def lookup(self, kid: str) -> TrustedKey | None:
-        with self.sessions() as session:
+    def lookup(self, kid: str, session: Session | None = None) -> TrustedKey | None:
+        """The key by kid; in the caller's session when given (a request that reads the registry anyway)."""
+        if session is not None:
             row = session.get(db.SigningKey, kid)
+            return _trusted(row) if row else None
+        with self.sessions() as own:
+            row = own.get(db.SigningKey, kid)
             return _trusted(row) if row else None
 
     def _add(self, session: Session, union: str, now: dt.datetime) -> db.SigningKey:

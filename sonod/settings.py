@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     workflow_cache_size: int = 10_000
     max_concurrent_activities: int = 200
 
+    # observability (docs/OPERATIONS.md)
+    worker_metrics_port: int = Field(0, description="the worker's /metrics and /healthz; 0 = off")
+    worker_metrics_host: str = "127.0.0.1"
+    log_format: str = Field("json", pattern="^(json|text)$", description="json: one object a line, no NID or name")
+    log_level: str = "INFO"
+
     # processes
     api_host: str = "127.0.0.1"
     api_port: int = 8000

@@ -197,7 +197,10 @@ def payload_from_qr_text(text: str) -> str:
     """The base32 payload of a QR's text: the `c` parameter of a URL, or the text itself."""
     text = "".join(text.split())
     if "?" in text or "://" in text:
-        values = parse_qs(urlsplit(text).query).get("c", [])
+        try:
+            values = parse_qs(urlsplit(text).query).get("c", [])
+        except ValueError:  # urlsplit refuses a malformed host, e.g. "http://[x"
+            raise InvalidQr("the text is not a well-formed URL") from None
         if len(values) != 1:
             raise InvalidQr("the URL carries no certificate (no single c= parameter)")
         text = values[0]
@@ -289,8 +292,8 @@ def _kid(protected: bytes) -> str:
     if type(alg) is not int or alg != ALG_EDDSA:
         raise _Reject(f"unsupported signature algorithm {alg!r} (expected EdDSA, -8)")
     kid = header.get(HDR_KID)
-    if not (isinstance(kid, bytes) and kid.isascii() and 0 < len(kid) <= 64):
-        raise _Reject("the protected header carries no usable key ID")
+    if not (isinstance(kid, bytes) and kid.isascii() and kid.decode("ascii").isprintable() and 0 < len(kid) <= 64):
+        raise _Reject("the protected header carries no usable key ID")  # looked up before the signature is checked
     return kid.decode("ascii")
 
 

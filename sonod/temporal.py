@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from temporalio.client import Client, TLSConfig
+from temporalio.runtime import Runtime
 
 from sonod.codec import data_converter
 from sonod.settings import Settings
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     tls: TLSConfig | bool = settings.temporal_tls or bool(settings.temporal_api_key)
     if settings.temporal_tls_cert and settings.temporal_tls_key:
         tls = TLSConfig(client_cert=settings.temporal_tls_cert.read_bytes(),
                         client_private_key=settings.temporal_tls_key.read_bytes())
     return await Client.connect(
         settings.temporal_address, namespace=settings.temporal_namespace, api_key=settings.temporal_api_key,
-        tls=tls, data_converter=data_converter(settings),
+        tls=tls, data_converter=data_converter(settings), runtime=runtime,
     )
 
 

@@ -20,6 +20,7 @@ from activities.registry import Registry
 from activities.render import CertificateRenderer
 from sonod.db import make_engine, make_session_factory
 from sonod.keys import KeyStore
+from sonod.logs import configure_logging
 from sonod.settings import Settings
 from sonod.temporal import connect, ensure_search_attributes
 from workflows.application import CertificateApplication
@@ -53,9 +54,31 @@ def build_worker(client: Client, settings: Settings, sessions: sessionmaker, htt
     )
 
 
+def telemetry(settings: Settings):
+    """With SONOD_WORKER_METRICS_PORT: a Temporal runtime exporting the SDK's metrics on a loopback port, and the
+    worker's /metrics (sonod's and the SDK's together) and /healthz on that port. (None, None) when it is 0."""
+    if not settings.worker_metrics_port:
+        return None, None
+    import socket
+
+    from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+
+    from sonod.metrics import serve_worker_metrics
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        sdk_address = f"127.0.0.1:{s.getsockname()[1]}"
+    runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=sdk_address,
+                                                                         durations_as_seconds=True)))
+    server = serve_worker_metrics(settings.worker_metrics_host, settings.worker_metrics_port, sdk_address)
+    log.info("worker metrics on http://%s:%s/metrics", settings.worker_metrics_host, settings.worker_metrics_port)
+    return runtime, server
+
+
 async def run_worker(settings: Settings) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    client = await connect(settings)
+    configure_logging(settings.log_format, settings.log_level)
+    runtime, metrics = telemetry(settings)
+    client = await connect(settings, runtime=runtime)
     added = await ensure_search_attributes(client)
     if added:
         log.info("registered search attributes %s", ", ".join(added))
@@ -68,5 +91,9 @@ async def run_worker(settings: Settings) -> None:
             loop.add_signal_handler(sig, stop.set)
         async with worker:
             log.info("worker polling task queue %s", settings.task_queue)
+            if metrics is not None:
+                metrics.ready.set()
             await stop.wait()
     engine.dispose()
+    if metrics is not None:
+        metrics.shutdown()

@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         NumberRequest,
         PaymentIn,
         Projection,
+        Resend,
         StatusView,
     )
     from workflows.policies import ISSUE_POLICY, NID_POLICY, NOTIFY_POLICY, PROJECT_POLICY, REGISTRY_POLICY
@@ -84,6 +85,8 @@ class CertificateApplication:
         self.overdue = False
         self.deadline_at = app.submitted_at + timedelta(days=app.timing.deadline_days)
         self.certificate_no: str | None = None
+        self.last_notice: Notice | None = None  # what `resend` sends again
+        self.resends = 0
 
     @workflow.run
     async def run(self, app: ApplicationInput) -> ApplicationResult:
@@ -297,6 +300,25 @@ class CertificateApplication:
             raise ApplicationError(f"the application is {self.status.value}, not awaiting the chairman",
                                    type=NOT_AWAITING)
 
+    @workflow.update
+    async def resend(self, request: Resend) -> StatusView:
+        """Send the last notification again under a new key, `resend-N` (operators: `sonod ops resend`)."""
+        self.resends += 1
+        notice = self.last_notice.model_copy(update={"key": f"r{self.round}:resend-{self.resends}"})
+        delivered = await workflow.execute_activity_method(Outbox.notify, notice, **NOTIFY_POLICY)
+        channels = ", ".join([*delivered.channels, *(["inbox"] if notice.to_roles else [])])
+        self.append(Event(at=workflow.now(), status=self.status, actor=request.actor.username,
+                          note=f"resent {notice.template} by {channels or 'no channel'}"))
+        await self.project()
+        return self.view()
+
+    @resend.validator
+    def check_resend(self, request: Resend) -> None:
+        if request.actor.role is not Role.OPERATOR:
+            raise ApplicationError("only operators resend notifications", type=WRONG_OFFICER)
+        if self.last_notice is None:
+            raise ApplicationError("nothing has been sent yet", type=NOT_AWAITING)
+
     @workflow.query
     def view(self) -> StatusView:
         return StatusView(
@@ -345,6 +367,7 @@ class CertificateApplication:
             to_applicant=to_applicant, to_roles=to_roles or [], union=self.app.union.slug,
             ward_no=self.ward_no(), contact=self.app.contact if to_applicant else None, params=params,
         )
+        self.last_notice = notice
         delivered = await workflow.execute_activity_method(Outbox.notify, notice, **NOTIFY_POLICY)
         if delivered.channels:
             self.append(Event(at=workflow.now(), status=self.status, actor="outbox",

@@ -137,6 +137,13 @@ class Escalation(Model):
     actor: Actor
 
 
+class Resend(Model):
+    """An operator asks for the last notification again (`sonod ops resend`)."""
+
+    reason: Reason = ""
+    actor: Actor
+
+
 class StatusView(Model):
     application_id: str
     union: str

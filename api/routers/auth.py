@@ -42,17 +42,22 @@ def login(request: Request, session: DbSession, settings: SettingsDep,
     now = db.utcnow()
     if user is not None and user.locked_until and user.locked_until > now:
         raise Locked("this account is locked after repeated failed log-ins; try again later")
+    needs_totp = user is not None and Role(user.role).needs_totp
+    if needs_totp and not totp:  # asked before the password is checked, so that this answer says nothing of it
+        raise Unauthorized("this role needs a TOTP code: send the form field totp")
     ok = user is not None and user.active and verify_password(user.password_hash, password)
-    if ok and Role(user.role).needs_totp:
-        if not totp:
-            raise Unauthorized("this role needs a TOTP code: send the form field totp")
+    if ok and needs_totp:
         ok = user.totp_secret is not None and verify_totp(user.totp_secret, totp)
     if not ok:
         if user is not None:
             user.failed_logins += 1
-            if user.failed_logins >= settings.login_max_failures:
+            locked = user.failed_logins >= settings.login_max_failures
+            if locked:
                 user.locked_until = now + timedelta(minutes=settings.login_lockout_minutes)
                 user.failed_logins = 0
+            if user.union_slug:
+                audit.record(session, union=user.union_slug, actor=user.username, role=user.role,
+                             action="auth.locked" if locked else "auth.login_failed", target=user.username, ip=ip)
             session.commit()
         raise Unauthorized("wrong username, password or TOTP code")
     user.failed_logins, user.locked_until = 0, None
@@ -72,6 +77,9 @@ def logout(officer: Officer, session: DbSession) -> None:
     user_id = session.scalar(select(db.User.id).where(db.User.username == officer.username))
     session.execute(update(db.Session).where(db.Session.user_id == user_id, db.Session.revoked_at.is_(None))
                     .values(revoked_at=db.utcnow()))
+    if officer.union:
+        audit.record(session, union=officer.union, actor=officer.username, role=officer.role.value,
+                     action="auth.logout", target=officer.username, ip=officer.ip)
 
 
 @router.get("/me")

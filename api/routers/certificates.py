@@ -4,20 +4,16 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from api import services
-from api.deps import Caller, DbSession, Officer, SettingsDep
-from api.errors import Conflict, Forbidden, NotFound
+from api.deps import Caller, DbSession, Officer, SettingsDep, Tenant
 from api.schemas import CertificateOut, RevokeIn
-from sonod import audit, db
-from sonod.domain import Role
+from sonod import db
 
 router = APIRouter(prefix="/api/v1/certificates", tags=["certificates"])
 
 
-def _issued(session, certificate_no: str, caller) -> db.Certificate:
-    row = session.get(db.Certificate, certificate_no)
-    if row is None or row.pdf_path is None:
-        raise NotFound(f"no certificate {certificate_no}")
-    services.require_read(session, caller, row.union_slug, row.submitted_by)
+def _issued(session, certificate_no: str, caller, tenant: str | None) -> db.Certificate:
+    row = services.issued_certificate(session, certificate_no)
+    services.require_read(session, caller, row.union_slug, row.submitted_by, tenant)
     return row
 
 
@@ -32,28 +28,19 @@ def _out(row: db.Certificate) -> CertificateOut:
 
 
 @router.get("/{certificate_no}")
-def metadata(certificate_no: str, caller: Caller, session: DbSession) -> CertificateOut:
-    return _out(_issued(session, certificate_no, caller))
+def metadata(certificate_no: str, caller: Caller, session: DbSession, tenant: Tenant) -> CertificateOut:
+    return _out(_issued(session, certificate_no, caller, tenant))
 
 
 @router.get("/{certificate_no}/pdf", name="certificate_pdf", response_class=FileResponse)
-def pdf(certificate_no: str, caller: Caller, session: DbSession, settings: SettingsDep) -> FileResponse:
-    row = _issued(session, certificate_no, caller)
-    path = settings.pdf_dir / row.pdf_path
-    if not path.exists():
-        raise NotFound(f"the PDF of {certificate_no} is missing from storage")
-    return FileResponse(path, media_type="application/pdf", filename=f"{row.certificate_no}.pdf")
+def pdf(certificate_no: str, caller: Caller, session: DbSession, settings: SettingsDep,
+        tenant: Tenant) -> FileResponse:
+    row = _issued(session, certificate_no, caller, tenant)
+    return FileResponse(services.certificate_file(settings, row), media_type="application/pdf",
+                        filename=f"{row.certificate_no}.pdf")
 
 
 @router.post("/{certificate_no}/revoke")
-def revoke(certificate_no: str, body: RevokeIn, officer: Officer, session: DbSession) -> CertificateOut:
-    row = _issued(session, certificate_no, officer)
-    if officer.role not in (Role.CHAIRMAN, Role.ADMINISTRATOR) and Role.CHAIRMAN not in officer.acts_for:
-        raise Forbidden("only the chairman (or whoever acts for the chairman) revokes certificates")
-    if row.revoked_at is not None:
-        raise Conflict(f"{certificate_no} was already revoked")
-    row.revoked_at, row.revoked_by, row.revoke_reason = db.utcnow(), officer.username, body.reason
-    audit.record(session, union=row.union_slug, actor=officer.username, role=officer.role.value,
-                 action="certificate.revoke", target=certificate_no, detail={"reason": body.reason}, ip=officer.ip)
-    session.flush()
-    return _out(row)
+def revoke(certificate_no: str, body: RevokeIn, officer: Officer, session: DbSession,
+           tenant: Tenant) -> CertificateOut:
+    return _out(services.revoke(session, officer, tenant, certificate_no, body.reason))

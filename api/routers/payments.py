@@ -10,7 +10,6 @@ from typing import Annotated
 from api import services
 from api.deps import DbSession, SettingsDep, TemporalClient
 from api.errors import ApiError, Conflict, Invalid, Unauthorized
-from api.routers.applications import _update
 from api.schemas import DecisionOut, PaymentCallback
 from sonod import db
 from sonod.db import upsert
@@ -30,13 +29,14 @@ async def callback(request: Request, session: DbSession, settings: SettingsDep, 
         raise Unauthorized("bad or missing X-Signature")
     try:
         body = PaymentCallback.model_validate(json.loads(raw))
-    except (ValueError, ValidationError) as e:
-        errors = e.errors() if isinstance(e, ValidationError) else [{"loc": [], "msg": "the body is not JSON"}]
+    except (ValueError, ValidationError, RecursionError) as e:
+        problem = "the body is nested too deeply" if isinstance(e, RecursionError) else "the body is not JSON"
+        errors = e.errors() if isinstance(e, ValidationError) else [{"loc": [], "msg": problem}]
         raise Invalid(["body", *errors[0]["loc"]], errors[0]["msg"]) from None
     row = await run_in_threadpool(services.load_application, session, body.application_id)
     await run_in_threadpool(_record, session, body)
     try:
-        view = await _update(session, temporal, body.application_id, CertificateApplication.pay,
+        view = await services.run_update(session, temporal, body.application_id, CertificateApplication.pay,
                              PaymentIn(transaction_id=body.transaction_id, amount=body.amount, currency=body.currency),
                              f"pay:{body.transaction_id}")
     except Conflict:

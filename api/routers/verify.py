@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -10,6 +11,7 @@ from api.deps import DbSession
 from api.schemas import VerifyIn, VerifyOut
 from api.verification import verify
 from sonod import db
+from sonod.bengali import format_date_bn
 from sonod.signing import jwks, revocation_list
 
 router = APIRouter(tags=["verification"])
@@ -44,4 +46,19 @@ def verify_page(request: Request, session: DbSession, c: Annotated[str | None, Q
     """The page a phone opens from the QR (`/verify?c=<payload>`), and a form to paste a QR's text."""
     text = c or qr
     result = verify(session, keys(request), text) if text else None
-    return request.app.state.templates.TemplateResponse(request, "verify.html", {"result": result, "qr": text or ""})
+    page = request.app.state.templates.TemplateResponse(
+        request, "verify.html", {"result": result, "qr": text or "", "dates": _dates(result)})
+    page.headers["Cache-Control"] = "no-store"  # a revocation must show at once
+    page.headers["Referrer-Policy"] = "no-referrer"  # the URL carries the holder's name
+    return page
+
+
+def _dates(result: VerifyOut | None) -> dict[str, tuple[str, str]]:
+    """The certificate's dates, (Bengali, English), for the page."""
+    certificate = result.certificate if result else None
+    dates = {}
+    for field in ("issued_on", "revoked_at"):
+        if certificate and certificate.get(field):
+            day = date.fromisoformat(certificate[field][:10])
+            dates[field] = (format_date_bn(day), f"{day.day} {day:%B %Y}")
+    return dates

@@ -221,6 +221,7 @@ async def nid_person_values(
     request: Request, sim: Sim, x_api_key: Annotated[str | None, Header()] = None
 ) -> JSONResponse:
     """Porichoy's KYC check: 200 with passKyc "yes" and the voter, or "no" and an errorCode."""
+    raw = await request.body()  # read before the simulated latency: a caller that hangs up meanwhile is not an error
     faults = sim.faults
     if faults.latency_ms:
         await asyncio.sleep(faults.latency_ms / 1000)
@@ -231,7 +232,7 @@ async def nid_person_values(
     if sim.rng.random() < faults.error_rate:
         return sim.record("server_error", 500, {"detail": "internal error (simulated)"})
     try:
-        query = KycQuery.model_validate_json(await request.body())
+        query = KycQuery.model_validate_json(raw)
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_context=False, include_input=False)
         detail = [{**e, "loc": ["body", *e["loc"]]} for e in errors]

@@ -1,0 +1,18 @@
+"""The web UI, server-rendered: the citizen portal of each union, the UDC desk and the officers' dashboard.
+
+Pages call the same services as API v1 (api/services.py); they hold no rules of their own.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api.pages import dashboard, desk, portal
+from api.pages.common import STATIC
+
+
+def install(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for module in (dashboard, desk, portal):
+        app.include_router(module.router)

@@ -1,0 +1,89 @@
+"""The application form, shared by the citizen portal and the UDC desk: built from the catalogue, read back
+into the API's own `ApplicationIn`, and submitted through the same service as `POST /api/v1/applications`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass, field
+
+from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from temporalio.client import Client
+
+from api import services
+from api.errors import Conflict, Invalid, NotFound
+from api.pages import forms
+from api.schemas import ApplicationIn
+from sonod import db
+from sonod.settings import Settings
+from workflows.messages import Actor
+
+
+@dataclass
+class ApplicationForm:
+    union: db.Union
+    kind: dict  # the catalogue's entry: code, names, fields (JSON Schema), fee, deadline_days
+    applicant: list[forms.Field]
+    contact: list[forms.Field]
+    details: list[forms.Field]
+    values: dict = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    problem: str | None = None
+    idempotency_key: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+
+    @property
+    def promised_by(self) -> dt.date:
+        """The date the union promises the certificate by, if the application is made today."""
+        return (db.utcnow() + dt.timedelta(days=self.kind["deadline_days"])).date()
+
+    @property
+    def kinds(self) -> dict[str, str]:
+        return forms.kinds_by_name(self.applicant + self.contact + self.details)
+
+
+def load(session: Session, union_slug: str | None, code: str, mobile_required: bool) -> ApplicationForm:
+    union = services.get_union(session, union_slug, ["path", "union"])
+    kind = next((k for k in services.catalogue(session, union.slug) if k["code"] == code and "union" in k), None)
+    if kind is None:
+        raise NotFound(f"{union.slug} does not issue {code!r}")
+    return ApplicationForm(union=union, kind=kind, applicant=forms.applicant_fields(),
+                           contact=forms.contact_fields(mobile_required),
+                           details=forms.fields_from_schema(kind["fields"], "details"))
+
+
+async def submit(request: Request, session: Session, settings: Settings, temporal: Client, form: ApplicationForm,
+                 actor: Actor) -> str | None:
+    """The new application's number, or None with the form's errors filled in. The form's hidden key is the
+    Idempotency-Key: a form sent twice makes one application."""
+    posted = await request.form()
+    items = [(k, v) for k, v in posted.multi_items() if isinstance(v, str)]
+    form.values = forms.read_form(items, form.kinds)
+    key = str(posted.get("idem", ""))[:100] or None
+    if form.contact and any(f.key == "mobile" and f.required for f in form.contact) \
+            and not forms.value_at(form.values, "contact.mobile"):
+        form.errors["contact.mobile"] = "err_required"
+    try:
+        body = ApplicationIn(union=form.union.slug, certificate_type=form.kind["code"],
+                             applicant=form.values.get("applicant", {}), contact=form.values.get("contact", {}),
+                             details=form.values.get("details", {}))
+    except ValidationError as e:
+        for err in e.errors():
+            form.errors.setdefault(forms.error_name(err["loc"]), forms.error_message(err["type"], err["msg"]))
+        return None
+    if form.errors:
+        return None
+    try:
+        application_id, _ = await services.submit(session, settings, temporal, body, actor, form.union.slug, key)
+    except Invalid as e:
+        for err in e.errors:
+            form.errors.setdefault(forms.error_name(err["loc"]), forms.error_message(err["type"], err["msg"]))
+        form.idempotency_key = secrets.token_urlsafe(18)
+        return None
+    except Conflict as e:
+        form.problem, form.idempotency_key = e.detail, secrets.token_urlsafe(18)
+        return None
+    await run_in_threadpool(session.commit)
+    return application_id

@@ -1,0 +1,222 @@
+"""The officers' dashboard at `/dashboard/`: log in, the queue of what waits for me, an application beside its NID
+record with the decision buttons, revocation, and the union's figures."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from api import services
+from api.deps import DbSession, SettingsDep, TemporalClient, _officer, acting_in, require_union
+from api.errors import ApiError, Invalid, Locked, TooManyRequests
+from api.pages.common import (
+    ERROR_TITLES,
+    Csrf,
+    PageOfficer,
+    PageRoute,
+    TOKEN_COOKIE,
+    end_session,
+    local_next,
+    redirect,
+    render,
+    session_id,
+    set_session_cookie,
+)
+from api.routers import auth
+from api.schemas import DecisionIn
+from sonod import db
+from sonod.bengali import to_ascii_digits
+from sonod.domain import DecisionKind, Role, Status
+from workflows.messages import Actor
+
+router = APIRouter(prefix="/dashboard", route_class=PageRoute, include_in_schema=False)
+
+# What the applicant claims, set beside what the NID gateway holds.
+COMPARED = ("nid", "name_bn", "name_en", "date_of_birth", "father_name_bn", "mother_name_bn", "father_name_en",
+            "mother_name_en", "ward_no")
+APPROVE_LABEL = {Status.AWAITING_RECOMMENDATION: "act_recommend", Status.AWAITING_VERIFICATION: "act_verify",
+                 Status.AWAITING_DECISION: "act_approve"}
+DESK_ROLES = {Role.UDC}
+
+
+def landing(actor: Actor) -> str:
+    return "/desk/" if actor.role in DESK_ROLES else "/dashboard/"
+
+
+# --- logging in and out ---------------------------------------------------------------------------
+
+@router.get("/login")
+def login_form(request: Request, next: str = "") -> Response:
+    return render(request, "dashboard/login.html", {"next": local_next(next, "")})
+
+
+@router.post("/login", dependencies=[Csrf])
+def login(request: Request, session: DbSession, settings: SettingsDep,
+          username: Annotated[str, Form(max_length=80)] = "", password: Annotated[str, Form(max_length=200)] = "",
+          totp: Annotated[str, Form(max_length=10)] = "", next: Annotated[str, Form(max_length=300)] = "") -> Response:
+    """The same log-in as `POST /api/v1/auth/token`; its bearer token goes into an HttpOnly cookie."""
+    try:
+        token = auth.login(request=request, session=session, settings=settings, username=username,
+                           password=password, totp=to_ascii_digits(totp.strip()) or None)
+    except ApiError as e:
+        problem = "locked" if isinstance(e, Locked) else "too_many" if isinstance(e, TooManyRequests) \
+            else "totp_needed" if "TOTP code:" in e.detail else "login_failed"
+        return render(request, "dashboard/login.html", {"problem": problem, "username": username, "next": next},
+                      status_code=e.status_code)
+    actor = _officer(request, session, settings, HTTPAuthorizationCredentials(scheme="Bearer",
+                                                                              credentials=token.access_token))
+    response = redirect(local_next(next, landing(actor)))
+    set_session_cookie(response, request, token.access_token, token.expires_in)
+    return response
+
+
+@router.post("/logout", dependencies=[Csrf])
+def logout(request: Request, session: DbSession) -> Response:
+    end_session(session, session_id(request))
+    response = redirect("/dashboard/login")
+    response.delete_cookie(TOKEN_COOKIE, path="/")
+    return response
+
+
+# --- the queue and the lists ----------------------------------------------------------------------------
+
+@router.get("/")
+def my_queue(request: Request, officer: PageOfficer, session: DbSession) -> Response:
+    return render(request, "dashboard/queue.html", {
+        "officer": officer, "rows": services.queue(session, officer), "types": type_names(session)})
+
+
+@router.get("/applications")
+def all_applications(request: Request, officer: PageOfficer, session: DbSession, status: str = "",
+                     cursor: str | None = None) -> Response:
+    union = services.get_union(session, officer.union, ["query", "union"])
+    require_union(officer, union)
+    wanted = Status(status).value if status in Status.__members__.values() else None
+    page = services.page(session, union.slug, wanted, 50, cursor)
+    return render(request, "dashboard/applications.html", {
+        "officer": officer, "page": page, "status": wanted or "", "statuses": list(Status),
+        "types": type_names(session)})
+
+
+# --- one application ----------------------------------------------------------------------------------
+
+def _detail(request: Request, session, settings, officer: Actor, application_id: str, *, problem: str | None = None,
+            done: str | None = None, status_code: int = 200) -> Response:
+    row = services.load_application(session, application_id)
+    services.require_read(session, officer, row.union_slug, row.submitted_by)
+    certificate = services.certificate_of(session, row.id)
+    acting = acting_in(session, officer, row.union_slug)
+    status = Status(row.status)
+    return render(request, "dashboard/detail.html", {
+        "officer": officer, "app": row, "status": status, "certificate": certificate,
+        "types": type_names(session), "comparison": claims_beside_record(row.applicant, row.identity or {}),
+        "photo": _photo((row.identity or {}).get("photo")), "decides": status in services.awaited_statuses(acting), "approve_label": APPROVE_LABEL.get(status),
+        "may_revoke": certificate is not None and certificate.revoked_at is None and (
+            (acting.role is Role.CHAIRMAN and acting.union == row.union_slug) or Role.CHAIRMAN in acting.acts_for),
+        "workflow_url": f"{settings.temporal_ui_url.rstrip('/')}/namespaces/{quote(settings.temporal_namespace)}"
+                        f"/workflows/{quote(row.id)}",
+        "problem": problem, "problem_title": ERROR_TITLES.get(status_code, "error"), "done": done,
+    }, status_code=status_code)
+
+
+@router.get("/applications/{application_id}")
+def detail(application_id: str, request: Request, officer: PageOfficer, session: DbSession,
+           settings: SettingsDep, done: str = "") -> Response:
+    return _detail(request, session, settings, officer, application_id,
+                   done=done if done in ("decided", "revoked_ok") else None)
+
+
+@router.post("/applications/{application_id}/decision", dependencies=[Csrf])
+async def decide(application_id: str, request: Request, officer: PageOfficer, session: DbSession,
+                 settings: SettingsDep, temporal: TemporalClient,
+                 decision: Annotated[str, Form(max_length=20)] = "",
+                 reason: Annotated[str, Form(max_length=1000)] = "") -> Response:
+    problem, code = None, 200
+    try:
+        body = DecisionIn(decision=decision, reason=reason)
+        if body.decision is not DecisionKind.APPROVE and not body.reason:
+            raise Invalid(["body", "reason"], "reason_needed")
+        await services.decide(session, temporal, officer, None, application_id, body)
+    except ValidationError as e:
+        problem, code = e.errors()[0]["msg"], 422
+    except ApiError as e:
+        problem, code = e.detail, e.status_code
+    if problem is None:
+        return redirect(f"/dashboard/applications/{quote(application_id)}?done=decided")
+    return await run_in_threadpool(_detail, request, session, settings, officer, application_id,
+                                   problem=problem, status_code=code)
+
+
+@router.post("/certificates/{certificate_no}/revoke", dependencies=[Csrf])
+def revoke(certificate_no: str, request: Request, officer: PageOfficer, session: DbSession, settings: SettingsDep,
+           reason: Annotated[str, Form(max_length=1000)] = "") -> Response:
+    row = services.issued_certificate(session, certificate_no)
+    try:
+        if len(reason.strip()) < 3:
+            raise Invalid(["body", "reason"], "revoke_reason_short")
+        services.revoke(session, officer, None, certificate_no, reason.strip())
+    except ApiError as e:
+        session.rollback()
+        return _detail(request, session, settings, officer, row.application_id, problem=e.detail,
+                       status_code=e.status_code)
+    return redirect(f"/dashboard/applications/{quote(row.application_id)}?done=revoked_ok")
+
+
+@router.get("/certificates/{certificate_no}/pdf")
+def certificate_pdf(certificate_no: str, officer: PageOfficer, session: DbSession, settings: SettingsDep) -> Response:
+    row = services.issued_certificate(session, certificate_no)
+    services.require_read(session, officer, row.union_slug, row.submitted_by)
+    return FileResponse(services.certificate_file(settings, row), media_type="application/pdf",
+                        filename=f"{row.certificate_no}.pdf")
+
+
+# --- the union's figures ----------------------------------------------------------------------------------
+
+@router.get("/figures")
+def figures(request: Request, officer: PageOfficer, session: DbSession) -> Response:
+    union = services.get_union(session, officer.union, ["query", "union"])
+    require_union(officer, union)
+    numbers = services.union_figures(session, union.slug)
+    return render(request, "dashboard/figures.html", {
+        "officer": officer, "union": union, "figures": numbers,
+        "backlog_rows": [(s.value, n) for s, n in numbers["backlog"].items()],
+        "overdue_rows": [(s.value, n) for s, n in numbers["overdue"].items()]})
+
+
+# --- helpers -----------------------------------------------------------------------------------------------
+
+def type_names(session) -> dict[str, db.CertificateTypeRow]:
+    return {t.code: t for t in session.scalars(select(db.CertificateTypeRow))}
+
+
+def _same(a, b) -> bool:
+    def norm(v) -> str:
+        return " ".join(to_ascii_digits(str(v)).casefold().replace(".", " ").split())
+    return norm(a) == norm(b)
+
+
+def claims_beside_record(applicant: dict, identity: dict) -> list[dict]:
+    """One row a field: the claim, the record, and whether they differ (only when both are known)."""
+    rows = []
+    for key in COMPARED:
+        claim, record = applicant.get(key), identity.get(key)
+        if claim in (None, "") and record in (None, ""):
+            continue
+        rows.append({"key": key, "claim": claim, "record": record,
+                     "differs": bool(identity) and claim not in (None, "") and not _same(claim, record)})
+    return rows
+
+
+def _photo(value) -> str | None:
+    """Only image data URIs are shown: the gateway's answer is data, never markup."""
+    if isinstance(value, str) and value.startswith(("data:image/png;base64,", "data:image/jpeg;base64,",
+                                                    "data:image/svg+xml;base64,")):
+        return value
+    return None

@@ -1,0 +1,223 @@
+"""`sonod ops`: find stuck applications and act on them through their workflows.
+
+    sonod ops stuck [--union paikkandi] [--retrying-for 5m] [--deep] [--json]
+    sonod ops retry A250701-1A2B3C4D
+    sonod ops reassign A250701-1A2B3C4D --reason "the chairman is abroad"
+    sonod ops cancel A250701-1A2B3C4D --reason "duplicate of A250630-..."
+    sonod ops resend A250701-1A2B3C4D
+
+`stuck` reads Temporal's visibility store (search attributes), never histories. The verbs go through the workflow's
+own updates (or the server's activity reset), never the database; each is recorded in the union's audit log by
+`cli:<login name>` (or `--as`). Exit codes: 0 done; 1 it could not be done (the message says why); 2 bad arguments.
+`mount(ops_app)` adds them to the `sonod` command (infra/cli.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import getpass
+import json
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
+
+    from infra.ops import Outcome, Stuck
+    from sonod.settings import Settings
+
+BAD_ARGUMENT, NOT_DONE = 2, 1
+
+AsOption = Annotated[str | None, typer.Option("--as", help="Who acts, for the audit log (default: cli:<login>).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON, for scripts.")]
+
+
+def mount(ops_app: typer.Typer) -> None:
+    ops_app.command("stuck")(stuck)
+    ops_app.command("retry")(retry)
+    ops_app.command("reassign")(reassign)
+    ops_app.command("cancel")(cancel)
+    ops_app.command("resend")(resend)
+
+
+def fail(message: str, code: int = NOT_DONE):
+    from infra.cli import fail as cli_fail
+
+    cli_fail(message, code)
+
+
+def operator_name(given: str | None) -> str:
+    if given:
+        return given[:80]
+    try:
+        return f"cli:{getpass.getuser()}"[:80]
+    except (KeyError, OSError):  # no login name in a bare container
+        return "cli"
+
+
+def run(job):
+    """Connect to Temporal with sonod's settings and codec, then run `job(client, settings)`."""
+    from infra.cli import load_settings
+    from infra.ops import NotPossible
+    from sonod.temporal import connect
+
+    settings = load_settings()
+
+    async def main():
+        try:
+            client = await connect(settings)
+        except RuntimeError as e:
+            fail(f"cannot reach Temporal at {settings.temporal_address}: {str(e).splitlines()[0]}")
+        try:
+            return await job(client, settings)
+        finally:
+            # Free the SDK's Rust-side objects while the loop runs: freed at interpreter exit instead, they
+            # sometimes abort the process ("PyGILState_Release ... finalizing").
+            del client
+            gc.collect()
+
+    try:
+        return asyncio.run(main())
+    except NotPossible as e:
+        fail(str(e))
+    except ValueError as e:
+        fail(str(e), BAD_ARGUMENT)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# stuck
+
+
+def stuck(
+    union: Annotated[str | None, typer.Option("--union", help="Only this union (its slug).")] = None,
+    retrying_for: Annotated[str, typer.Option(
+        "--retrying-for", help="List an activity once it has failed for this long (90s, 5m, 2h).")] = "5m",
+    failed_within: Annotated[str | None, typer.Option(
+        "--failed-within", help="Only failures closed within this long (default: all the server keeps).")] = None,
+    deep: Annotated[bool, typer.Option(
+        "--deep", help="Describe every running application, not only those in submitted, verifying_nid or "
+                       "issuing (finds notifications failing while an officer's step waits).")] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100_000, help="At most this many per query.")] = 1000,
+    as_json: JsonOption = False,
+) -> None:
+    """Applications past their deadline, with an activity retrying, or failed: the cause and a Web UI link."""
+    from infra.ops import Thresholds, find_stuck, parse_duration
+
+    try:
+        thresholds = Thresholds(retrying_for=parse_duration(retrying_for), deep=deep, union=union, limit=limit,
+                                failed_within=parse_duration(failed_within) if failed_within else None)
+    except ValueError as e:
+        fail(str(e), BAD_ARGUMENT)
+
+    async def job(client: Client, settings: Settings) -> list[Stuck]:
+        return await find_stuck(client, settings.temporal_ui_url, thresholds)
+
+    found = run(job)
+    if as_json:
+        typer.echo(json.dumps([s.to_json() for s in found], ensure_ascii=False, indent=2))
+        return
+    print_table(found)
+
+
+def print_table(found: list[Stuck]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if not found:
+        console.print("No stuck applications.")
+        return
+    table = Table(title=f"{len(found)} stuck", show_lines=True)
+    for name in ("application", "union", "type", "status", "problem", "waiting", "cause"):
+        table.add_column(name, overflow="fold", no_wrap=name in ("application", "problem", "waiting"))
+    table.add_column("Web UI", no_wrap=True, min_width=max(len(s.url) for s in found))  # whole, to copy
+    colour = {"failed": "red", "workflow_task_failing": "red", "retrying": "yellow", "overdue": "magenta"}
+    for s in found:
+        table.add_row(s.application_id, s.union, s.certificate_type, s.status,
+                      f"[{colour[s.problem.value]}]{s.problem.value}[/]", s.waiting, s.cause,
+                      f"[link={s.url}]{s.url}[/link]")
+    console.print(table)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# verbs
+
+
+def report(outcome: Outcome, as_json: bool) -> None:
+    typer.echo(json.dumps(outcome.to_json(), ensure_ascii=False) if as_json else outcome.message)
+
+
+def audited(outcome: Outcome, action: str, who: str, detail: dict) -> None:
+    """Record the operator's act in the union's audit log; the act itself is already done."""
+    from sqlalchemy import exc as sa_exc
+
+    from infra.cli import load_settings, masked_url
+    from sonod import audit
+    from sonod.db import make_engine, make_session_factory
+
+    if not outcome.union:
+        return
+    settings = load_settings()
+    engine = make_engine(settings.db_url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            audit.record(session, union=outcome.union, actor=who, role="operator", action=action,
+                         target=outcome.application_id, detail=detail)
+    except (sa_exc.SQLAlchemyError, OSError) as e:
+        fail(f"{outcome.message}; but the audit log at {masked_url(settings.db_url)} could not record it: "
+             f"{str(getattr(e, 'orig', e)).splitlines()[0]}")
+    finally:
+        engine.dispose()
+
+
+def retry(application_id: Annotated[str, typer.Argument(help="The application's ID.")],
+          who: AsOption = None, as_json: JsonOption = False) -> None:
+    """Retry now the activity that keeps failing (e.g. once the NID gateway is back), instead of waiting out its
+    backoff. Explains what to do when there is nothing to retry."""
+    from infra import ops
+
+    who = operator_name(who)
+    outcome = run(lambda client, _: ops.retry(client, application_id, who))
+    audited(outcome, "ops.retry", who, {"actions": outcome.actions})
+    report(outcome, as_json)
+
+
+def reassign(application_id: Annotated[str, typer.Argument(help="The application's ID.")],
+             reason: Annotated[str, typer.Option("--reason", help="Why; shown in the application's events.")]
+             = "reassigned by an operator",
+             who: AsOption = None, as_json: JsonOption = False) -> None:
+    """Let the acting chairman (or the administrator) decide an application waiting for the chairman."""
+    from infra import ops
+
+    who = operator_name(who)
+    outcome = run(lambda client, _: ops.reassign(client, application_id, who, reason))
+    audited(outcome, "ops.reassign", who, {"reason": reason})
+    report(outcome, as_json)
+
+
+def cancel(application_id: Annotated[str, typer.Argument(help="The application's ID.")],
+           reason: Annotated[str, typer.Option("--reason", help="Why; the applicant is told.")],
+           who: AsOption = None, as_json: JsonOption = False) -> None:
+    """Cancel an open application; the workflow ends it and notifies the applicant."""
+    from infra import ops
+
+    if not reason.strip():
+        fail("--reason must say why", BAD_ARGUMENT)
+    who = operator_name(who)
+    outcome = run(lambda client, _: ops.cancel(client, application_id, who, reason))
+    audited(outcome, "ops.cancel", who, {"reason": reason})
+    report(outcome, as_json)
+
+
+def resend(application_id: Annotated[str, typer.Argument(help="The application's ID.")],
+           reason: Annotated[str, typer.Option("--reason", help="Why.")] = "",
+           who: AsOption = None, as_json: JsonOption = False) -> None:
+    """Send the application's last notification (SMS, email, officers' inbox) again."""
+    from infra import ops
+
+    who = operator_name(who)
+    outcome = run(lambda client, _: ops.resend(client, application_id, who, reason))
+    audited(outcome, "ops.resend", who, {"reason": reason})
+    report(outcome, as_json)

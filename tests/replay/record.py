@@ -1,0 +1,253 @@
+"""Regenerate tests/replay/histories/*.json: run every path of CertificateApplication on a live stack of its own
+(a Temporal dev server, the Porichoy simulator, a worker and the API on a scratch SQLite database) and save each
+workflow's history as Temporal's JSON.
+
+    .venv/bin/python -m tests.replay.record              # every path
+    .venv/bin/python -m tests.replay.record issued_citizenship rejected
+
+Record after a change to the workflow only when the change is meant to be replay-compatible *and* new paths need
+covering: the saved histories are the promise that today's code can still run yesterday's applications. Payloads
+are sealed with the dev payload key (Settings' default), which tests/replay/test_replay.py uses to replay them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+HERE = Path(__file__).resolve().parent
+HISTORIES = HERE / "histories"
+TRADE = {"business_name_bn": "মায়ের দোয়া স্টোর", "business_type_bn": "মুদি দোকান",
+         "business_address_bn": "বাজার রোড", "fiscal_year": "2025-2026", "holding_tax_receipt_no": "HT-2025-0042"}
+
+
+# --- the paths ---------------------------------------------------------------------------------------------------
+# Each takes the API helper and a context, and returns the ID of an application that has ended (or, for the
+# operator's path, one that has been escalated, resent and then issued).
+
+
+async def issued_citizenship(api, ctx) -> str:
+    from tests.stack import citizen
+
+    app_id = await api.submitted(citizen("paikkandi", 0))
+    await api.wait_for(app_id, ctx.Status.AWAITING_DECISION)
+    await ok(api.decide("chairman.paikkandi", app_id))
+    await api.wait_for(app_id, ctx.Status.ISSUED)
+    return app_id
+
+
+async def issued_warish(api, ctx) -> str:
+    from tests.stack import citizen, people, warish_details
+
+    union, index = "kajulia", 1
+    app_id = await api.submitted(citizen(union, index, "warish", details=warish_details()))
+    await api.through_chain(app_id, union, [ctx.Role.WARD_MEMBER, ctx.Role.SECRETARY, ctx.Role.CHAIRMAN],
+                            people(union)[index]["ward_no"])
+    return app_id
+
+
+async def nid_failed(api, ctx) -> str:
+    from tests.stack import citizen
+
+    app_id = await api.submitted(citizen("gobra", 0, applicant={"name_en": "Somebody Else"}))
+    await api.wait_for(app_id, ctx.Status.NID_FAILED)
+    return app_id
+
+
+async def rejected(api, ctx) -> str:
+    from tests.stack import citizen
+
+    app_id = await api.submitted(citizen("urfi", 0))
+    await api.wait_for(app_id, ctx.Status.AWAITING_DECISION)
+    await ok(api.decide("chairman.urfi", app_id, "reject", "not a resident of this union"))
+    await api.wait_for(app_id, ctx.Status.REJECTED)
+    return app_id
+
+
+async def cancelled(api, ctx) -> str:
+    from tests.stack import PORTAL_KEY, citizen
+
+    app_id = await api.submitted(citizen("nizra", 0))
+    await api.wait_for(app_id, ctx.Status.AWAITING_DECISION)
+    await ok(api.http.post(f"/api/v1/applications/{app_id}/cancel", json={"reason": "applied twice"},
+                           headers={"X-API-Key": PORTAL_KEY}))
+    await api.wait_for(app_id, ctx.Status.CANCELLED)
+    return app_id
+
+
+async def returned_amended(api, ctx) -> str:
+    from tests.stack import PORTAL_KEY, citizen
+
+    union = "karpara"
+    app_id = await api.submitted(citizen(union, 0, details={"purpose": "passport"}))
+    await api.wait_for(app_id, ctx.Status.AWAITING_DECISION)
+    await ok(api.decide(f"chairman.{union}", app_id, "return", "write the purpose in full"))
+    await api.wait_for(app_id, ctx.Status.RETURNED)
+    await ok(api.http.post(f"/api/v1/applications/{app_id}/amend",
+                           json={"details": {"purpose": "a passport application"}}, headers={"X-API-Key": PORTAL_KEY}))
+    await api.wait_for(app_id, ctx.Status.AWAITING_DECISION)
+    await ok(api.decide(f"chairman.{union}", app_id))
+    await api.wait_for(app_id, ctx.Status.ISSUED)
+    return app_id
+
+
+async def paid_trade_licence(api, ctx) -> str:
+    import json
+
+    from sonod.security import hmac_sha256_hex
+    from tests.stack import citizen
+
+    union = "latifpur"
+    app_id = await api.submitted(citizen(union, 0, "trade_licence", details=TRADE))
+    app = await api.wait_for(app_id, ctx.Status.AWAITING_PAYMENT)
+    raw = json.dumps({"application_id": app_id, "amount": app["fee"]["amount"], "currency": "BDT",
+                      "transaction_id": f"TX-{uuid.uuid4().hex[:8]}"}).encode()
+    await ok(api.http.post("/api/v1/payments/callback", content=raw, headers={
+        "Content-Type": "application/json", "X-Signature": hmac_sha256_hex(ctx.settings.payment_secret, raw)}))
+    await api.wait_for(app_id, ctx.Status.AWAITING_VERIFICATION)
+    await ok(api.decide(f"secretary.{union}", app_id))
+    await api.wait_for(app_id, ctx.Status.AWAITING_DECISION)
+    await ok(api.decide(f"chairman.{union}", app_id))
+    await api.wait_for(app_id, ctx.Status.ISSUED)
+    return app_id
+
+
+async def overdue_escalated_resent(api, ctx) -> str:
+    """Timers and the operator's updates: past the deadline at once, escalated and resent by `sonod ops`,
+    then decided by the acting chairman."""
+    from infra import ops
+    from workflows.application import CertificateApplication
+
+    union = "haridaspur"
+    app_id = await ctx.start_directly(union, 0, deadline_days=0)
+    handle = ctx.client.get_workflow_handle(app_id)
+    for _ in range(200):
+        if (await handle.query(CertificateApplication.view)).overdue:
+            break
+        await asyncio.sleep(0.1)
+    await ops.reassign(ctx.client, app_id, "ops:record", "the chairman is away")
+    await ops.resend(ctx.client, app_id, "ops:record", "the acting chairman asked")
+    await ok(api.decide(f"acting.{union}", app_id))
+    await api.wait_for(app_id, ctx.Status.ISSUED)
+    return app_id
+
+
+PATHS = {f.__name__: f for f in (issued_citizenship, issued_warish, nid_failed, rejected, cancelled,
+                                 returned_amended, paid_trade_licence, overdue_escalated_resent)}
+
+
+async def ok(request) -> None:
+    r = await request
+    if r.status_code >= 300:
+        raise RuntimeError(f"{r.request.method} {r.request.url.path}: {r.status_code} {r.text}")
+
+
+# --- the stack ---------------------------------------------------------------------------------------------------
+
+
+class Context:
+    def __init__(self, settings, client, sessions) -> None:
+        from sonod.domain import Role, Status
+
+        self.settings, self.client, self.sessions = settings, client, sessions
+        self.Role, self.Status = Role, Status
+
+    async def start_directly(self, union: str, index: int, **timing) -> str:
+        from api.schemas import ApplicationIn
+        from api.services import application_input
+        from sonod import db
+        from sonod.domain import Role, Status
+        from tests.stack import citizen
+        from workflows.application import CertificateApplication
+        from workflows.messages import Actor
+        from workflows.search_attributes import search_attributes_for
+
+        def build():
+            with self.sessions() as session:
+                return application_input(session, self.settings, ApplicationIn.model_validate(citizen(union, index)),
+                                         Actor(username="portal:demo-portal", role=Role.PORTAL), None,
+                                         f"R-{uuid.uuid4().hex[:8].upper()}", db.utcnow())
+        app = await asyncio.to_thread(build)
+        for k, v in timing.items():
+            setattr(app.timing, k, v)
+        app.timing.escalate_after = timedelta(days=30)
+        await self.client.start_workflow(CertificateApplication.run, app, id=app.application_id,
+                                         task_queue=self.settings.task_queue,
+                                         search_attributes=search_attributes_for(app, Status.SUBMITTED,
+                                                                                 app.submitted_at))
+        return app.application_id
+
+
+async def record(names: list[str]) -> None:
+    from temporalio.testing import WorkflowEnvironment
+
+    from api.main import create_app
+    from sonod.codec import data_converter
+    from sonod.db import make_engine, make_session_factory
+    from sonod.migrate import upgrade
+    from sonod.seed import seed
+    from sonod.settings import Settings
+    from tests.conftest import SQLITE_PRAGMAS
+    from tests.stack import TEMPORAL_BIN, Api, Porichoy, free_port
+    from workers.main import build_worker
+    from workflows.search_attributes import ALL_KEYS
+
+    with tempfile.TemporaryDirectory(prefix="sonod-record-") as tmp:
+        url = f"sqlite:///{tmp}/record.db"
+        upgrade(url)
+        engine = make_engine(url)
+        sessions = make_session_factory(engine)
+        with sessions() as session, session.begin():
+            seed(session, Settings(database_url=url))
+        porichoy = Porichoy(free_port())
+        settings = Settings(database_url=url, var_dir=Path(tmp), porichoy_url=porichoy.url, task_queue="record")
+        env = await WorkflowEnvironment.start_local(
+            data_converter=data_converter(settings), search_attributes=ALL_KEYS,
+            dev_server_existing_path=str(TEMPORAL_BIN), dev_server_extra_args=SQLITE_PRAGMAS)
+        settings.temporal_address = env.client.service_client.config.target_host
+        port = free_port()
+        server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+                                               log_level="warning"))
+        try:
+            async with httpx.AsyncClient(timeout=10) as gateway_http, \
+                    build_worker(env.client, settings, sessions, gateway_http):
+                serving = asyncio.create_task(server.serve())
+                while not server.started:
+                    await asyncio.sleep(0.05)
+                try:
+                    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+                        api, ctx = Api(http), Context(settings, env.client, sessions)
+                        HISTORIES.mkdir(parents=True, exist_ok=True)
+                        for name in names:
+                            app_id = await PATHS[name](api, ctx)
+                            history = await env.client.get_workflow_handle(app_id).fetch_history()
+                            (HISTORIES / f"{name}.json").write_text(history.to_json() + "\n")
+                            print(f"{name}: {app_id}, {len(history.events)} events")
+                finally:
+                    server.should_exit = True
+                    await serving
+        finally:
+            await env.shutdown()
+            porichoy.stop()
+            engine.dispose()
+
+
+def main(argv: list[str]) -> int:
+    names = argv or list(PATHS)
+    unknown = [n for n in names if n not in PATHS]
+    if unknown:
+        print(f"unknown path(s) {', '.join(unknown)}; known: {', '.join(PATHS)}", file=sys.stderr)
+        return 2
+    asyncio.run(record(names))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,74 @@
+"""Safe deploys: today's CertificateApplication must replay the saved history of every path it can take.
+
+A change that alters the commands an existing history recorded (an activity added, removed or reordered, a timer
+moved) makes replay fail here, before it reaches workers that hold running applications. Such a change needs
+`workflow.patched(...)` or a new Worker Deployment Version (docs/OPERATIONS.md). The histories are regenerated
+by `python -m tests.replay.record`; their payloads are sealed with the dev payload key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio import workflow
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
+from temporalio.workflow import NondeterminismError
+
+from sonod.codec import data_converter
+from sonod.settings import DEV_SECRETS, Settings
+from workflows.application import CertificateApplication
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+PATHS = {"issued_citizenship", "issued_warish", "nid_failed", "rejected", "cancelled", "returned_amended",
+         "paid_trade_licence", "overdue_escalated_resent"}
+
+
+def dev_converter():
+    """The converter the histories were recorded with: the dev payload key, whatever SONOD_* says."""
+    return data_converter(Settings(payload_key=DEV_SECRETS["payload_key"], payload_key_id="k1", payload_old_keys={}))
+
+
+def history(path: Path) -> WorkflowHistory:
+    return WorkflowHistory.from_json(path.stem, path.read_text())
+
+
+async def test_every_path_of_the_workflow_has_a_saved_history():
+    assert {p.stem for p in HISTORIES} >= PATHS
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+async def test_the_workflow_replays_its_saved_history(path):
+    replayer = Replayer(workflows=[CertificateApplication], data_converter=dev_converter())
+    result = await replayer.replay_workflow(history(path))
+    assert result.replay_failure is None
+
+
+async def test_a_non_deterministic_change_fails_the_replay(monkeypatch):
+    """The guard works: a workflow that no longer tells the applicant of the receipt cannot replay."""
+    original = CertificateApplication.notify
+
+    async def notify(self, template: str, params: dict, **kwargs) -> None:
+        if template != "submitted":
+            await original(self, template, params, **kwargs)
+
+    monkeypatch.setattr(CertificateApplication, "notify", notify)
+    replayer = Replayer(workflows=[CertificateApplication], data_converter=dev_converter(),
+                        workflow_runner=UnsandboxedWorkflowRunner())
+    with pytest.raises(NondeterminismError):
+        await replayer.replay_workflow(history(Path(__file__).parent / "histories" / "issued_citizenship.json"))
+
+
+async def test_a_patched_change_replays(monkeypatch):
+    """What docs/OPERATIONS.md prescribes: the same change behind `workflow.patched` replays old histories."""
+    original = CertificateApplication.notify
+
+    async def notify(self, template: str, params: dict, **kwargs) -> None:
+        if template != "submitted" or not workflow.patched("no-receipt-sms"):
+            await original(self, template, params, **kwargs)
+
+    monkeypatch.setattr(CertificateApplication, "notify", notify)
+    replayer = Replayer(workflows=[CertificateApplication], data_converter=dev_converter(),
+                        workflow_runner=UnsandboxedWorkflowRunner())
+    await replayer.replay_workflow(history(Path(__file__).parent / "histories" / "issued_citizenship.json"))

@@ -1,0 +1,146 @@
+"""Helpers for the tests of issue #5 (officers, unions, approval chains): unions of their own, so that what these
+tests do (delegations, revocations, lock-outs, tampering) never touches another test's union, and small helpers
+that speak as portals, officers, the administrator's CLI and the payment gateway do."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import pyotp
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from sonod import db
+from sonod.db import make_engine, make_session_factory
+from sonod.domain import Role, Status
+from sonod.security import hash_password, hmac_sha256_hex
+from sonod.seed import demo_accounts, hash_api_key
+from tests.stack import PASSWORD, PORTAL_KEY, TOTP_SECRET, citizen, needs_totp
+
+PAYMENT_SECRET = "demo-payment-secret"
+UPAZILAS = {"gopalganj-sadar": ("গোপালগঞ্জ সদর", "Gopalganj Sadar"), "kotalipara": ("কোটালীপাড়া", "Kotalipara")}
+
+
+@contextmanager
+def database(url: str) -> Iterator[db.Session]:
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as session, session.begin():
+            yield session
+    finally:
+        engine.dispose()
+
+
+def add_union(url: str, slug: str, upazila: str = "gopalganj-sadar", template: str = "paikkandi") -> None:
+    """A union of the test's own, with the template union's rules and the demo accounts (demo password and TOTP);
+    in another upazila, also that upazila's administrator `uno.<upazila>`."""
+    upazila_bn, upazila_en = UPAZILAS[upazila]
+    with database(url) as session:
+        if session.get(db.Union, slug) is not None:
+            return
+        model = session.get(db.Union, template)
+        session.add(db.Union(slug=slug, name_bn=f"{model.name_bn} ({slug})", name_en=f"{model.name_en} ({slug})",
+                             upazila_bn=upazila_bn, upazila_en=upazila_en, upazila_slug=upazila,
+                             district_bn=model.district_bn, district_en=model.district_en,
+                             escalation=model.escalation))
+        session.flush()
+        for rule in session.scalars(select(db.UnionRule).where(db.UnionRule.union_slug == template)).all():
+            session.add(db.UnionRule(union_slug=slug, certificate_type=rule.certificate_type,
+                                     fee_lines=rule.fee_lines, deadline_days=rule.deadline_days, chain=rule.chain,
+                                     enabled=rule.enabled))
+        password_hash = hash_password(PASSWORD)
+        accounts = [(u, r, slug, w) for u, r, w in demo_accounts(slug)]
+        if session.scalar(select(db.User.id).where(db.User.username == f"uno.{upazila}")) is None:
+            accounts.append((f"uno.{upazila}", Role.UPAZILA_ADMIN, None, None))
+        for username, role, union, ward in accounts:
+            session.add(db.User(username=username, password_hash=password_hash, role=role.value, union_slug=union,
+                                upazila_slug=upazila, ward_no=ward, name_en=username,
+                                totp_secret=TOTP_SECRET if role.needs_totp else None))
+
+
+def add_portal(url: str, name: str, key: str) -> None:
+    with database(url) as session:
+        if session.scalar(select(db.PortalKey.id).where(db.PortalKey.name == name)) is None:
+            session.add(db.PortalKey(name=name, key_hash=hash_api_key(key)))
+
+
+def person(index: int, **overrides) -> dict:
+    """A real person of the synthetic registry, applying in a union of the test's own."""
+    union = overrides.pop("union")
+    return citizen("paikkandi", index, **overrides) | {"union": union}
+
+
+def cli(url: str, *args: str):
+    """`sonod ARGS…` on the database at `url`, as an administrator types it."""
+    from infra.cli import app
+
+    return CliRunner().invoke(app, list(args), env={"SONOD_DATABASE_URL": url, "SONOD_DEV_MODE": "true"})
+
+
+async def acli(url: str, *args: str):
+    return await asyncio.to_thread(cli, url, *args)
+
+
+async def token(http: httpx.AsyncClient, username: str, password: str = PASSWORD,
+                totp_secret: str | None = TOTP_SECRET) -> str:
+    """A fresh session's token (the stack's `Api.login` caches tokens; these tests end sessions)."""
+    form = {"username": username, "password": password}
+    if needs_totp(username) and totp_secret:
+        form["totp"] = pyotp.TOTP(totp_secret).now()
+    r = await http.post("/api/v1/auth/token", data=form)
+    assert r.status_code == 200, r.text
+    return r.json()["access_token"]
+
+
+def bearer(access_token: str) -> dict:
+    return {"Authorization": f"Bearer {access_token}"}
+
+
+def portal(key: str = PORTAL_KEY) -> dict:
+    return {"X-API-Key": key, "Idempotency-Key": f"k-{uuid.uuid4().hex}"}
+
+
+class Gateway:
+    """A tiny payment gateway: signs its callbacks with HMAC-SHA256 over the raw body."""
+
+    def __init__(self, http: httpx.AsyncClient, secret: str = PAYMENT_SECRET) -> None:
+        self.http, self.secret = http, secret
+
+    async def confirm(self, application_id: str, amount: int, transaction_id: str | None = None, *,
+                      secret: str | None = None) -> httpx.Response:
+        body = json.dumps({"application_id": application_id, "amount": amount, "currency": "BDT",
+                           "transaction_id": transaction_id or f"TX-{uuid.uuid4().hex[:12]}"}).encode()
+        signature = hmac_sha256_hex(secret or self.secret, body)
+        return await self.http.post("/api/v1/payments/callback", content=body,
+                                    headers={"Content-Type": "application/json", "X-Signature": signature})
+
+
+async def wait_for(http: httpx.AsyncClient, application_id: str, *statuses: Status, headers: dict,
+                   timeout: float = 30) -> dict:
+    """Like the stack's `Api.wait_for`, as any caller (the stack's asks as the demo portal)."""
+    wanted, deadline = {s.value for s in statuses}, asyncio.get_running_loop().time() + timeout
+    while True:
+        r = await http.get(f"/api/v1/applications/{application_id}", headers=headers)
+        assert r.status_code == 200, r.text
+        if r.json()["status"] in wanted:
+            return r.json()
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{application_id} is {r.json()['status']}, not {wanted}")
+        await asyncio.sleep(0.1)
+
+
+def audit_rows(url: str, union: str) -> list[db.AuditEntry]:
+    with database(url) as session:
+        rows = session.scalars(select(db.AuditEntry).where(db.AuditEntry.union_slug == union)
+                               .order_by(db.AuditEntry.seq)).all()
+        session.expunge_all()
+        return rows
+
+
+STEP = {Role.WARD_MEMBER: Status.AWAITING_RECOMMENDATION, Role.SECRETARY: Status.AWAITING_VERIFICATION,
+        Role.CHAIRMAN: Status.AWAITING_DECISION}
