@@ -6,6 +6,10 @@
 What runs. bench/pipeline.py's `Stack`: a Temporal dev server, the Porichoy simulator, `sonod worker` and
 `sonod api` as subprocesses on free ports, in a temp dir, torn down at the end. The database is embedded
 SQLite in the temp dir, or with `--postgres` a scratch PostgreSQL database created and dropped by the run.
+The stack runs with Python's bytecode cache on (PYTHONDONTWRITEBYTECODE dropped, PYTHONPYCACHEPREFIX in the
+temp dir), as the image does (pip compiles the wheel): the worker's workflow sandbox imports
+workflows/application.py afresh for every new workflow, and without a .pyc it compiles the source each time.
+`--no-bytecode` keeps the variable from the environment, to measure what that costs.
 
 The two paths, taking the same applications (citizenship, round the 21 unions and the registry's people)
 through the same workflow on the same worker:
@@ -24,8 +28,9 @@ How it measures. Open loop: at each offered rate (5, 10 and 15 applications/s by
 Poisson process (a fixed seed, the same schedule for both paths) over `--duration` seconds; each
 application is submitted at its time whatever the others are doing and decided as soon as it awaits the
 chairman. Closed loop: `--clients` clients (100), each submitting, waiting for `awaiting_decision` and
-deciding, then starting again, for `--duration` seconds. Each rate runs bare then api back to back, and
-after each run the driver waits until every application of it is issued, so runs do not overlap. One
+deciding, then starting again, for `--duration` seconds. Each rate runs bare then api back to back; after
+each run the driver terminates what it could not decide (counted as failures) and waits until every decided
+application is issued, so runs do not overlap. One
 application per union goes through the API first (the worker's signing keys and PDF mastheads, the API's
 pools), and three through the driver's client, not counted.
 CPU seconds of each process and of the whole machine over each run are read from /proc.
@@ -70,7 +75,8 @@ class Run:
     decision_ms: list[float] = field(default_factory=list)
     lag_ms: list[float] = field(default_factory=list)  # open loop: how late the driver sent a submit
     failures: list[str] = field(default_factory=list)
-    ids: list[str] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)  # submitted
+    decided: list[str] = field(default_factory=list)
     started: float = 0.0
     ended: float = 0.0
     drain_s: float = 0.0
@@ -267,6 +273,19 @@ async def one(path, item, watcher: ReadModel, run: Run | None) -> None:
     await path.decide(app_id, item[1]["union"])
     if run is not None:
         run.decision_ms.append((time.perf_counter() - t2) * 1000)
+        run.decided.append(app_id)
+
+
+async def settle(client, watcher: ReadModel, run: Run) -> None:
+    """Before the next run: terminate what was never decided (it would wait for its chairman for days), then
+    wait until what was decided is issued."""
+    undecided = sorted(set(run.ids) - set(run.decided))
+    await asyncio.gather(*(client.get_workflow_handle(i).terminate(reason="bench: not decided in time")
+                           for i in undecided), return_exceptions=True)
+    try:
+        run.drain_s = await watcher.drain(run.decided, timeout=300)
+    except RuntimeError as e:
+        run.failures.append(f"drain: {e}")
 
 
 async def guarded(coro, run: Run, label: str) -> None:
@@ -370,6 +389,9 @@ async def bench(args) -> dict:
     try:
         with tempfile.TemporaryDirectory(prefix="sonod-bench-api-") as tmp:
             stack = Stack(Path(tmp), database_url)
+            if not args.no_bytecode:  # as the image runs (pip compiles it): see `--no-bytecode`
+                stack.env.pop("PYTHONDONTWRITEBYTECODE", None)
+                stack.env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
             try:
                 await stack.up()
                 stack.stop("bare-worker")  # pipeline's baseline worker; this bench's baseline is sonod's own worker
@@ -396,7 +418,7 @@ async def bench(args) -> dict:
                     for path, n in zip(paths, (3, 21), strict=True):
                         warm = Run(path.name, "warm-up")
                         await open_loop(path, take(n), 10.0, 0, watcher, warm)
-                        await watcher.drain(warm.ids)
+                        await settle(client, watcher, warm)
                         if warm.failures:
                             raise RuntimeError(f"warm-up of {path.name} failed: {warm.failures[:3]}")
                     print(f"  warmed up at {time.perf_counter() - t_start:.1f} s", flush=True)
@@ -411,7 +433,7 @@ async def bench(args) -> dict:
                         meter.stop()
                         for profiler in profilers:
                             profiler.stop()
-                        run.drain_s = await watcher.drain(run.ids)
+                        await settle(client, watcher, run)
                         stack.check_alive()
                         runs.append(run)
                         print(f"  {load:12} {path.name:4}: {len(run.submit_ms)} submitted, "
@@ -445,7 +467,7 @@ def report(runs: list[Run], database: str, args) -> dict:
     def ms(values: list[float], p: float) -> float:
         return round(percentile(values, p), 1)
 
-    print(f"sonod API bench on {database}: open loop at {', '.join(f'{r:g}' for r in args.rates)} applications/s "
+    print(f"sonod API bench on {database}{'' if not args.no_bytecode else ', no bytecode'}: open loop at {', '.join(f'{r:g}' for r in args.rates)} applications/s "
           f"for {args.duration:g} s each, closed loop of {args.clients} clients for {args.duration:g} s; "
           f"{os.cpu_count()} CPUs")
     print(f"{'load':12} {'path':4} {'apps/s':>6} {'n':>4} {'fail':>4} {'submit p50':>10} {'p99':>7} "
@@ -480,7 +502,7 @@ def report(runs: list[Run], database: str, args) -> dict:
     for run in runs:
         for failure in run.failures[:3]:
             print(f"failed ({run.load}, {run.path}): {failure}")
-    summary = {"bench": "api", "database": database, "duration_s": args.duration, "rates": args.rates,
+    summary = {"bench": "api", "database": database, "bytecode": not args.no_bytecode, "duration_s": args.duration, "rates": args.rates,
                "clients": args.clients, "target_p99_ms": TARGET_P99_MS, "target_rate": TARGET_RATE,
                "runs": out, "failures": sum(len(r.failures) for r in runs), "meets_target": meets}
     print(json.dumps(summary))
@@ -492,7 +514,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="10/s and 20 clients, 6 s each: under a minute")
     ap.add_argument("--rates", type=lambda s: [float(x) for x in s.split(",")], default=None,
                     help="offered rates of the open loop, applications/s (default 5,10,15)")
-    ap.add_argument("--duration", type=float, default=None, help="seconds of each run (default 30; quick 6)")
+    ap.add_argument("--duration", type=float, default=None, help="seconds of each run (default 20; quick 6)")
     ap.add_argument("--clients", type=int, default=None, help="clients of the closed loop (default 100; 0: none)")
     ap.add_argument("--postgres", nargs="?", const=os.environ.get("SONOD_BENCH_POSTGRES",
                                                                   "postgresql://postgres@127.0.0.1:5432/postgres"),
@@ -500,9 +522,12 @@ def main() -> None:
     ap.add_argument("--profile", metavar="DIR",
                     help="py-spy (samples holding the GIL) the API and the worker over the api run at 10/s")
     ap.add_argument("--plot", metavar="PNG", help="draw the figures (needs matplotlib: pip install -e .[bench])")
+    ap.add_argument("--no-bytecode", action="store_true",
+                    help="keep PYTHONDONTWRITEBYTECODE if set: the worker's sandbox then compiles the workflow's "
+                         "source for every new workflow")
     args = ap.parse_args()
     args.rates = args.rates or ([TARGET_RATE] if args.quick else [5.0, 10.0, 15.0])
-    args.duration = args.duration or (6.0 if args.quick else 30.0)
+    args.duration = args.duration or (6.0 if args.quick else 20.0)
     args.clients = args.clients if args.clients is not None else (20 if args.quick else 100)
     summary = asyncio.run(bench(args))
     if args.plot:

@@ -1,6 +1,6 @@
 """Applications per second through the whole pipeline, against a bare workflow of the same shape (issue #3).
 
-    .venv/bin/python bench/pipeline.py [--quick] [-n N] [--concurrency C] [--profile DIR]
+    .venv/bin/python bench/pipeline.py [--quick] [-n N] [--concurrency C] [--poll S] [--rounds R] [--profile DIR]
 
 What runs. A stack of its own in a temp dir, torn down at the end: `temporal server start-dev` (SQLite file,
 WAL pragmas, sonod's search attributes: `infra.temporal_server.start_dev_command`), the Porichoy simulator,

@@ -294,3 +294,34 @@ async def test_an_officer_cannot_use_the_operators_updates(stack, temporal_env):
     with pytest.raises(WorkflowUpdateFailedError):
         await temporal_env.client.get_workflow_handle(app_id).execute_update(
             CertificateApplication.resend, Resend(actor=chairman))
+
+
+# A stand-in for a bad deploy: code the worker cannot run, so the workflow task fails and retries for ever.
+@workflow.defn(name="CertificateApplication", sandboxed=False)
+class BrokenApplication:
+    @workflow.run
+    async def run(self, _: dict) -> None:
+        raise RuntimeError("this build cannot run this history")
+
+
+async def test_stuck_shows_an_application_whose_workflow_task_keeps_failing(stack, settings, temporal_env):
+    from temporalio.common import SearchAttributePair, TypedSearchAttributes
+
+    from workflows.search_attributes import CERTIFICATE_TYPE, SONOD_STATUS, UNION_SLUG
+
+    union = "chandradighalia"
+    client = temporal_env.client
+    queue = f"ops-broken-{uuid.uuid4().hex[:6]}"
+    app_id = f"T-BROKEN-{uuid.uuid4().hex[:6].upper()}"
+    attributes = TypedSearchAttributes([SearchAttributePair(UNION_SLUG, union),
+                                        SearchAttributePair(CERTIFICATE_TYPE, "citizenship"),
+                                        SearchAttributePair(SONOD_STATUS, "awaiting_decision")])
+    async with Worker(client, task_queue=queue, workflows=[BrokenApplication]):
+        handle = await client.start_workflow("CertificateApplication", {}, id=app_id, task_queue=queue,
+                                             search_attributes=attributes)
+        try:
+            found = await eventually(lambda: _found(client, settings, union, app_id, Problem.WORKFLOW_TASK),
+                                     timeout=60)
+        finally:
+            await handle.terminate("test over")
+    assert "cannot run this workflow's code" in found.cause and "WorkflowTaskFailed" in found.cause

@@ -159,7 +159,8 @@ async def test_non_utf8_bytes_in_a_form_a_header_a_path_and_a_query_are_refused(
                               headers={"Content-Type": "application/x-www-form-urlencoded"})
     names_a_problem(r, 401, 422)
     r = await stack.http.post(APPLY, json=body(), headers=portal() | {"Idempotency-Key": b"k-\xff\xfe"})
-    assert r.status_code == 202 or names_a_problem(r, 422), r.text  # latin-1, as HTTP has it, or refused
+    if r.status_code != 202:  # read as latin-1, as HTTP has it, or refused
+        names_a_problem(r, 422)
     r = await stack.http.get(f"{APPLY}/%FF%FE", headers={"X-API-Key": PORTAL_KEY})
     names_a_problem(r, 404)
     r = await stack.http.get("/api/v1/certificate-types?union=%FF%FE")
