@@ -7,6 +7,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -92,6 +93,14 @@ def install(app: FastAPI) -> None:
         """The database is restarting, failing over or refusing connections: a retry will do, as it does for the
         activities."""
         response = await _api_error(request, Unavailable("the database is unavailable; try again shortly"))
+        response.headers["Retry-After"] = "2"
+        return response
+
+    @app.exception_handler(PoolTimeout)
+    async def _overloaded(request: Request, _: PoolTimeout) -> JSONResponse:
+        """Every database connection of this process stayed busy for the pool's timeout (bench/api.py: 100
+        concurrent submitters on SQLite, whose writers queue one at a time): overloaded, so 503, not 500."""
+        response = await _api_error(request, Unavailable("the service is overloaded; try again shortly"))
         response.headers["Retry-After"] = "2"
         return response
 

@@ -276,6 +276,20 @@ async def one(path, item, watcher: ReadModel, run: Run | None) -> None:
         run.decided.append(app_id)
 
 
+def log_errors(text: str, most: int = 3) -> list[str]:
+    """The distinct last lines of the exceptions in a process's JSON log."""
+    found: dict[str, int] = {}
+    for line in text.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("level") in ("error", "warning") and (entry.get("exc") or ""):
+            last = entry["exc"].strip().splitlines()[-1][:300]
+            found[last] = found.get(last, 0) + 1
+    return [f"{n}x {last}" for last, n in sorted(found.items(), key=lambda kv: -kv[1])[:most]]
+
+
 async def settle(client, watcher: ReadModel, run: Run) -> None:
     """Before the next run: terminate what was never decided (it would wait for its chairman for days), then
     wait until what was decided is issued."""
@@ -434,6 +448,9 @@ async def bench(args) -> dict:
                         for profiler in profilers:
                             profiler.stop()
                         await settle(client, watcher, run)
+                        if run.failures:  # the reason is in the logs, which go with the temp dir
+                            for name in ("api", "worker"):
+                                print(f"  {name} log: {'; '.join(log_errors(stack.tail(name, 2000)))}", flush=True)
                         stack.check_alive()
                         runs.append(run)
                         print(f"  {load:12} {path.name:4}: {len(run.submit_ms)} submitted, "

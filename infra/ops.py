@@ -234,15 +234,20 @@ async def retrying(client: Client, ui_url: str, wf, now: dt.datetime, t: Thresho
             found.append(Stuck(application_id=wf.id, problem=Problem.RETRYING, waiting_seconds=waited.total_seconds(),
                                cause=cause, url=ui_link(ui_url, client.namespace, wf.id), activity=activity,
                                attempt=pending.attempt, last_error=error, next_attempt_at=next_at, **a))
+    # A workflow task that fails is retried by the server for ever: its attempt count says so at once, and
+    # `TemporalReportedProblems` (indexed after a few attempts) finds it among all running applications.
+    raw = description.raw_description
+    attempt = raw.pending_workflow_task.attempt if raw.HasField("pending_workflow_task") else 0
     reported = wf.search_attributes.get("TemporalReportedProblems") or []
-    if reported:
-        task = description.raw_description.pending_workflow_task
-        attempt = task.attempt if description.raw_description.HasField("pending_workflow_task") else None
+    if reported or attempt >= 2:
+        cause = "the worker cannot run this workflow's code"
+        if reported:
+            cause += ": " + ", ".join(reported)
+        if attempt:
+            cause += f" (workflow task attempt {attempt}; see the Web UI for the error)"
         found.append(Stuck(application_id=wf.id, problem=Problem.WORKFLOW_TASK,
-                           waiting_seconds=(now - wf.start_time).total_seconds(),
-                           cause="the worker cannot run this workflow's code: " + ", ".join(reported)
-                           + (f" (workflow task attempt {attempt})" if attempt else ""),
-                           url=ui_link(ui_url, client.namespace, wf.id), attempt=attempt, **a))
+                           waiting_seconds=(now - wf.start_time).total_seconds(), cause=cause,
+                           url=ui_link(ui_url, client.namespace, wf.id), attempt=attempt or None, **a))
     return found
 
 

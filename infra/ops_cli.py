@@ -69,7 +69,12 @@ def run(job):
         try:
             client = await connect(settings)
         except RuntimeError as e:
-            fail(f"cannot reach Temporal at {settings.temporal_address}: {str(e).splitlines()[0]}")
+            unreachable = str(e).splitlines()[0]
+        else:
+            unreachable = None
+        if unreachable is not None:
+            gc.collect()  # as below: nothing of the SDK's may be left for the interpreter's exit
+            fail(f"cannot reach Temporal at {settings.temporal_address}: {unreachable}")
         try:
             return await job(client, settings)
         finally:
@@ -78,10 +83,14 @@ def run(job):
             del client
             gc.collect()
 
+    from temporalio.service import RPCError
+
     try:
         return asyncio.run(main())
     except NotPossible as e:
         fail(str(e))
+    except RPCError as e:  # e.g. sonod's search attributes are not registered yet: start a worker once
+        fail(f"Temporal at {settings.temporal_address} refused: {e.message}")
     except ValueError as e:
         fail(str(e), BAD_ARGUMENT)
 

@@ -109,15 +109,21 @@ async def stack(settings, temporal_env):
     settings.temporal_address = temporal_env.client.service_client.config.target_host
     engine = make_engine(settings.db_url)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
+                                           timeout_graceful_shutdown=3))
     async with httpx.AsyncClient(timeout=10) as gateway_http:
         worker = build_worker(temporal_env.client, settings, make_session_factory(engine), gateway_http)
-        async with worker:
-            serving = asyncio.create_task(server.serve())
-            while not server.started:
-                await asyncio.sleep(0.05)
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-                yield Api(http)
-            server.should_exit = True
-            await serving
+        working = asyncio.create_task(worker.run())
+        serving = asyncio.create_task(server.serve())
+        while not server.started:
+            await asyncio.sleep(0.05)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            yield Api(http)
+        # bounded teardown: a browser's keep-alive connection or a stuck activity must not hold the session open
+        server.should_exit = True
+        for stopping in (serving, worker.shutdown(), working):
+            try:
+                await asyncio.wait_for(stopping, 15)
+            except TimeoutError:
+                pass
     engine.dispose()

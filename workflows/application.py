@@ -171,7 +171,8 @@ class CertificateApplication:
             raise Returned()
 
     async def wait_for_amendment(self) -> None:
-        self.amendment = None
+        # No `self.amendment = None` here: the status is already RETURNED, so an amendment may have come in while
+        # the return was being told; clearing it would lose it and leave its update waiting for ever.
         if not await self.wait(lambda: self.amendment is not None or self.cancellation is not None,
                                self.app.timing.correction_expiry):
             raise Ended(Status.CANCELLED, "the application was not corrected in time")
