@@ -281,7 +281,7 @@ def make_engine(url: str, **kw: Any) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True, **kw)
+    return create_engine(url, pool_size=5, max_overflow=15, pool_pre_ping=True, **kw)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:
