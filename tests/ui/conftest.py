@@ -30,7 +30,7 @@ MAX_PAGE_BYTES = 100_000
 @pytest.fixture(scope="session")
 async def browser():
     if not Path(CHROMIUM).exists():
-        pytest.skip("no chromium at /usr/bin/chromium")
+        pytest.fail("no chromium at /usr/bin/chromium: run `make system-deps` (Debian package chromium)")
     async with playwright_api.async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
