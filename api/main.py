@@ -23,6 +23,7 @@ from sonod.temporal import connect
 
 TEMPLATES = Path(__file__).parent / "templates"
 UNION_PATH = re.compile(r"^/unions/([a-z0-9-]{1,40})(/.*)?$")
+MAX_IN_FLIGHT = 32  # below the 40 worker threads of anyio's default limiter, which run the sync handlers
 
 
 class Tenancy:
@@ -45,6 +46,28 @@ class Tenancy:
                 scope["path"] = m.group(2) or "/"
                 scope["root_path"] = scope.get("root_path", "") + f"/unions/{m.group(1)}"
         await self.app(scope, receive, send)
+
+
+class Admission:
+    """At most `limit` requests in the handlers at once; the others wait their turn here, in the event loop.
+
+    A request keeps its database connection (on SQLite also the write lock: BEGIN IMMEDIATE) from one worker
+    thread to the next (auth dependency, handler, commit). With more requests in flight than threads, every
+    thread can end up waiting for a connection held by a request that waits for a thread, and everything stalls
+    until the pool's 30 s timeout (bench/api.py, 100 concurrent clients; docs/PERFORMANCE.md). With no more
+    requests than threads, each request always gets a thread, so whoever holds a connection goes on."""
+
+    EXEMPT = frozenset({"/healthz", "/metrics"})  # never queued behind the load they report on
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.slots = app, asyncio.Semaphore(limit)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.EXEMPT:
+            await self.app(scope, receive, send)
+            return
+        async with self.slots:
+            await self.app(scope, receive, send)
 
 
 class TemporalConnection:
@@ -92,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
 
     app.add_middleware(Tenancy, base_domain=settings.base_domain)
+    app.add_middleware(Admission, limit=MAX_IN_FLIGHT)
 
     app.add_middleware(guards.NoNulInUrl)  # added last, so they run first: nothing reaches a handler unguarded
     app.add_middleware(guards.BodyLimit, limit=guards.MAX_BODY_BYTES)
