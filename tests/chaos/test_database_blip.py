@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from sonod.domain import Status
-from tests.chaos.outcomes import check_issued_once, told
+from tests.chaos.outcomes import check_issued_once, own_api, told
 from tests.unions_kit import add_union, person
 
 pytestmark = [
@@ -54,33 +55,36 @@ class Blip:
 
 async def test_a_database_outage_mid_issue_loses_no_application(stack, settings):
     await asyncio.to_thread(add_union, settings.db_url, UNION)
-    ids = list(await asyncio.gather(*(stack.submitted(person(i, union=UNION)) for i in range(APPLICATIONS))))
-    await asyncio.gather(*(stack.wait_for(i, Status.AWAITING_DECISION, timeout=60) for i in ids))
-    half = APPLICATIONS // 2
-    first = await asyncio.gather(*(stack.decide(f"chairman.{UNION}", i) for i in ids[:half]))
-    assert [r.status_code for r in first] == [200] * half, [r.text for r in first]
+    retried = f"blip-{uuid.uuid4().hex}"  # the portal's key for the submission it repeats after the blip
+    async with own_api(stack) as api:
+        ids = list(await asyncio.gather(*(api.submitted(person(i, union=UNION)) for i in range(APPLICATIONS))))
+        await asyncio.gather(*(api.wait_for(i, Status.AWAITING_DECISION, timeout=60) for i in ids))
+        half = APPLICATIONS // 2
+        await api.login(f"chairman.{UNION}")
+        first = await asyncio.gather(*(api.decide(f"chairman.{UNION}", i) for i in ids[:half]))
+        assert [r.status_code for r in first] == [200] * half, [r.text for r in first]
 
-    blip = Blip(settings.db_url)
-    try:
-        terminated = await asyncio.to_thread(blip.down)  # numbers, PDFs and SMS of the first half are in flight
-        assert terminated > 0
-        health = await stack.http.get("/healthz")
-        assert health.status_code == 503 and health.json()["database"] is False, health.text
-        during = await stack.submit(person(APPLICATIONS, union=UNION), key="blip-retried")
-        assert during.status_code == 503, during.text  # the portal is told to try again, not that we broke
-        assert during.json()["detail"]
-        await asyncio.sleep(DOWN_FOR_S)
-    finally:
-        await asyncio.to_thread(blip.up)
-        blip.close()
+        blip = Blip(settings.db_url)
+        try:
+            terminated = await asyncio.to_thread(blip.down)  # numbers, PDFs and SMS of the first half are in flight
+            assert terminated > 0
+            health = await api.http.get("/healthz")
+            assert health.status_code == 503 and health.json()["database"] is False, health.text
+            during = await api.submit(person(APPLICATIONS, union=UNION), key=retried)
+            assert during.status_code == 503, during.text  # the portal is told to try again, not that we broke
+            assert during.json()["detail"]
+            await asyncio.sleep(DOWN_FOR_S)
+        finally:
+            await asyncio.to_thread(blip.up)
+            blip.close()
 
-    again = await stack.submit(person(APPLICATIONS, union=UNION), key="blip-retried")
-    assert again.status_code == 202, again.text
-    ids.append(again.json()["application_id"])
-    await stack.wait_for(ids[-1], Status.AWAITING_DECISION, timeout=60)
-    rest = await asyncio.gather(*(stack.decide(f"chairman.{UNION}", i) for i in ids[half:]))
-    assert [r.status_code for r in rest] == [200] * len(rest), [r.text for r in rest]
-    apps = await asyncio.gather(*(told(stack, i, timeout=90) for i in ids))
+        again = await api.submit(person(APPLICATIONS, union=UNION), key=retried)
+        assert again.status_code == 202, again.text
+        ids.append(again.json()["application_id"])
+        await api.wait_for(ids[-1], Status.AWAITING_DECISION, timeout=60)
+        rest = await asyncio.gather(*(api.decide(f"chairman.{UNION}", i) for i in ids[half:]))
+        assert [r.status_code for r in rest] == [200] * len(rest), [r.text for r in rest]
+        apps = await asyncio.gather(*(told(api, i, timeout=90) for i in ids))
 
     await asyncio.to_thread(check_issued_once, settings.db_url, UNION,
                             {a["application_id"]: a["certificate_no"] for a in apps},
