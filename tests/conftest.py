@@ -117,7 +117,9 @@ async def stack(settings, temporal_env):
         serving = asyncio.create_task(server.serve())
         while not server.started:
             await asyncio.sleep(0.05)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+        # keep-alive shorter than uvicorn's 5 s, so that no request goes out on a connection the server is closing
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30,
+                                     limits=httpx.Limits(keepalive_expiry=2)) as http:
             yield Api(http)
         # bounded teardown: a browser's keep-alive connection or a stuck activity must not hold the session open
         server.should_exit = True
