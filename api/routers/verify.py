@@ -16,6 +16,16 @@ from sonod.signing import jwks, revocation_list
 
 router = APIRouter(tags=["verification"])
 
+# The public page runs only its own script (static/scan.js and the decoder it loads from static/vendor/) and may
+# use the camera for the scan; it sends nothing anywhere and may not be framed by a cloned site.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self'; "
+                               "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "Permissions-Policy": "camera=(self), microphone=(), geolocation=()",
+    "Cache-Control": "no-store",  # a revocation must show at once
+    "Referrer-Policy": "no-referrer",  # the URL carries the holder's name
+}
+
 
 def keys(request: Request):
     return request.app.state.keys
@@ -48,8 +58,7 @@ def verify_page(request: Request, session: DbSession, c: Annotated[str | None, Q
     result = verify(session, keys(request), text) if text else None
     page = request.app.state.templates.TemplateResponse(
         request, "verify.html", {"result": result, "qr": text or "", "dates": _dates(result)})
-    page.headers["Cache-Control"] = "no-store"  # a revocation must show at once
-    page.headers["Referrer-Policy"] = "no-referrer"  # the URL carries the holder's name
+    page.headers.update(PAGE_HEADERS)
     return page
 
 
