@@ -2,7 +2,9 @@
 
 A4, one page unless a table of heirs or family members runs on. Bengali is shaped by HarfBuzz and every
 line copies back as the typed text (see `activities.templates.layout`). The union's header is laid out
-once per union and language and drawn into each PDF as a Form XObject that every page reuses.
+once per union and language and drawn into each PDF as a Form XObject that every page reuses. Each PDF
+starts from the glyph plan of its language (`activities.templates.glyphs`), so that what is the same in
+every certificate (the embedded fonts, the paragraphs of planned glyphs) is built once per process.
 """
 
 from __future__ import annotations
@@ -21,17 +23,18 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, PrivateAttr, model_validator
 from reportlab import rl_config
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Frame, Spacer
 
 from activities.templates import CAPTION, Body, Grid, Para, compose, masthead
 from activities.templates import layout as L
 from activities.templates import samples
+from activities.templates.glyphs import GlyphPlan, PlannedFont
 from activities.templates.wording import local
 from sonod.catalogue import BY_CODE, Details
 from sonod.domain import Role
 from sonod.qr import qr_matrix
+from sonod.unions import GOPALGANJ_SADAR
 
 # --- the document ------------------------------------------------------------------------------
 
@@ -167,8 +170,37 @@ def _register(path: Path) -> str:
     """Register a TrueType file once per process, under a name of its own path."""
     name = f"Sonod-{path.stem}-{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
     if name not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(name, str(path)))
+        pdfmetrics.registerFont(PlannedFont(name, str(path)))
     return name
+
+
+@lru_cache(maxsize=8)
+def _glyph_plan(fonts: L.FontSet, language: str) -> GlyphPlan:
+    """The plan of the templates' glyphs in one language (see `activities.templates.glyphs`): every type's sample
+    document, and every demo union's masthead."""
+    texts = [CAPTION]
+    for code in BY_CODE:
+        texts += _body_texts(compose(sample_document(code, language)))  # type: ignore[arg-type]
+    for u in GOPALGANJ_SADAR:
+        union = UnionView(slug=u.slug, name_bn=u.name_bn, name_en=u.name_en, upazila_bn=u.upazila_bn,
+                          upazila_en=u.upazila_en, district_bn=u.district_bn, district_en=u.district_en)
+        texts += [text for text, _ in masthead(union, language)]
+    planned = {name for name in (fonts.bn, fonts.bn_bold, fonts.latin, fonts.latin_bold)
+               if isinstance(pdfmetrics.getFont(name), PlannedFont)}
+    words = [(face, word) for text in dict.fromkeys(texts) for face, piece in L.font_runs(text, fonts, language)[0]
+             if face in planned for word in piece.split()]
+    return GlyphPlan.build(words)
+
+
+def _body_texts(body: Body) -> list[str]:
+    """Every text of a certificate's body that the renderer sets as a paragraph."""
+    texts = [body.title, body.certificate_no, body.memo, body.dates, body.continued, body.page.format(n=2)]
+    for block in body.blocks:
+        if isinstance(block, Para):
+            texts.append(block.text)
+        elif isinstance(block, Grid):
+            texts += [*block.header, *(cell for row in block.rows for cell in row)]
+    return texts + [text for s in body.signatures for text in (s.note, s.details) if text]
 
 
 # --- the renderer ------------------------------------------------------------------------------
@@ -189,6 +221,8 @@ class CertificateRenderer:
             bn_chars=frozenset(pdfmetrics.getFont(bn).face.charToGlyph),
         )
         self.styles = L.Styles(self.fonts)
+        with _REPORTLAB:  # shaping the templates' text adds the fonts' ligature glyphs
+            self.plans = {language: _glyph_plan(self.fonts, language) for language in ("bn", "en")}
         self._caption = L.TextPara(CAPTION, self.styles.caption, self.fonts)
         self._masthead = lru_cache(maxsize=256)(self._build_masthead)
         # paragraphs recur across certificates (labels, wording, officers): keep them shaped and wrapped
@@ -206,6 +240,9 @@ class CertificateRenderer:
     def _render(self, doc: CertificateDocument, body: Body, qr: list[list[bool]]) -> bytes:
         buf = io.BytesIO()
         canv = Canvas(buf, pagesize=(L.PAGE_W, L.PAGE_H), invariant=1, pageCompression=1, initialFontName=self.fonts.bn)
+        plan = self.plans[doc.language]
+        plan.seed(canv._doc)
+        canv.glyph_plan = plan  # lets `L.TextPara` replay what it drew in another certificate
         self._describe(canv, doc)
         canv.beginForm("masthead")
         self._masthead(doc.union, doc.language).draw(canv)
