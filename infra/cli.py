@@ -253,6 +253,7 @@ def api() -> None:
     """Run the API and web UI under uvicorn."""
     import uvicorn
 
+    from api.guards import server_options
     from sonod.logs import configure_logging
 
     settings = load_settings()
@@ -260,7 +261,7 @@ def api() -> None:
     configure_logging(settings.log_format, settings.log_level)
     uvicorn.run(
         "api.main:create_app", factory=True, host=settings.api_host, port=settings.api_port,
-        reload=False, log_level="warning", timeout_graceful_shutdown=5, log_config=None,
+        reload=False, log_level="warning", timeout_graceful_shutdown=5, log_config=None, **server_options(settings),
     )
 
 

@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     porichoy_api_key: str = DEV_SECRETS["porichoy_api_key"]
     porichoy_timeout_s: float = 5.0
 
+    # slow clients of the API (api/guards.py): 408 and the connection closed past these bounds
+    api_head_timeout_s: float = Field(10.0, gt=0, description="a request's line and headers must arrive within this")
+    api_body_chunk_timeout_s: float = Field(10.0, gt=0, description="longest wait for the next piece of a body")
+    api_body_timeout_s: float = Field(30.0, gt=0, description="a request's body must arrive whole within this")
+    api_max_connections: int = Field(1000, gt=0, description="beyond this many connections uvicorn answers 503")
+
     # secrets (refused at their defaults outside dev mode)
     secret_key: str = DEV_SECRETS["secret_key"]
     master_key: str = Field(DEV_SECRETS["master_key"], description="base64 of 32 bytes: wraps signing keys")

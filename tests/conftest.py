@@ -101,6 +101,7 @@ async def stack(settings, temporal_env):
     import httpx
     import uvicorn
 
+    from api.guards import server_options
     from api.main import create_app
     from sonod.db import make_engine, make_session_factory
     from tests.stack import Api, free_port
@@ -110,7 +111,7 @@ async def stack(settings, temporal_env):
     engine = make_engine(settings.db_url)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
-                                           timeout_graceful_shutdown=3))
+                                           timeout_graceful_shutdown=3, **server_options(settings)))
     async with httpx.AsyncClient(timeout=10) as gateway_http:
         worker = build_worker(temporal_env.client, settings, make_session_factory(engine), gateway_http)
         working = asyncio.create_task(worker.run())
