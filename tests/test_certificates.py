@@ -1,5 +1,5 @@
 """Issue #4, certificates that cannot be forged: every type issued on the real stack and verified from its printed
-QR; tampering, key rotation, revocation, the offline verifier and the public /verify page.
+QR; tampering, key rotation, revocation and the offline verifier (the /verify page: test_verify_page.py).
 
 Each test works in a union of its own (`crt-…`, made with the demo accounts and Paikkandi's rules), so that rotating
 a key or revoking a certificate never touches another test's work. The applicants are real people of the synthetic
@@ -10,30 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
-import hmac
 import json
-import os
-import shutil
 import sys
 import zlib
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import cbor2
 import pytest
-from PIL import Image
-from pyzbar.pyzbar import ZBarSymbol, decode
 from sqlalchemy import select
 
-from activities.templates.samples import DECEASED, DETAILS, warish_heirs
+from activities.templates.samples import DECEASED, warish_heirs
 from sonod import db
-from sonod.catalogue import BY_CODE, CATALOGUE
+from sonod.catalogue import CATALOGUE
 from sonod.db import make_engine, make_session_factory
 from sonod.domain import Status
 from sonod.keys import KeyStore
-from sonod.qr import make_qr
 from sonod.signing import (
     C_NAME_BN,
     C_NO,
@@ -45,124 +37,28 @@ from sonod.signing import (
     revocation_hash,
     sign_payload,
 )
-from tests.stack import PORTAL_KEY, ROOT, citizen, people, warish_details
-from tests.unions_kit import add_union
+from tests.certificates_kit import (
+    Issued,
+    application,
+    claims_with,
+    cose_of,
+    download,
+    issue,
+    own_union,
+    payload_of,
+    revoke,
+    run,
+    sonod_env,
+    verify,
+    with_payload,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-PORTAL = {"X-API-Key": PORTAL_KEY}
 SONOD = Path(sys.executable).parent / "sonod"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-QR_DPI = 150
-REGISTRY_UNION = "raghunathpur"  # where the applicants live in the NID registry; they apply in the test's own union
-CM_PER_INCH = 2.54
 
 
 # --- helpers ------------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Issued:
-    certificate_no: str
-    person: dict
-    pdf: Path
-    qr: str  # as zbarimg reads it from a 150-dpi render of the PDF
-    text: str  # pdftotext of the PDF
-
-    @property
-    def payload(self) -> str:
-        return self.qr.split("?c=", 1)[1]
-
-
-async def run(*argv: str | Path, env: dict | None = None, check: bool = True) -> tuple[int, str]:
-    proc = await asyncio.create_subprocess_exec(*map(str, argv), stdout=asyncio.subprocess.PIPE,
-                                                stderr=asyncio.subprocess.PIPE, env=env, cwd=ROOT)
-    out, err = await proc.communicate()
-    if check and proc.returncode != 0:
-        raise AssertionError(f"{argv[0]} exited {proc.returncode}: {err.decode()}")
-    return proc.returncode, out.decode()
-
-
-async def pay(stack, settings, application_id: str, amount: int) -> None:
-    raw = json.dumps({"application_id": application_id, "amount": amount, "currency": "BDT",
-                      "transaction_id": f"tx-{application_id}"}).encode()
-    signature = hmac.new(settings.payment_secret.encode(), raw, hashlib.sha256).hexdigest()
-    r = await stack.http.post("/api/v1/payments/callback", content=raw,
-                              headers={"X-Signature": signature, "Content-Type": "application/json"})
-    assert r.status_code == 200, r.text
-
-
-def details_for(certificate_type: str) -> dict:
-    return warish_details() if certificate_type == "warish" else DETAILS[certificate_type]
-
-
-async def own_union(settings, slug: str) -> str:
-    await asyncio.to_thread(add_union, settings.db_url, slug)
-    return slug
-
-
-def application(union: str, index: int, certificate_type: str = "citizenship", details: dict | None = None) -> dict:
-    body = citizen(REGISTRY_UNION, index, certificate_type)
-    return body | {"union": union, "details": details or details_for(certificate_type)}
-
-
-async def issue(stack, settings, tmp: Path, union: str, index: int = 0, certificate_type: str = "citizenship",
-                details: dict | None = None) -> Issued:
-    """Submit for a real person of the registry, pay any fee, pass the whole chain, download and read the PDF."""
-    person = people(REGISTRY_UNION)[index]
-    kind = BY_CODE[certificate_type]
-    app_id = await stack.submitted(application(union, index, certificate_type, details))
-    if kind.fee:
-        await stack.wait_for(app_id, Status.AWAITING_PAYMENT)
-        await pay(stack, settings, app_id, kind.fee)
-    app = await stack.through_chain(app_id, union, list(kind.chain), person["ward_no"])
-    return await download(stack, tmp, app["certificate_no"], person)
-
-
-async def download(stack, tmp: Path, certificate_no: str, person: dict | None = None) -> Issued:
-    r = await stack.http.get(f"/api/v1/certificates/{certificate_no}/pdf", headers=PORTAL)
-    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf", r.text
-    assert r.content.startswith(b"%PDF-")
-    pdf = tmp / f"{certificate_no}.pdf"
-    pdf.write_bytes(r.content)
-    _, text = await run("pdftotext", "-layout", pdf, "-")
-    return Issued(certificate_no, person or {}, pdf, await qr_of_pdf(pdf), text)
-
-
-async def render_pages(pdf: Path, dpi: int = QR_DPI) -> list[Path]:
-    stem = pdf.with_suffix("")
-    await run("pdftoppm", "-png", "-r", str(dpi), pdf, f"{stem}-p")
-    return sorted(pdf.parent.glob(f"{stem.name}-p*.png"))
-
-
-async def qr_of_pdf(pdf: Path) -> str:
-    """The QR's text as a phone would read it off the printed page: rendered at 150 dpi, decoded by zbarimg."""
-    found = []
-    for page in await render_pages(pdf):  # the QR sits on the last page of a long warish
-        code, out = await run("zbarimg", "--raw", "-q", "-Sdisable", "-Sqrcode.enable", page, check=False)
-        if code == 0:
-            found += out.split()
-    assert len(found) == 1, f"expected one QR in {pdf.name}, found {len(found)}"
-    return found[0]
-
-
-async def verify(stack, qr: str) -> dict:
-    r = await stack.http.post("/api/v1/verify", json={"qr": qr})
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def with_payload(issued: Issued, payload: str) -> str:
-    return issued.qr.split("?c=", 1)[0] + "?c=" + payload
-
-
-def cose_of(payload: str) -> list:
-    return cbor2.loads(zlib.decompress(base64.b32decode(payload + "=" * (-len(payload) % 8)))).value
-
-
-def payload_of(parts: list) -> str:
-    cose = cbor2.dumps(cbor2.CBORTag(18, parts))
-    return base64.b32encode(zlib.compress(cose, 9)).decode().rstrip("=")
 
 
 @pytest.fixture(scope="module")
@@ -170,10 +66,6 @@ def sessions(settings):
     engine = make_engine(settings.db_url)
     yield make_session_factory(engine)
     engine.dispose()
-
-
-def sonod_env(settings, **extra: str) -> dict:
-    return {**os.environ, "SONOD_DATABASE_URL": settings.db_url, "SONOD_VAR_DIR": str(settings.var_dir), **extra}
 
 
 # --- every type of the catalogue ----------------------------------------------------------------------------------
@@ -233,8 +125,8 @@ async def test_a_flipped_character_anywhere_in_the_payload_makes_it_invalid(stac
 
 
 TAMPERINGS = {
-    "holder's name": lambda p: _claims_with(p, C_NAME_BN, "মোঃ জাল ব্যক্তি"),
-    "certificate number": lambda p: _claims_with(p, C_NO, FORGED_NO),
+    "holder's name": lambda p: claims_with(p, C_NAME_BN, "মোঃ জাল ব্যক্তি"),
+    "certificate number": lambda p: claims_with(p, C_NO, FORGED_NO),
     "signature": lambda p: [p[0], p[1], p[2], bytes([p[3][0] ^ 1]) + p[3][1:]],
     "kid": lambda p: _header_with(p, HDR_KID, b"paikkandi-2026-000000"),
     "algorithm": lambda p: _header_with(p, HDR_ALG, -7),
@@ -242,11 +134,6 @@ TAMPERINGS = {
     "claims swapped for an empty map": lambda p: [p[0], p[1], cbor2.dumps({}), p[3]],
 }
 
-
-def _claims_with(parts: list, label, value) -> list:
-    claims = cbor2.loads(parts[2])
-    claims[label] = value
-    return [parts[0], parts[1], cbor2.dumps(claims), parts[3]]
 
 
 def _header_with(parts: list, label, value) -> list:
@@ -415,10 +302,6 @@ async def test_a_signing_retried_after_a_rotation_still_verifies(stack, settings
 # --- revocation ---------------------------------------------------------------------------------------------------
 
 
-async def revoke(stack, officer: str, certificate_no: str, reason: str = "issued on a forged death certificate"):
-    return await stack.http.post(f"/api/v1/certificates/{certificate_no}/revoke", json={"reason": reason},
-                                 headers=await stack.as_officer(officer))
-
 
 async def test_a_revoked_certificate_verifies_as_revoked_with_the_reason(stack, settings, sessions, tmp_path):
     union = await own_union(settings, "crt-revoke")
@@ -503,109 +386,3 @@ async def test_sonod_verify_finds_the_qr_on_the_last_page_of_a_long_warish(stack
     code, answer = await sonod_verify(stack, settings, tmp_path / "trust" / "jwks.json", c.pdf, "--online")
     assert (code, answer["status"]) == (0, "valid"), answer
     assert answer["certificate"]["certificate_no"] == c.certificate_no
-
-
-# --- the public /verify page --------------------------------------------------------------------------------------
-
-WORDS = {
-    "valid": ("সনদটি বৈধ", "VALID"),
-    "revoked": ("বাতিল", "REVOKED"),
-    "invalid": ("বৈধ নয়", "NOT VALID"),
-}
-
-
-@pytest.fixture(scope="module")
-async def page_cases(stack, settings, tmp_path_factory) -> dict[str, Issued | str]:
-    """A valid, a revoked and an invalid QR."""
-    tmp = tmp_path_factory.mktemp("page")
-    union = await own_union(settings, "crt-page")
-    valid, revoked = await asyncio.gather(issue(stack, settings, tmp, union, 19),
-                                          issue(stack, settings, tmp, union, 20))
-    assert (await revoke(stack, f"chairman.{union}", revoked.certificate_no,
-                         "ভুল তথ্যের ভিত্তিতে ইস্যু করা হয়েছিল")).status_code == 200
-    invalid = with_payload(valid, payload_of(_claims_with(cose_of(valid.payload), C_NAME_BN, "মোঃ জাল ব্যক্তি")))
-    return {"valid": valid, "revoked": revoked, "invalid": invalid}
-
-
-def page_query(case: Issued | str) -> str:
-    return (case.qr if isinstance(case, Issued) else case).split("?", 1)[1]
-
-
-@pytest.mark.parametrize("status", list(WORDS))
-async def test_the_verify_page_says_the_verdict_in_bengali_and_english(stack, page_cases, status):
-    r = await stack.http.get(f"/verify?{page_query(page_cases[status])}")
-    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
-    bengali, english = WORDS[status]
-    assert bengali in r.text and english in r.text, r.text
-    for other in set(WORDS) - {status}:
-        assert f'class="verdict {other}"' not in r.text
-    assert f'class="verdict {status}"' in r.text
-    assert len(r.content) < 100_000
-    assert r.text.count("<script") == 1 and '<script src="/static/scan.js" defer></script>' in r.text  # no inline JS
-
-
-@pytest.mark.parametrize("status", ["valid", "revoked"])
-async def test_the_verify_page_shows_only_what_the_qr_carries(stack, page_cases, status):
-    case = page_cases[status]
-    r = await stack.http.get(f"/verify?{page_query(case)}")
-    person = case.person
-    assert person["name_bn"] in r.text and case.certificate_no in r.text
-    for private in ("nid", "father_name_bn", "mother_name_bn", "spouse_name_bn", "date_of_birth", "village_bn",
-                    "present_address_bn"):
-        if person.get(private):
-            assert person[private] not in r.text, private
-
-
-async def test_the_bare_verify_page_offers_a_form_to_paste_a_qr(stack):
-    r = await stack.http.get("/verify")
-    assert r.status_code == 200 and '<form method="get" action="verify">' in r.text and 'class="verdict' not in r.text
-
-
-async def test_the_verify_page_says_revoked_with_the_reason(stack, page_cases):
-    r = await stack.http.get(f"/verify?{page_query(page_cases['revoked'])}")
-    assert "ভুল তথ্যের ভিত্তিতে ইস্যু করা হয়েছিল" in r.text
-
-
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
-async def test_the_verify_page_renders_in_chromium_at_phone_and_desktop_widths(stack, page_cases, tmp_path):
-    """Screenshots for a person to look at: SONOD_SCREENSHOTS=<folder> keeps them."""
-    folder = Path(os.environ.get("SONOD_SCREENSHOTS", tmp_path))
-    folder.mkdir(parents=True, exist_ok=True)
-    shots = []
-    for status, case in page_cases.items():
-        for width, height in ((360, 900), (1280, 800)):
-            png = folder / f"verify-{status}-{width}.png"
-            shots.append((png, chromium(f"{stack.http.base_url}/verify?{page_query(case)}", png, width, height,
-                                        tmp_path / f"profile-{status}-{width}")))
-    bare = folder / "verify-form-360.png"
-    shots.append((bare, chromium(f"{stack.http.base_url}/verify", bare, 360, 900, tmp_path / "profile-form")))
-    await asyncio.gather(*(job for _, job in shots))
-    for png, _ in shots:
-        with Image.open(png) as image:
-            assert image.width in (360, 1280)
-            assert len(image.convert("RGB").getcolors(1 << 20) or ()) > 10, png  # not a blank page
-
-
-async def chromium(url: str, png: Path, width: int, height: int, profile: Path) -> None:
-    await run(CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-              "--disable-component-update", "--no-first-run", "--hide-scrollbars", f"--user-data-dir={profile}",
-              f"--screenshot={png}", f"--window-size={width},{height}", url)
-
-
-# --- the printed QR -----------------------------------------------------------------------------------------------
-
-
-async def test_the_printed_qr_is_about_3_cm_and_reads_from_a_150_dpi_render(stack, settings, tmp_path):
-    union = await own_union(settings, "crt-qr-size")
-    c = await issue(stack, settings, tmp_path, union, 21)  # a real holder, a real union URL and payload
-    page = (await render_pages(c.pdf, QR_DPI))[-1]
-    with Image.open(page) as image:
-        symbols = decode(image.convert("L"), symbols=[ZBarSymbol.QRCODE])
-    assert [s.data.decode() for s in symbols] == [c.qr]
-    side_cm = max(symbols[0].rect.width, symbols[0].rect.height) / QR_DPI * CM_PER_INCH
-    qr = make_qr(c.qr)
-    modules = 17 + 4 * qr.version
-    print(f"QR version {qr.version} ({modules} modules, {len(c.qr)} characters), {side_cm:.2f} cm printed, "
-          f"module {10 * side_cm / modules:.2f} mm, {symbols[0].rect.width / modules:.2f} px at {QR_DPI} dpi")
-    assert 2.7 <= side_cm <= 3.3
-    assert 10 * side_cm / modules >= 0.4  # mm a module: phones read it from paper
