@@ -3,7 +3,7 @@
     .venv/bin/python bench/api.py [--quick] [--rates 5,10,15] [--duration S] [--clients 100] [--postgres [URL]]
                                  [--profile DIR]
 
-What runs. bench/pipeline.py's `Stack`: a Temporal dev server, the Porichoy simulator, `sonod worker` and
+What runs. bench/harness.py's `Stack`: a Temporal dev server, the Porichoy simulator, `sonod worker` and
 `sonod api` as subprocesses on free ports, in a temp dir, torn down at the end. The database is embedded
 SQLite in the temp dir, or with `--postgres` a scratch PostgreSQL database created and dropped by the run.
 The stack runs with Python's bytecode cache on (PYTHONDONTWRITEBYTECODE dropped, PYTHONPYCACHEPREFIX in the
@@ -352,7 +352,7 @@ class Meter:
     """CPU seconds of each process, and the share of the machine busy, between start() and stop()."""
 
     def __init__(self, pids: dict[str, int], run: Run) -> None:
-        from bench.pipeline import cpu_seconds, machine_cpu
+        from bench.harness import cpu_seconds, machine_cpu
 
         self.pids, self.run, self.cpu_seconds, self.machine_cpu = pids, run, cpu_seconds, machine_cpu
         self.before = {name: cpu_seconds(pid) for name, pid in pids.items()}
@@ -368,7 +368,7 @@ class Meter:
 
 
 def percentile(values: list[float], p: float) -> float:
-    from bench.pipeline import percentile as pct
+    from bench.harness import percentile as pct
 
     return pct(values, int(p)) if values else float("nan")
 
@@ -378,7 +378,7 @@ async def bench(args) -> dict:
     import pyotp
     from sqlalchemy.engine import make_url
 
-    from bench.pipeline import Stack, applications
+    from bench.harness import Stack, applications
     from bench.scale import create_database, drop_database
     from bench.verify import GilProfile
     from sonod.db import make_engine, make_session_factory
@@ -408,7 +408,6 @@ async def bench(args) -> dict:
                 stack.env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
             try:
                 await stack.up()
-                stack.stop("bare-worker")  # pipeline's baseline worker; this bench's baseline is sonod's own worker
                 procs = {name: p.pid for name, p in stack.procs.items()} | {"bench": os.getpid()}
                 settings = stack.settings
                 client = await connect(settings)
@@ -528,10 +527,10 @@ def report(runs: list[Run], database: str, args) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="10/s and 20 clients, 6 s each: under a minute")
+    ap.add_argument("--quick", action="store_true", help="10/s and 20 clients, 5 s each: about a minute")
     ap.add_argument("--rates", type=lambda s: [float(x) for x in s.split(",")], default=None,
                     help="offered rates of the open loop, applications/s (default 5,10,15)")
-    ap.add_argument("--duration", type=float, default=None, help="seconds of each run (default 20; quick 6)")
+    ap.add_argument("--duration", type=float, default=None, help="seconds of each run (default 20; quick 5)")
     ap.add_argument("--clients", type=int, default=None, help="clients of the closed loop (default 100; 0: none)")
     ap.add_argument("--postgres", nargs="?", const=os.environ.get("SONOD_BENCH_POSTGRES",
                                                                   "postgresql://postgres@127.0.0.1:5432/postgres"),
@@ -544,7 +543,7 @@ def main() -> None:
                          "source for every new workflow")
     args = ap.parse_args()
     args.rates = args.rates or ([TARGET_RATE] if args.quick else [5.0, 10.0, 15.0])
-    args.duration = args.duration or (6.0 if args.quick else 20.0)
+    args.duration = args.duration or (5.0 if args.quick else 20.0)
     args.clients = args.clients if args.clients is not None else (20 if args.quick else 100)
     summary = asyncio.run(bench(args))
     if args.plot:

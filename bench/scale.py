@@ -10,7 +10,7 @@ unions in turn, the applicant, contact and NID-gateway identity (with its SVG ph
 an event list as long as the status implies (its times all the row's `created_at`), `created_at` rising with the row (the newest rows are the last
 inserted, as in a live system), a status mix of a working union (80% issued, 4% awaiting the chairman, …).
 Then VACUUM ANALYZE, as autovacuum would have done. One `sonod api` per database (a subprocess started with
-bench/pipeline.py's `Stack`; no Temporal: the list does not touch it).
+bench/harness.py's `Stack`; no Temporal: the list does not touch it).
 
 How it measures. A secretary of each union logs in once (TOTP). Each round walks the 21 unions; for each
 union it asks every database in turn (so the sizes share the machine's noise) for
@@ -296,7 +296,7 @@ async def measure(apis: dict[int, str], unions: list[str], rounds: int) -> dict[
 
 
 async def bench(args) -> dict:
-    from bench.pipeline import Stack
+    from bench.harness import Stack
     from sonod.unions import GOPALGANJ_SADAR
 
     sizes = sorted(args.sizes)
@@ -388,17 +388,17 @@ def report(samples, sizes, loads, args, measured_s, plan_text, plan, small_plan)
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="10k and 100k rows, 3 rounds: under a minute")
+    ap.add_argument("--quick", action="store_true", help="10k and 100k rows, 2 rounds: under a minute")
     ap.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=None,
                     help="row counts, comma-separated (default 10000,100000,1000000)")
-    ap.add_argument("--rounds", type=int, default=None, help="rounds of the 21 unions (default 10; quick 3)")
+    ap.add_argument("--rounds", type=int, default=None, help="rounds of the 21 unions (default 10; quick 2)")
     ap.add_argument("--postgres", default=os.environ.get("SONOD_BENCH_POSTGRES", POSTGRES),
                     help="a PostgreSQL URL whose server may create databases")
     ap.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the list's query (always in a full run)")
     ap.add_argument("--plot", metavar="PNG", help="draw the figures (needs matplotlib: pip install -e .[bench])")
     args = ap.parse_args()
     args.sizes = args.sizes or list(QUICK_SIZES if args.quick else FULL_SIZES)
-    args.rounds = args.rounds or (3 if args.quick else 10)
+    args.rounds = args.rounds or (2 if args.quick else 10)
     summary = asyncio.run(bench(args))
     if args.plot:
         plot(summary, args.plot)
