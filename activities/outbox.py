@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import sessionmaker
 from temporalio import activity
 
@@ -35,36 +35,50 @@ def render(template: str, notice: Notice) -> str:
     return text.format_map({"id": notice.application_id, "template": template, "note": "", "reason": "", **params})
 
 
+OUTBOX = db.OutboxMessage.__table__
+ATTEMPT = (update(OUTBOX)  # one more attempt on each message still pending, and what to send
+           .where(OUTBOX.c.idempotency_key.in_(bindparam("keys", expanding=True)), OUTBOX.c.status == "pending")
+           .values(attempts=OUTBOX.c.attempts + 1)
+           .returning(OUTBOX.c.id, OUTBOX.c.channel, OUTBOX.c.recipient, OUTBOX.c.subject, OUTBOX.c.body,
+                      OUTBOX.c.idempotency_key))
+USERS, UNIONS = db.User.__table__, db.Union.__table__
+OFFICERS = (select(USERS.c.username, USERS.c.role, USERS.c.ward_no, USERS.c.mobile)  # of the union, or of its upazila
+            .where(USERS.c.role.in_(bindparam("roles", expanding=True)), USERS.c.active,
+                   or_(USERS.c.union_slug == bindparam("union"),
+                       and_(USERS.c.union_slug.is_(None), USERS.c.upazila_slug == select(UNIONS.c.upazila_slug)
+                            .where(UNIONS.c.slug == bindparam("union")).scalar_subquery())))
+            .order_by(USERS.c.id))
+SENT = update(OUTBOX).where(OUTBOX.c.id == bindparam("message_id")).values(status="sent", sent_at=bindparam("at"))
+
+
 class Outbox:
     def __init__(self, sessions: sessionmaker, sms: SmsSender, mail: Mailer) -> None:
         self.sessions, self.sms, self.mail = sessions, sms, mail
 
     @activity.defn(name="Outbox.notify")
     def notify(self, notice: Notice) -> Delivered:
-        """Queue the messages (idempotently), then send what is still pending."""
+        """Queue the messages (idempotently) and count an attempt on those still pending, in one transaction (the
+        attempt counts even if the send fails); then send them, each marked sent in a transaction of its own."""
         text = render(notice.template, notice)
         rows = self.recipients(notice)
-        with self.sessions.begin() as session:
-            for channel, recipient in rows:
-                key = f"{notice.application_id}:{notice.key}:{channel}:{recipient}"
-                upsert(session, db.OutboxMessage, dict(
-                    idempotency_key=key, application_id=notice.application_id, channel=channel,
-                    recipient=recipient, subject=f"sonod {notice.application_id}", body=text,
-                    status="pending" if channel != "inbox" else "delivered",
-                ), ["idempotency_key"])
-        keys = [f"{notice.application_id}:{notice.key}:{c}:{r}" for c, r in rows]
-        with self.sessions() as session:
-            pending = session.scalars(select(db.OutboxMessage).where(
-                db.OutboxMessage.idempotency_key.in_(keys), db.OutboxMessage.status == "pending")).all()
-            for message in pending:
-                message.attempts += 1
-                session.commit()  # the attempt counts even if the send fails
-                if message.channel == "sms":
-                    self.sms.send(message.recipient, message.body, message.idempotency_key)
-                else:
-                    self.mail.send(message.recipient, message.subject, message.body, message.idempotency_key)
-                message.status, message.sent_at = "sent", db.utcnow()
-                session.commit()
+        keys = [f"{notice.application_id}:{notice.key}:{channel}:{recipient}" for channel, recipient in rows]
+        pending = []
+        if rows:
+            with self.sessions.begin() as session:
+                for key, (channel, recipient) in zip(keys, rows):
+                    upsert(session, db.OutboxMessage, dict(
+                        idempotency_key=key, application_id=notice.application_id, channel=channel,
+                        recipient=recipient, subject=f"sonod {notice.application_id}", body=text,
+                        status="pending" if channel != "inbox" else "delivered",
+                    ), ["idempotency_key"])
+                pending = session.execute(ATTEMPT, {"keys": keys}).all()
+        for message in pending:
+            if message.channel == "sms":
+                self.sms.send(message.recipient, message.body, message.idempotency_key)
+            else:
+                self.mail.send(message.recipient, message.subject, message.body, message.idempotency_key)
+            with self.sessions.begin() as session:
+                session.execute(SENT, {"message_id": message.id, "at": db.utcnow()})
         for channel, _ in rows:  # counted once the whole notice is out: reminders, escalations, receipts...
             NOTIFICATIONS.labels(template_family(notice.template), channel).inc()
         return Delivered(channels=sorted({c for c, _ in rows if c != "inbox"}) if notice.to_applicant else [])
@@ -78,12 +92,8 @@ class Outbox:
                 rows.append(("email", str(notice.contact.email)))
         if notice.to_roles:
             with self.sessions() as session:
-                union = session.get(db.Union, notice.union)
-                for user in session.scalars(select(db.User).where(db.User.role.in_(notice.to_roles), db.User.active)):
-                    if user.union_slug not in (None, notice.union):
-                        continue
-                    if user.union_slug is None and (union is None or user.upazila_slug != union.upazila_slug):
-                        continue
+                officers = session.execute(OFFICERS, {"roles": list(notice.to_roles), "union": notice.union})
+                for user in officers:
                     if user.role == Role.WARD_MEMBER and notice.ward_no and user.ward_no != notice.ward_no:
                         continue
                     rows.append(("inbox", user.username))

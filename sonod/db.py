@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from sqlalchemy import (
@@ -289,11 +290,17 @@ def make_session_factory(engine: Engine) -> sessionmaker:
 
 
 def upsert(session: Session, model: type[Base], values: dict, keys: list[str], update_cols: list[str] | None = None):
-    """INSERT … ON CONFLICT on PostgreSQL and SQLite alike; without update_cols, conflicts are ignored."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(model).values(**values)
+    """INSERT … ON CONFLICT on PostgreSQL and SQLite alike; without update_cols, conflicts are ignored.
+
+    The statement is built once per shape and the row sent as parameters, in the session's transaction (no
+    autoflush): building `.values(...)` and `excluded` anew cost more than the insert itself."""
+    stmt = _upsert_statement(session.get_bind().dialect.name, model, tuple(keys), tuple(update_cols or ()))
+    return session.connection().execute(stmt, values)
+
+
+@functools.cache
+def _upsert_statement(dialect_name: str, model: type[Base], keys: tuple[str, ...], update_cols: tuple[str, ...]):
+    stmt = (postgresql if dialect_name == "postgresql" else sqlite).insert(model.__table__)
     if update_cols:
-        stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in update_cols})
-    else:
-        stmt = stmt.on_conflict_do_nothing(index_elements=keys)
-    return session.execute(stmt)
+        return stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in update_cols})
+    return stmt.on_conflict_do_nothing(index_elements=keys)
