@@ -22,7 +22,16 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import acting_in
 from api.errors import Conflict, Forbidden, Invalid, NotFound, from_update_failure
-from api.schemas import ApplicationIn, ApplicationOut, ApplicationPage, DecisionIn, DecisionOut, EventOut, FeeOut
+from api.schemas import (
+    AmendIn,
+    ApplicationIn,
+    ApplicationOut,
+    ApplicationPage,
+    DecisionIn,
+    DecisionOut,
+    EventOut,
+    FeeOut,
+)
 from sonod import audit, db
 from sonod.bengali import to_ascii_digits
 from sonod.catalogue import BY_CODE
@@ -30,8 +39,19 @@ from sonod.db import upsert
 from sonod.domain import STEP_STATUS, Role, Status
 from sonod.nid import check_identity_number, normalise_number
 from sonod.settings import Settings
-from workflows.application import CertificateApplication
-from workflows.messages import Actor, Applicant, ApplicationInput, Decision, Fee, StatusView, Timing, UnionView
+from workflows.application import CANCELLABLE, CertificateApplication
+from workflows.messages import (
+    Actor,
+    Amendment,
+    Applicant,
+    ApplicationInput,
+    Cancellation,
+    Decision,
+    Fee,
+    StatusView,
+    Timing,
+    UnionView,
+)
 from workflows.search_attributes import search_attributes_for
 
 
@@ -263,6 +283,52 @@ async def decide(session: Session, temporal: Client, officer: Actor, tenant: str
     await run_in_threadpool(audit_action, session, row.union_slug, officer, f"decision.{body.decision.value}",
                             application_id, {"reason": body.reason, "from": row.status})
     return DecisionOut(application_id=application_id, status=view.status)
+
+
+# The caller has been checked already: by `require_read` in the API, by the tracking check (application number and
+# mobile number) in the citizen's portal.
+
+async def cancel(session: Session, temporal: Client, caller: Actor, row: db.Application, reason: str) -> DecisionOut:
+    """The applicant's side withdraws an application that no officer has decided yet (the workflow says when)."""
+    view = await run_update(session, temporal, row.id, CertificateApplication.cancel,
+                            Cancellation(reason=reason, actor=caller), f"cancel:{caller.username}")
+    await run_in_threadpool(audit_action, session, row.union_slug, caller, "application.cancel", row.id,
+                            {"reason": reason})
+    return DecisionOut(application_id=row.id, status=view.status)
+
+
+async def amend(session: Session, temporal: Client, caller: Actor, row: db.Application, body: AmendIn) -> DecisionOut:
+    """The applicant's side corrects an application an officer returned; the workflow checks it all again."""
+    details = body.details
+    if details is not None:
+        details = validate_details(row.certificate_type, details)
+    applicant = body.applicant and checked_applicant(body.applicant, db.utcnow())
+    amendment = Amendment(applicant=applicant, contact=body.contact, details=details, actor=caller)
+    view = await run_update(session, temporal, row.id, CertificateApplication.amend, amendment,
+                            f"amend:{row.round}:{canonical_hash(body.model_dump(mode='json'))[:12]}")
+    await run_in_threadpool(audit_action, session, row.union_slug, caller, "application.amend", row.id,
+                            {"round": row.round})
+    return DecisionOut(application_id=row.id, status=view.status)
+
+
+def cancellable(row: db.Application) -> bool:
+    """Whether the workflow would still take a cancellation (it has the last word: a decision may come first)."""
+    return Status(row.status) in CANCELLABLE
+
+
+def last_event(row: db.Application, status: Status) -> dict | None:
+    """The latest event that entered this status (an officer's return carries the reason as its note)."""
+    return next((e for e in reversed(row.events or []) if e["status"] == status.value and e["actor"] != "outbox"),
+                None)
+
+
+def citizens_turn_ends(settings: Settings, row: db.Application) -> dt.datetime | None:
+    """When an application that waits on the citizen (the fee, the corrections) is cancelled if nothing comes, by
+    today's settings (the workflow keeps those it started with)."""
+    waits = {Status.AWAITING_PAYMENT: settings.payment_expiry_days,
+             Status.RETURNED: settings.correction_expiry_days}.get(Status(row.status))
+    since = last_event(row, Status(row.status)) if waits else None
+    return dt.datetime.fromisoformat(since["at"]) + timedelta(days=waits) if since else None
 
 
 def issued_certificate(session: Session, certificate_no: str) -> db.Certificate:

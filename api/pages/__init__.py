@@ -8,11 +8,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.pages import dashboard, desk, portal
+from api.pages import dashboard, desk, portal, tracking
 from api.pages.common import STATIC
 
 
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (dashboard, desk, portal):
+    for module in (dashboard, desk, portal, tracking):
         app.include_router(module.router)

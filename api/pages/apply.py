@@ -16,7 +16,7 @@ from temporalio.client import Client
 from api import services
 from api.errors import Conflict, Invalid, NotFound
 from api.pages import forms
-from api.schemas import ApplicationIn
+from api.schemas import AmendIn, ApplicationIn
 from sonod import db
 from sonod.settings import Settings
 from workflows.messages import Actor
@@ -54,14 +54,11 @@ def load(session: Session, union_slug: str | None, code: str, mobile_required: b
                            details=forms.fields_from_schema(kind["fields"], "details"))
 
 
-async def submit(request: Request, session: Session, settings: Settings, temporal: Client, form: ApplicationForm,
-                 actor: Actor) -> str | None:
-    """The new application's number, or None with the form's errors filled in. The form's hidden key is the
-    Idempotency-Key: a form sent twice makes one application."""
+async def read(request: Request, form: ApplicationForm) -> ApplicationIn | None:
+    """What was posted, as the API's own `ApplicationIn`; None with the form's errors filled in."""
     posted = await request.form()
     items = [(k, v) for k, v in posted.multi_items() if isinstance(v, str)]
     form.values = forms.read_form(items, form.kinds)
-    key = str(posted.get("idem", ""))[:100] or None
     if form.contact and any(f.key == "mobile" and f.required for f in form.contact) \
             and not forms.value_at(form.values, "contact.mobile"):
         form.errors["contact.mobile"] = "err_required"
@@ -73,13 +70,26 @@ async def submit(request: Request, session: Session, settings: Settings, tempora
         for err in e.errors():
             form.errors.setdefault(forms.error_name(err["loc"]), forms.error_message(err["type"], err["msg"]))
         return None
-    if form.errors:
+    return None if form.errors else body
+
+
+def _invalid(form: ApplicationForm, e: Invalid) -> None:
+    for err in e.errors:
+        form.errors.setdefault(forms.error_name(err["loc"]), forms.error_message(err["type"], err["msg"]))
+
+
+async def submit(request: Request, session: Session, settings: Settings, temporal: Client, form: ApplicationForm,
+                 actor: Actor) -> str | None:
+    """The new application's number, or None with the form's errors filled in. The form's hidden key is the
+    Idempotency-Key: a form sent twice makes one application."""
+    body = await read(request, form)
+    if body is None:
         return None
+    key = str((await request.form()).get("idem", ""))[:100] or None
     try:
         application_id, _ = await services.submit(session, settings, temporal, body, actor, form.union.slug, key)
     except Invalid as e:
-        for err in e.errors:
-            form.errors.setdefault(forms.error_name(err["loc"]), forms.error_message(err["type"], err["msg"]))
+        _invalid(form, e)
         form.idempotency_key = secrets.token_urlsafe(18)
         return None
     except Conflict as e:
@@ -87,3 +97,26 @@ async def submit(request: Request, session: Session, settings: Settings, tempora
         return None
     await run_in_threadpool(session.commit)
     return application_id
+
+
+def prefilled(form: ApplicationForm, row: db.Application) -> ApplicationForm:
+    """The form filled in with what the application holds now, to be corrected."""
+    form.values = {"applicant": row.applicant, "contact": row.contact, "details": row.details}
+    return form
+
+
+async def amend(request: Request, session: Session, temporal: Client, form: ApplicationForm, row: db.Application,
+                actor: Actor) -> AmendIn | None:
+    """Send the corrected form as the workflow's `amend` update, through the same service as
+    `POST /api/v1/applications/{id}/amend`: what was sent, or None with the form's errors filled in. The workflow's
+    refusals (no longer returned, say) are raised as they are."""
+    body = await read(request, form)
+    if body is None:
+        return None
+    amendment = AmendIn(applicant=body.applicant, contact=body.contact, details=body.details)
+    try:
+        await services.amend(session, temporal, actor, row, amendment)
+    except Invalid as e:
+        _invalid(form, e)
+        return None
+    return amendment

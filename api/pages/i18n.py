@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 from sonod.bengali import format_date_bn, format_taka_bn, group_south_asian, to_bn_digits
-from sonod.catalogue import RELATION_BN
+from sonod.catalogue import BY_CODE, RELATION_BN
 
 LANGS = ("bn", "en")
 DHAKA = ZoneInfo("Asia/Dhaka")
@@ -141,7 +142,88 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nothing": ("কিছু নেই", "Nothing"),
     "next_page": ("পরের পাতা", "Next page"),
     "refresh_hint": ("অবস্থা পরিবর্তন দেখতে পাতাটি আবার খুলুন।", "Reload the page to see the status change."),
+    # what the citizen does with a tracked application: cancel, correct, pay
+    "cancel_app": ("আবেদন বাতিল করুন", "Cancel the application"),
+    "cancel_title": ("আবেদনটি বাতিল করবেন?", "Cancel this application?"),
+    "cancel_warning": ("বাতিল করা আবেদন আর ফেরানো যায় না। সনদ পেতে হলে আবার নতুন আবেদন করতে হবে।",
+                       "A cancelled application cannot be restored: to get the certificate you would apply again."),
+    "cancel_reason": ("কেন বাতিল করছেন?", "Why do you cancel it?"),
+    "cancel_confirm": ("হ্যাঁ, আবেদন বাতিল করুন", "Yes, cancel the application"),
+    "cancel_keep": ("না, আবেদনটি থাকুক", "No, keep it"),
+    "cancelled_ok": ("আপনার আবেদনটি বাতিল করা হয়েছে।", "Your application has been cancelled."),
+    "returned_title": ("কর্মকর্তা আবেদনটি সংশোধনের জন্য ফেরত পাঠিয়েছেন", "An officer sent the application back for correction"),
+    "officer_reason": ("কর্মকর্তার মন্তব্য", "The officer's reason"),
+    "correct_by": ("{d} তারিখের মধ্যে সংশোধন না করলে আবেদনটি বাতিল হয়ে যাবে।",
+                   "Unless it is corrected by {d}, the application is cancelled."),
+    "amend": ("আবেদন সংশোধন করুন", "Correct the application"),
+    "amend_for": ("সংশোধন", "Correction"),
+    "amend_submit": ("সংশোধিত আবেদন জমা দিন", "Send the corrected application"),
+    "amended_ok": ("সংশোধিত আবেদন জমা হয়েছে। এনআইডি আবার যাচাইয়ের পর আবেদনটি কর্মকর্তার কাছে যাবে।",
+                   "The corrected application is in. Once the NID is checked again, it goes back to the officer."),
+    "pay_title": ("ফি পরিশোধ করুন", "Pay the fee"),
+    "pay_step_1": ("ইউনিয়ন পরিষদের পেমেন্ট গেটওয়েতে (বিকাশ, নগদ, রকেট বা ব্যাংক কার্ড) অথবা ইউনিয়ন ডিজিটাল সেন্টারে "
+                   "{amount} পরিশোধ করুন।",
+                   "Pay {amount} through the Union Parishad's payment gateway (bKash, Nagad, Rocket or a bank card), "
+                   "or at the union digital centre."),
+    "pay_step_2": ("রেফারেন্স হিসেবে এই আবেদন নম্বরটি দিন:", "Give this application number as the reference:"),
+    "pay_step_3": ("গেটওয়ে পরিশোধ নিশ্চিত করলে অবস্থা নিজে থেকেই বদলে যাবে; আর কিছু পাঠাতে হবে না।",
+                   "Once the gateway confirms the payment, the status changes by itself: there is nothing else to send."),
+    "pay_by": ("{d} তারিখের মধ্যে ফি পরিশোধ না হলে আবেদনটি বাতিল হয়ে যাবে।",
+               "Unless the fee is paid by {d}, the application is cancelled."),
+    "sim_gateway": ("পরীক্ষামূলক পেমেন্ট গেটওয়ে (শুধু ডেমো)", "Simulated payment gateway (demo only)"),
+    "sim_note": ("এটি আসল পরিশোধ নয়, কোনো টাকা লেনদেন হয় না। বোতামটি আসল গেটওয়ের মতোই স্বাক্ষরিত নিশ্চিতকরণ পাঠায়। "
+                 "শুধু ডেভ মোডে দেখা যায়।",
+                 "Not a real payment: no money moves. The button sends the signed confirmation the real gateway "
+                 "would send. Shown in dev mode only."),
+    "sim_pay": ("পরীক্ষামূলক গেটওয়েতে {amount} পরিশোধ", "Pay {amount} with the simulated gateway"),
+    "paid_ok": ("ফি পরিশোধ হয়েছে।", "The fee is paid."),
+    "fee_paid": ("পরিশোধিত", "paid"),
+    "cannot_cancel": ("এই অবস্থায় আবেদনটি আর বাতিল করা যায় না।", "The application can no longer be cancelled."),
+    "not_returned": ("আবেদনটি সংশোধনের জন্য ফেরত আসেনি, তাই এখন সংশোধন করা যায় না।",
+                     "The application was not sent back for correction, so it cannot be corrected now."),
 }
+
+# What the workflow's validators (workflows/application.py) and the services (api/services.py) refuse with, in
+# English, said in Bengali: the parts in braces are named by the pattern's groups and put in words as well.
+KNOWN_REFUSALS: list[tuple[re.Pattern, str]] = [(re.compile(pattern), bn) for pattern, bn in (
+    (r"the application is (?P<status>\w+), not awaiting the (?P<role>\w+)",
+     "আবেদনটি এখন «{status}» অবস্থায় আছে, {role} পদের সিদ্ধান্তের অপেক্ষায় নেই।"),
+    (r"the application is (?P<status>\w+), not awaiting payment",
+     "আবেদনটি এখন «{status}» অবস্থায় আছে, ফি পরিশোধের অপেক্ষায় নেই।"),
+    (r"the application is (?P<status>\w+), not returned for correction",
+     "আবেদনটি এখন «{status}» অবস্থায় আছে, সংশোধনের জন্য ফেরত নেই।"),
+    (r"the application is (?P<status>\w+) and can no longer be cancelled",
+     "আবেদনটি এখন «{status}» অবস্থায় আছে, তাই আর বাতিল করা যাবে না।"),
+    (r"the fee is (?P<fee>\d+) BDT, not (?P<paid>\d+) \w+", "ফি {fee} টাকা, {paid} টাকা নয়।"),
+    (r"a (?P<role>\w+) does not decide (?P<type>\w+)", "{type} বিষয়ে {role} সিদ্ধান্ত দেন না।"),
+    (r"a (?P<role>\w+) does not act for the applicant", "{role} আবেদনকারীর পক্ষে কাজ করেন না।"),
+    (r"the applicant lives in another ward", "আবেদনকারী অন্য ওয়ার্ডের বাসিন্দা।"),
+    (r"[\w-]+ is not the union of this officer", "আবেদনটি আপনার ইউনিয়নের নয়।"),
+    (r"only operators escalate by hand", "শুধু অপারেটর হাতে ঊর্ধ্বতন কর্মকর্তার কাছে পাঠাতে পারেন।"),
+    (r"only operators resend notifications", "শুধু অপারেটর বার্তা আবার পাঠাতে পারেন।"),
+    (r"nothing has been sent yet", "এখনো কোনো বার্তা পাঠানো হয়নি।"),
+    (r"the application has finished and takes no more decisions",
+     "আবেদনটির কাজ শেষ হয়ে গেছে; এতে আর কোনো সিদ্ধান্ত নেওয়া যায় না।"),
+    (r"\S+ may not see this union's applications", "এই ইউনিয়নের আবেদন দেখার অনুমতি আপনার নেই।"),
+    (r"no application (?P<id>\S+)", "{id} নম্বরে কোনো আবেদন নেই।"),
+    (r"no issued certificate matches this application number and mobile number",
+     "এই আবেদন নম্বর ও মোবাইল নম্বরে ইস্যু করা কোনো সনদ নেই।"),
+    (r"the date of birth is in the future", "জন্ম তারিখ ভবিষ্যতের হতে পারে না।"),
+    (r"the fee was not paid in time", "সময়মতো ফি পরিশোধ হয়নি।"),
+    (r"the application was not corrected in time", "সময়মতো আবেদন সংশোধন হয়নি।"),
+    (r"the chairman did not decide in time", "চেয়ারম্যান সময়মতো সিদ্ধান্ত দেননি।"),
+    # the checks of identity numbers (sonod/nid.py), which the forms show beside the field
+    (r"NID must be 10, 13 or 17 digits, not (?P<n>\d+)", "এনআইডি ১০, ১৩ বা ১৭ অঙ্কের হয়; এখানে {n}টি অঙ্ক আছে।"),
+    (r"(NID|birth registration number) must contain only digits", "শুধু অঙ্ক লিখুন।"),
+    (r"birth registration number must be 17 digits, not (?P<n>\d+)",
+     "জন্ম নিবন্ধন নম্বর ১৭ অঙ্কের হয়; এখানে {n}টি অঙ্ক আছে।"),
+    (r"a 17-digit [\w ]+ starts with the birth year (?P<year>\d+), not (?P<given>\d+)",
+     "১৭ অঙ্কের নম্বরের শুরুতে জন্মসাল {year} থাকে, {given} নয়।"),
+    (r"death registration number must be 17 digits", "মৃত্যু নিবন্ধন নম্বর ১৭ অঙ্কের হয়।"),
+    (r"a death registration number starts with the year of death (?P<year>\d+), not (?P<given>\d+)",
+     "মৃত্যু নিবন্ধন নম্বরের শুরুতে মৃত্যুর সাল {year} থাকে, {given} নয়।"),
+)]
+AMOUNTS = ("fee", "paid")  # groups that are sums of money: grouped in thousands; years and counts are not
 
 STATUS: dict[str, tuple[str, str]] = {
     "submitted": ("জমা হয়েছে", "Submitted"),
@@ -224,8 +306,33 @@ class Words:
         self.i = 0 if self.lang == "bn" else 1
 
     def __call__(self, key: str, **kw) -> str:
-        text = MESSAGES.get(key, (key, key))[self.i]
+        """The words of a message key; any other text (an error's detail, say) through `refusal`."""
+        if key not in MESSAGES:
+            return self.refusal(key)
+        text = MESSAGES[key][self.i]
         return text.format(**{k: self.num(v) for k, v in kw.items()}) if kw else text
+
+    def refusal(self, text: str) -> str:
+        """A known English refusal of the workflow or the services in Bengali; the English page keeps it as it is,
+        and so does an unknown one."""
+        if self.i == 1:
+            return text
+        for pattern, bn in KNOWN_REFUSALS:
+            if m := pattern.fullmatch(text.strip().removeprefix("Value error, ")):
+                return bn.format(**{k: self._part(k, v) for k, v in m.groupdict().items()})
+        return text
+
+    def _part(self, name: str, value: str) -> str:
+        if name == "status":
+            return self.status(value)
+        if name == "role":
+            return self.role(value)
+        if name == "type":
+            kind = BY_CODE.get(value)
+            return kind.name_bn if kind else value
+        if name == "id":  # application numbers are written as issued, in ASCII
+            return value
+        return self.num(int(value) if name in AMOUNTS else value)
 
     def pick(self, bn: str | None, en: str | None) -> str:
         return (bn or en or "") if self.i == 0 else (en or bn or "")
@@ -284,6 +391,16 @@ class Words:
         if not parts:
             parts.append(self("minutes", n=minutes % 60))
         return " ".join(parts)
+
+    def countdown_words(self, now: dt.datetime) -> dict:
+        """What api/static/sonod.js needs to count deadlines down live in these words (and the server's clock)."""
+        return {key: self(key) for key in ("left", "overdue_by", "days", "hours", "minutes")} | {
+            "now": int(now.timestamp() * 1000)}
+
+    @staticmethod
+    def instant(t: dt.datetime) -> str:
+        """A moment in UTC, as scripts parse it."""
+        return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def countdown(self, deadline: dt.datetime | None, now: dt.datetime) -> str:
         if deadline is None:

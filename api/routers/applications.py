@@ -23,7 +23,7 @@ from api.schemas import (
 from sonod import db
 from sonod.domain import Role, Status
 from workflows.application import CertificateApplication
-from workflows.messages import Amendment, Cancellation, Escalation
+from workflows.messages import Escalation
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
 
@@ -84,11 +84,7 @@ async def cancel(application_id: str, body: CancelIn, caller: Caller, session: D
                  temporal: TemporalClient) -> DecisionOut:
     row = await run_in_threadpool(services.load_application, session, application_id)
     await run_in_threadpool(services.require_read, session, caller, row.union_slug, row.submitted_by, tenant)
-    view = await services.run_update(session, temporal, application_id, CertificateApplication.cancel,
-                         Cancellation(reason=body.reason, actor=caller), f"cancel:{caller.username}")
-    await run_in_threadpool(services.audit_action, session, row.union_slug, caller, "application.cancel", application_id,
-                            {"reason": body.reason})
-    return DecisionOut(application_id=application_id, status=view.status)
+    return await services.cancel(session, temporal, caller, row, body.reason)
 
 
 @router.post("/{application_id}/amend")
@@ -96,16 +92,7 @@ async def amend(application_id: str, body: AmendIn, caller: Caller, session: DbS
                 temporal: TemporalClient) -> DecisionOut:
     row = await run_in_threadpool(services.load_application, session, application_id)
     await run_in_threadpool(services.require_read, session, caller, row.union_slug, row.submitted_by, tenant)
-    details = body.details
-    if details is not None:
-        details = services.validate_details(row.certificate_type, details)
-    applicant = body.applicant and services.checked_applicant(body.applicant, db.utcnow())
-    amendment = Amendment(applicant=applicant, contact=body.contact, details=details, actor=caller)
-    view = await services.run_update(session, temporal, application_id, CertificateApplication.amend, amendment,
-                         f"amend:{row.round}:{services.canonical_hash(body.model_dump(mode='json'))[:12]}")
-    await run_in_threadpool(services.audit_action, session, row.union_slug, caller, "application.amend", application_id,
-                            {"round": row.round})
-    return DecisionOut(application_id=application_id, status=view.status)
+    return await services.amend(session, temporal, caller, row, body)
 
 
 @router.post("/{application_id}/escalate")

@@ -80,7 +80,7 @@ async def test_a_warish_certificate_goes_from_the_portal_through_three_officers_
     assert application_id not in await other_ward.page.inner_text("main")  # not in that member's queue
     await other_ward.go(f"/dashboard/applications/{application_id}")
     await other_ward.page.get_by_role("button", name="সুপারিশ করুন").click()
-    assert "another ward" in await other_ward.page.inner_text("#problem")
+    assert "আবেদনকারী অন্য ওয়ার্ডের বাসিন্দা" in await other_ward.page.inner_text("#problem")  # the workflow's words
 
     # the ward member: the queue holds it; the detail sets the claims beside the NID record; recommend
     ward = await visitors()
@@ -104,7 +104,7 @@ async def test_a_warish_certificate_goes_from_the_portal_through_three_officers_
     await secretary.page.wait_for_url(re.compile(r"done=decided"))
     assert "চেয়ারম্যানের অনুমোদনের অপেক্ষায়" in await secretary.page.inner_text("#status")
     await stale.get_by_role("button", name="যাচাই সম্পন্ন").click()  # decided already: 409, said plainly
-    assert "not awaiting the secretary" in await stale.inner_text("#problem")
+    assert "সচিব পদের সিদ্ধান্তের অপেক্ষায় নেই" in await stale.inner_text("#problem")
 
     # the chairman approves (TOTP log-in)
     chairman = await visitors()

@@ -1,0 +1,112 @@
+"""The pages' words: every refusal the workflow's validators can send (taken from the validators themselves, so that
+a reworded message fails here rather than reaching a Bengali page in English) is said in Bengali on a Bengali page and
+kept as it is on an English one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from temporalio.exceptions import ApplicationError
+
+from api.pages.i18n import Words
+from sonod.domain import DecisionKind, Role, Status
+from workflows.application import CertificateApplication
+from workflows.messages import (
+    Actor,
+    Amendment,
+    Applicant,
+    ApplicationInput,
+    Cancellation,
+    Contact,
+    Decision,
+    Escalation,
+    Fee,
+    PaymentIn,
+    Resend,
+    Timing,
+    UnionView,
+)
+
+UNION = UnionView(slug="paikkandi", name_bn="পাইককান্দি", name_en="Paikkandi", upazila_bn="গোপালগঞ্জ সদর",
+                  upazila_en="Gopalganj Sadar", upazila_slug="gopalganj-sadar", district_bn="গোপালগঞ্জ",
+                  district_en="Gopalganj")
+NOW = dt.datetime(2026, 1, 5, 10, tzinfo=dt.UTC)
+LATIN = re.compile(r"[A-Za-z]")
+
+
+def application(status: Status, chain: tuple[Role, ...] = (Role.WARD_MEMBER, Role.SECRETARY, Role.CHAIRMAN),
+                fee: int = 0) -> CertificateApplication:
+    """The workflow object as its validators see it, outside a worker (they read only its fields)."""
+    app = ApplicationInput(
+        application_id="A260105-00000001", union=UNION, certificate_type="warish",
+        applicant=Applicant(nid="6445698652", date_of_birth=dt.date(1961, 7, 27), name_bn="রহিম", name_en="Rahim",
+                            ward_no=3),
+        contact=Contact(mobile="01711000000"), details={}, chain=list(chain), fee=Fee(amount=fee),
+        timing=Timing(deadline_days=7, reminder_every=dt.timedelta(days=1), escalate_after=dt.timedelta(days=3),
+                      payment_expiry=dt.timedelta(days=7), correction_expiry=dt.timedelta(days=30)),
+        escalation_roles=[Role.ACTING_CHAIRMAN], submitted_by=Actor(username="portal:web", role=Role.PORTAL),
+        submitted_at=NOW)
+    workflow = CertificateApplication(app)
+    workflow.status = status
+    return workflow
+
+
+def officer(role: Role, union: str = "paikkandi", ward_no: int | None = None) -> Actor:
+    return Actor(username=f"{role.value}.{union}", role=role, union=union, ward_no=ward_no)
+
+
+def refusal(check, arg) -> str:
+    with pytest.raises(ApplicationError) as refused:
+        check(arg)
+    return refused.value.message
+
+
+CITIZEN = Actor(username="portal:web", role=Role.PORTAL)
+REFUSALS = {
+    "another union": lambda: refusal(application(Status.AWAITING_DECISION).check_decision,
+                                     Decision(kind=DecisionKind.APPROVE, actor=officer(Role.CHAIRMAN, "kajulia"))),
+    "not in the chain": lambda: refusal(application(Status.AWAITING_DECISION, chain=(Role.CHAIRMAN,)).check_decision,
+                                        Decision(kind=DecisionKind.APPROVE, actor=officer(Role.SECRETARY))),
+    "another ward": lambda: refusal(application(Status.AWAITING_RECOMMENDATION).check_decision,
+                                    Decision(kind=DecisionKind.APPROVE, actor=officer(Role.WARD_MEMBER, ward_no=5))),
+    "not awaited": lambda: refusal(application(Status.AWAITING_DECISION).check_decision,
+                                   Decision(kind=DecisionKind.APPROVE, actor=officer(Role.SECRETARY))),
+    "not awaiting payment": lambda: refusal(application(Status.AWAITING_DECISION, fee=690).check_payment,
+                                            PaymentIn(transaction_id="t", amount=690)),
+    "wrong amount": lambda: refusal(application(Status.AWAITING_PAYMENT, fee=690).check_payment,
+                                    PaymentIn(transaction_id="t", amount=100)),
+    "not returned": lambda: refusal(application(Status.AWAITING_DECISION).check_amendment, Amendment(actor=CITIZEN)),
+    "not for the applicant": lambda: refusal(application(Status.RETURNED).check_amendment,
+                                             Amendment(actor=officer(Role.CHAIRMAN))),
+    "too late to cancel": lambda: refusal(application(Status.ISSUING).check_cancellation,
+                                          Cancellation(reason="x", actor=CITIZEN)),
+    "escalation by hand": lambda: refusal(application(Status.AWAITING_DECISION).check_escalation,
+                                          Escalation(reason="x", actor=officer(Role.CHAIRMAN))),
+    "escalation not awaited": lambda: refusal(application(Status.AWAITING_VERIFICATION).check_escalation,
+                                              Escalation(reason="x", actor=Actor(username="ops", role=Role.OPERATOR))),
+    "resend by hand": lambda: refusal(application(Status.AWAITING_DECISION).check_resend,
+                                      Resend(actor=officer(Role.CHAIRMAN))),
+    "nothing to resend": lambda: refusal(application(Status.AWAITING_DECISION).check_resend,
+                                         Resend(actor=Actor(username="ops", role=Role.OPERATOR))),
+}
+
+
+@pytest.mark.parametrize("case", REFUSALS)
+def test_a_refusal_of_the_workflow_is_said_in_bengali_on_a_bengali_page(case):
+    english = REFUSALS[case]()
+    bengali = Words("bn")(english)
+    assert bengali != english and not LATIN.search(bengali), f"{english!r} -> {bengali!r}"
+    assert Words("en")(english) == english
+
+
+def test_a_refusal_names_the_status_and_the_role_in_bengali():
+    assert Words("bn")("the application is issuing, not awaiting the secretary") == \
+        "আবেদনটি এখন «সনদ তৈরি হচ্ছে» অবস্থায় আছে, সচিব পদের সিদ্ধান্তের অপেক্ষায় নেই।"
+    assert Words("bn")("the fee is 1500 BDT, not 100 BDT") == "ফি ১,৫০০ টাকা, ১০০ টাকা নয়।"
+
+
+def test_unknown_text_and_application_numbers_stay_as_they_are():
+    assert Words("bn")("something new went wrong") == "something new went wrong"
+    assert Words("bn")("no application A260105-00000001") == "A260105-00000001 নম্বরে কোনো আবেদন নেই।"
