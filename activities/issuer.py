@@ -41,6 +41,7 @@ class Issuer:
                  verify_url: str) -> None:
         self.sessions, self.keys, self.renderer = sessions, keys, renderer
         self.pdf_dir, self.verify_url = pdf_dir, verify_url
+        self._not_before: dict[str, datetime] = {}  # by kid: a key's not_before never changes
 
     @activity.defn(name="Issuer.issue")
     def issue(self, req: IssueRequest) -> IssuedCertificate:
@@ -64,7 +65,9 @@ class Issuer:
         # it signed before it came into use.
         now = datetime.now(UTC)
         kid, private_key = self.keys.signing_key(app.union.slug, now)
-        signed_at = max(now, req.issued_at, self.keys.lookup(kid).not_before)
+        if kid not in self._not_before:
+            self._not_before[kid] = self.keys.lookup(kid).not_before
+        signed_at = max(now, req.issued_at, self._not_before[kid])
         claims = CertificateClaims(
             certificate_no=req.certificate_no, certificate_type=app.certificate_type, union=app.union.slug,
             name_bn=holder.name_bn, name_en=holder.name_en, issued_on=req.issued_at.date(), content_hash=digest,

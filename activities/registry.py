@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import sessionmaker
 from temporalio import activity
 
@@ -13,6 +13,16 @@ from workflows.messages import CertificateNumber, NumberRequest, Projection
 
 def certificate_no(union: str, year: int, seq: int) -> str:
     return f"{union.upper()}-{year}-{seq:06d}"
+
+
+# Core statements, built once: the ORM's unit of work cost more than the three statements themselves.
+CERTIFICATES, COUNTERS = db.Certificate.__table__, db.CertificateCounter.__table__
+ALLOCATED = select(CERTIFICATES.c.certificate_no, CERTIFICATES.c.year, CERTIFICATES.c.seq).where(
+    CERTIFICATES.c.application_id == bindparam("application_id"))
+NEXT_NO = (update(COUNTERS)
+           .where(COUNTERS.c.union_slug == bindparam("union"), COUNTERS.c.year == bindparam("counter_year"))
+           .values(last_no=COUNTERS.c.last_no + 1)
+           .returning(COUNTERS.c.last_no))
 
 
 class Registry:
@@ -39,20 +49,16 @@ class Registry:
         """The next number of the union's year, once per application: retries get the same number."""
         year = req.issued_at.year
         with self.sessions.begin() as session:
-            existing = session.scalar(select(db.Certificate).where(db.Certificate.application_id == req.application_id))
+            existing = session.execute(ALLOCATED, {"application_id": req.application_id}).first()
             if existing is not None:
                 return CertificateNumber(certificate_no=existing.certificate_no, year=existing.year, seq=existing.seq)
             upsert(session, db.CertificateCounter, dict(union_slug=req.union, year=year, last_no=0),
                    ["union_slug", "year"])
-            seq = session.scalar(
-                update(db.CertificateCounter)
-                .where(db.CertificateCounter.union_slug == req.union, db.CertificateCounter.year == year)
-                .values(last_no=db.CertificateCounter.last_no + 1)
-                .returning(db.CertificateCounter.last_no)
-            )
+            seq = session.execute(NEXT_NO, {"union": req.union, "counter_year": year}).scalar_one()
             number = certificate_no(req.union, year, seq)
-            session.add(db.Certificate(
+            session.execute(insert(CERTIFICATES), dict(
                 certificate_no=number, application_id=req.application_id, union_slug=req.union, year=year, seq=seq,
                 certificate_type=req.certificate_type, issued_at=req.issued_at,
             ))
         return CertificateNumber(certificate_no=number, year=year, seq=seq)
+

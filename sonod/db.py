@@ -282,7 +282,9 @@ def make_engine(url: str, **kw: Any) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_size=5, max_overflow=15, pool_pre_ping=True, **kw)
+    kw.setdefault("pool_size", 5)
+    kw.setdefault("max_overflow", 15)
+    return create_engine(url, pool_pre_ping=True, **kw)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:

@@ -26,6 +26,10 @@ from sonod.temporal import connect, ensure_search_attributes
 from workflows.application import CertificateApplication
 
 log = logging.getLogger("sonod.worker")
+# The activities' threads share one pool. It keeps 10 connections open: with the engine's default 5, an overflow
+# connection was opened and closed about once an application under load (bench/pipeline.py). At most 20 at once,
+# as before on PostgreSQL.
+POOL_SIZE, POOL_OVERFLOW = 10, 10
 
 
 def build_activities(settings: Settings, sessions: sessionmaker, http: httpx.AsyncClient) -> list:
@@ -82,7 +86,7 @@ async def run_worker(settings: Settings) -> None:
     added = await ensure_search_attributes(client)
     if added:
         log.info("registered search attributes %s", ", ".join(added))
-    engine = make_engine(settings.db_url)
+    engine = make_engine(settings.db_url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
     async with httpx.AsyncClient(timeout=settings.porichoy_timeout_s) as http:
         worker = build_worker(client, settings, make_session_factory(engine), http)
         stop = asyncio.Event()
