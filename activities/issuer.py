@@ -6,7 +6,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import sessionmaker
 from temporalio import activity
 
@@ -90,10 +90,10 @@ class Issuer:
         tmp.write_bytes(pdf)
         os.replace(tmp, path)
         with self.sessions.begin() as session:
-            row = session.get(db.Certificate, req.certificate_no)
-            row.kid, row.qr_text, row.content_hash, row.pdf_path = kid, qr, digest.hex(), ref
-            row.holder_name_bn, row.holder_name_en = holder.name_bn, holder.name_en
-            row.submitted_by = app.submitted_by.username
+            session.execute(update(db.Certificate.__table__).where(db.Certificate.certificate_no == req.certificate_no)
+                            .values(kid=kid, qr_text=qr, content_hash=digest.hex(), pdf_path=ref,
+                                    holder_name_bn=holder.name_bn, holder_name_en=holder.name_en,
+                                    submitted_by=app.submitted_by.username))
         TIME_TO_ISSUE.labels(app.certificate_type).observe((datetime.now(UTC) - app.submitted_at).total_seconds())
         return IssuedCertificate(certificate_no=req.certificate_no, kid=kid, pdf_ref=ref)
 

@@ -7,7 +7,7 @@ from sqlalchemy.orm import sessionmaker
 from temporalio import activity
 
 from sonod import db
-from sonod.db import upsert
+from sonod.db import upsert, upsert_statement
 from workflows.messages import CertificateNumber, NumberRequest, Projection
 
 
@@ -28,6 +28,7 @@ NEXT_NO = (update(COUNTERS)
 class Registry:
     def __init__(self, sessions: sessionmaker) -> None:
         self.sessions = sessions
+        self.engine = sessions.kw["bind"]
 
     @activity.defn(name="Registry.project")
     def project(self, p: Projection) -> None:
@@ -41,8 +42,9 @@ class Registry:
             events=[e.model_dump(mode="json") for e in view.events], created_at=app.submitted_at,
             updated_at=view.events[-1].at if view.events else app.submitted_at,
         )
-        with self.sessions.begin() as session:
-            upsert(session, db.Application, values, ["id"], [k for k in values if k not in ("id", "created_at")])
+        updated = tuple(k for k in values if k not in ("id", "created_at"))
+        with self.engine.begin() as connection:  # one statement: no ORM session needed
+            connection.execute(upsert_statement(connection.dialect.name, db.Application, ("id",), updated), values)
 
     @activity.defn(name="Registry.allocate_number")
     def allocate_number(self, req: NumberRequest) -> CertificateNumber:

@@ -296,12 +296,12 @@ def upsert(session: Session, model: type[Base], values: dict, keys: list[str], u
 
     The statement is built once per shape and the row sent as parameters, in the session's transaction (no
     autoflush): building `.values(...)` and `excluded` anew cost more than the insert itself."""
-    stmt = _upsert_statement(session.get_bind().dialect.name, model, tuple(keys), tuple(update_cols or ()))
+    stmt = upsert_statement(session.get_bind().dialect.name, model, tuple(keys), tuple(update_cols or ()))
     return session.connection().execute(stmt, values)
 
 
 @functools.cache
-def _upsert_statement(dialect_name: str, model: type[Base], keys: tuple[str, ...], update_cols: tuple[str, ...]):
+def upsert_statement(dialect_name: str, model: type[Base], keys: tuple[str, ...], update_cols: tuple[str, ...]):
     stmt = (postgresql if dialect_name == "postgresql" else sqlite).insert(model.__table__)
     if update_cols:
         return stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in update_cols})
