@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from api import services
 from api.deps import DbSession, SettingsDep, TemporalClient, Tenant
 from api.errors import ApiError, NotFound
+from api.limits import Window
 from api.pages import apply, forms, gateway
 from api.pages.common import ERROR_TITLES, Csrf, PageRoute, render, web_portal
 from api.schemas import CancelIn
@@ -43,10 +44,17 @@ class NotTracked(NotFound):
     """No application of this union has this number and this mobile number."""
 
 
+# Ten wrong mobile numbers for one application number in 15 minutes, then 429: the pair is the citizen's only key.
+WRONG_TRIES = Window(10, 15 * 60.0, "too many wrong tries for this application number; try again in 15 minutes")
+
+
 def tracked(session, tenant: str | None, application_id: str, mobile: str) -> tuple[db.Union, db.Application]:
     union = union_of(session, tenant)
+    key = application_id.strip().upper()
+    WRONG_TRIES.check(key)
     row = services.track(session, application_id, mobile)
     if row is None or row.union_slug != union.slug:
+        WRONG_TRIES.hit(key)
         raise NotTracked("not_found_track")
     return union, row
 
