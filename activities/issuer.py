@@ -6,7 +6,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import sessionmaker
 from temporalio import activity
 
@@ -27,6 +27,9 @@ TITLES = {
     Role.SECRETARY: ("প্রশাসনিক কর্মকর্তা (সচিব)", "Administrative Officer (Secretary)"),
     Role.WARD_MEMBER: ("ইউপি সদস্য", "UP Member"),
 }
+
+# The signed certificate's columns (SET from the parameters given), by its number.
+RECORD = update(db.Certificate.__table__).where(db.Certificate.__table__.c.certificate_no == bindparam("number"))
 
 
 def memo_number(union: str, certificate_type: str, year: int, seq: int) -> str:
@@ -90,10 +93,9 @@ class Issuer:
         tmp.write_bytes(pdf)
         os.replace(tmp, path)
         with self.sessions.begin() as session:
-            session.execute(update(db.Certificate.__table__).where(db.Certificate.certificate_no == req.certificate_no)
-                            .values(kid=kid, qr_text=qr, content_hash=digest.hex(), pdf_path=ref,
-                                    holder_name_bn=holder.name_bn, holder_name_en=holder.name_en,
-                                    submitted_by=app.submitted_by.username))
+            session.execute(RECORD, dict(number=req.certificate_no, kid=kid, qr_text=qr, content_hash=digest.hex(),
+                                         pdf_path=ref, holder_name_bn=holder.name_bn, holder_name_en=holder.name_en,
+                                         submitted_by=app.submitted_by.username))
         TIME_TO_ISSUE.labels(app.certificate_type).observe((datetime.now(UTC) - app.submitted_at).total_seconds())
         return IssuedCertificate(certificate_no=req.certificate_no, kid=kid, pdf_ref=ref)
 
