@@ -294,9 +294,11 @@ def make_session_factory(engine: Engine) -> sessionmaker:
 def upsert(session: Session, model: type[Base], values: dict, keys: list[str], update_cols: list[str] | None = None):
     """INSERT … ON CONFLICT on PostgreSQL and SQLite alike; without update_cols, conflicts are ignored.
 
-    The statement is built once per shape and the row sent as parameters, in the session's transaction (no
-    autoflush): building `.values(...)` and `excluded` anew cost more than the insert itself."""
+    The statement is built once per shape and the row sent as parameters, in the session's transaction:
+    building `.values(...)` and `excluded` anew cost more than the insert itself."""
     stmt = upsert_statement(session.get_bind().dialect.name, model, tuple(keys), tuple(update_cols or ()))
+    if session.autoflush:  # as an ORM statement would: pending objects first
+        session.flush()
     return session.connection().execute(stmt, values)
 
 
