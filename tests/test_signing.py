@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import json
 import re
@@ -12,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import cbor2
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -82,6 +83,7 @@ def payload_of(cose: bytes) -> str:
 
 
 KEY, TRUSTED = union_key()
+KEY_OBJECT = Ed25519PrivateKey.from_private_bytes(KEY.private_raw)
 CLAIMS = certificate()
 PAYLOAD = sign_payload(CLAIMS, KEY.private_raw, KEY.kid, ISSUED_AT)
 COSE = cose_of(PAYLOAD)
@@ -199,6 +201,63 @@ def test_base32_with_nonzero_unused_bits_is_invalid():
     result = check(payload[:-1] + BASE32_ALPHABET[BASE32_ALPHABET.index(payload[-1]) | 1])  # lowest bit is unused
     assert not result.valid
     assert "canonical base32" in result.reason
+
+
+@FUZZ
+@given(st.one_of(st.text(BASE32_ALPHABET, max_size=200), st.binary(max_size=120).map(
+    lambda raw: base64.b32encode(raw).decode().rstrip("="))))
+def test_the_payload_is_read_as_the_standard_librarys_base32_reads_it(payload):
+    """sonod's base32 reader (one integer; a tenth of b32decode's cost) accepts and refuses what b32decode does."""
+    from sonod.signing import _Reject, _unbase32
+
+    try:
+        expected = base64.b32decode(payload + "=" * (-len(payload) % 8))
+        if base64.b32encode(expected).decode().rstrip("=") != payload:
+            expected = "not canonical"
+    except binascii.Error:
+        expected = "not base32"
+    try:
+        got = _unbase32(payload)
+    except _Reject as exc:
+        got = "not canonical" if "canonical" in str(exc) else "not base32"
+    assert got == expected
+
+
+def openssl_accepts(public: bytes, signature: bytes, message: bytes) -> bool:
+    from cryptography.exceptions import InvalidSignature
+
+    try:
+        Ed25519PublicKey.from_public_bytes(public).verify(signature, message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+@FUZZ
+@given(st.binary(max_size=300), st.sampled_from(["signature", "message", "key"]), st.integers(0, 10_000),
+       st.integers(0, 7))
+def test_libsodium_accepts_a_signature_only_where_openssl_does(message, part, at, bit):
+    """Verification is libsodium's (half the CPU of OpenSSL's, which signs): genuine signatures pass both, and a
+    signature, message or key with one bit flipped passes libsodium only if it passes OpenSSL."""
+    from sonod.signing import _signature_matches
+
+    signed = {"key": KEY.public_raw, "signature": KEY_OBJECT.sign(message), "message": message}
+    assert _signature_matches(signed["key"], signed["signature"], message)
+    assert openssl_accepts(signed["key"], signed["signature"], message)
+    if signed[part]:
+        value, i = signed[part], at % len(signed[part])
+        signed[part] = value[:i] + bytes([value[i] ^ (1 << bit)]) + value[i + 1:]
+    if _signature_matches(signed["key"], signed["signature"], signed["message"]):
+        assert openssl_accepts(signed["key"], signed["signature"], signed["message"])
+
+
+def test_libsodium_refuses_a_small_order_key_that_openssl_would_take():
+    """The identity point as the key and as R, with S = 0, satisfies the verification equation for any message."""
+    from sonod.signing import _signature_matches
+
+    identity = bytes([1]) + bytes(31)
+    assert openssl_accepts(identity, identity + bytes(32), b"any certificate at all")
+    assert not _signature_matches(identity, identity + bytes(32), b"any certificate at all")
 
 
 def test_every_truncation_is_invalid():
