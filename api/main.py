@@ -5,17 +5,17 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import timedelta
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.templating import Jinja2Templates
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.client import Client
 
 from api import errors, guards, operations, pages
 from api.routers import applications, auth, catalogue, certificates, health, payments, verify
+from api.verification import Verifier, watch
 from sonod.db import make_engine, make_session_factory
 from sonod.keys import KeyStore
 from sonod.settings import Settings, get_settings
@@ -38,7 +38,8 @@ class Tenancy:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             state = scope.setdefault("state", {})
-            host = Headers(scope=scope).get("host", "").split(":")[0].lower()
+            host = next((v for k, v in scope["headers"] if k == b"host"), b"").decode("latin-1")
+            host = host.split(":")[0].lower()
             if host.endswith(self.suffix) and host != self.base_domain:
                 state["union"] = host.removesuffix(self.suffix)
             if m := UNION_PATH.match(scope["path"]):
@@ -101,13 +102,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        engine = make_engine(settings.db_url)
+        engine, reads = make_engine(settings.db_url), make_engine(settings.db_url, read_only=True)
         app.state.settings = settings
         app.state.sessions = make_session_factory(engine)
         app.state.keys = KeyStore(app.state.sessions, settings.master_key)
+        app.state.verifier = Verifier(reads, app.state.keys)
+        watch(app.state.sessions, app.state.verifier)  # a revocation committed here shows at once
         app.state.temporal = TemporalConnection(settings)
         app.state.templates = Jinja2Templates(directory=TEMPLATES)
+        refresher = asyncio.create_task(app.state.verifier.run(), name="sonod-verify-refresher")
         yield
+        refresher.cancel()
+        with suppress(asyncio.CancelledError):
+            await refresher
+        reads.dispose()
         engine.dispose()
 
     app = FastAPI(title="sonod", version="1", lifespan=lifespan,
@@ -120,7 +128,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(guards.NoNulInUrl)  # added last, so they run first: nothing reaches a handler unguarded
     app.add_middleware(guards.BodyLimit, limit=guards.MAX_BODY_BYTES)
 
-    for module in (health, auth, catalogue, applications, certificates, payments, verify):
+    # verify first: routes are matched in order, and it is the public, busiest route (bench/verify.py)
+    for module in (verify, health, auth, catalogue, applications, certificates, payments):
         app.include_router(module.router)
     pages.install(app)
     operations.install(app, settings)  # the codec server for the Temporal Web UI, /metrics

@@ -21,6 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.dialects import postgresql, sqlite
@@ -203,7 +204,12 @@ class Certificate(Base):
     revoked_by: Mapped[str | None] = mapped_column(String(80))
     revoke_reason: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (UniqueConstraint("union_slug", "year", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("union_slug", "year", "seq"),
+        # the revoked ones only: what verifiers poll for (api/verification.py) and the revocation list
+        Index("ix_certificates_revoked_at", "revoked_at", postgresql_where=text("revoked_at IS NOT NULL"),
+              sqlite_where=text("revoked_at IS NOT NULL")),
+    )
 
 
 class SigningKey(Base):
@@ -260,7 +266,10 @@ class AuditEntry(Base):
     __table_args__ = (UniqueConstraint("union_slug", "seq"),)
 
 
-def make_engine(url: str, **kw: Any) -> Engine:
+def make_engine(url: str, *, read_only: bool = False, **kw: Any) -> Engine:
+    """The engine of a process. `read_only`: one for reads that must not wait for writers, such as verification:
+    on SQLite a plain (deferred) BEGIN, which in WAL mode never takes the write lock, and `query_only`; on
+    PostgreSQL read-only transactions and a small pool."""
     kw.setdefault("hide_parameters", True)  # errors (and so logs and failures) never carry a row's NID or name
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -274,16 +283,21 @@ def make_engine(url: str, **kw: Any) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
+            if read_only:
+                cur.execute("PRAGMA query_only=ON")
             cur.close()
 
         @event.listens_for(engine, "begin")
         def _begin(conn) -> None:  # noqa: ANN001
-            # take the write lock up front: processes queue on busy_timeout instead of failing to upgrade
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # writers take the write lock up front: processes queue on busy_timeout instead of failing to upgrade;
+            # a reader's snapshot needs no lock at all
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
-    kw.setdefault("pool_size", 5)
-    kw.setdefault("max_overflow", 15)
+    if read_only:
+        kw.setdefault("connect_args", {"options": "-c default_transaction_read_only=on"})
+    kw.setdefault("pool_size", 2 if read_only else 5)
+    kw.setdefault("max_overflow", 6 if read_only else 15)
     return create_engine(url, pool_pre_ping=True, **kw)
 
 

@@ -1,4 +1,8 @@
-"""Each union's Ed25519 signing keys, sealed under the master key in the database."""
+"""Each union's Ed25519 signing keys, sealed under the master key in the database.
+
+The public halves are also kept in memory (`known`), for verification's hot path: loaded all at once by `reload`,
+one by one by `lookup`. A key's public half and `not_before` never change; its `not_after` is set once, when a
+rotation retires it (api/verification.py reloads them when that happens)."""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ class KeyStore:
         self.sessions = sessions
         self.master_key = base64.b64decode(master_key_b64)
         self._opened: dict[str, bytes] = {}
+        self._known: dict[str, TrustedKey] = {}  # public keys by kid, as last read
 
     def ensure(self, session: Session, union: str, now: dt.datetime) -> db.SigningKey:
         """The union's current key, made if it has none."""
@@ -54,13 +59,24 @@ class KeyStore:
             return [_trusted(row) for row in session.scalars(select(db.SigningKey).order_by(db.SigningKey.kid))]
 
     def lookup(self, kid: str, session: Session | None = None) -> TrustedKey | None:
-        """The key by kid; in the caller's session when given (a request that reads the registry anyway)."""
+        """The key by kid, from the database (and kept in memory); in the caller's session when given."""
         if session is not None:
             row = session.get(db.SigningKey, kid)
-            return _trusted(row) if row else None
-        with self.sessions() as own:
-            row = own.get(db.SigningKey, kid)
-            return _trusted(row) if row else None
+        else:
+            with self.sessions() as own:
+                row = own.get(db.SigningKey, kid)
+        if row is None:
+            return None
+        key = self._known[kid] = _trusted(row)
+        return key
+
+    def known(self, kid: str) -> TrustedKey | None:
+        """The key by kid from memory, as `reload` or `lookup` last read it; None if neither has seen it."""
+        return self._known.get(kid)
+
+    def reload(self, keys: list[TrustedKey] | None = None) -> None:
+        """Every union's public keys into memory: these, or all of them read from the database."""
+        self._known = {key.kid: key for key in (self.trusted_keys() if keys is None else keys)}
 
     def _add(self, session: Session, union: str, now: dt.datetime) -> db.SigningKey:
         key = new_signing_key(union, now)

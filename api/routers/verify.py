@@ -4,12 +4,12 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import select
 
 from api.deps import DbSession
 from api.schemas import VerifyIn, VerifyOut
-from api.verification import verify
+from api.verification import Verifier
 from sonod import db
 from sonod.bengali import format_date_bn
 from sonod.signing import jwks, revocation_list
@@ -31,10 +31,16 @@ def keys(request: Request):
     return request.app.state.keys
 
 
-@router.post("/api/v1/verify")
-def verify_api(body: VerifyIn, request: Request, session: DbSession) -> VerifyOut:
+def verifier(request: Request) -> Verifier:
+    return request.app.state.verifier
+
+
+@router.post("/api/v1/verify", response_model=VerifyOut)
+async def verify_api(body: VerifyIn, request: Request) -> JSONResponse:
     """Public: is this QR a genuine, unrevoked sonod?"""
-    return verify(session, keys(request), body.qr)
+    # `async` and from memory (api/verification.py): no thread, no database on the way of a known certificate
+    answer = await verifier(request).check(body.qr)
+    return JSONResponse({"status": answer.status, "certificate": answer.certificate, "reason": answer.reason})
 
 
 @router.get("/.well-known/jwks.json")
@@ -51,11 +57,11 @@ def revocations(session: DbSession) -> dict:
 
 
 @router.get("/verify", response_class=HTMLResponse, include_in_schema=False)
-def verify_page(request: Request, session: DbSession, c: Annotated[str | None, Query(max_length=8000)] = None,
-                qr: Annotated[str | None, Query(max_length=8000)] = None) -> HTMLResponse:
+async def verify_page(request: Request, c: Annotated[str | None, Query(max_length=8000)] = None,
+                      qr: Annotated[str | None, Query(max_length=8000)] = None) -> HTMLResponse:
     """The page a phone opens from the QR (`/verify?c=<payload>`), and a form to paste a QR's text."""
     text = c or qr
-    result = verify(session, keys(request), text) if text else None
+    result = await verifier(request).check(text) if text else None
     page = request.app.state.templates.TemplateResponse(
         request, "verify.html", {"result": result, "qr": text or "", "dates": _dates(result)})
     page.headers.update(PAGE_HEADERS)
