@@ -3,26 +3,29 @@
     .venv/bin/python bench/verify.py [--quick] [--certificates N] [--connections C] [--seconds S] [--rounds R]
                                     [--postgres [URL]] [--profile DIR]
 
-What runs. bench/pipeline.py's `Stack` (Temporal dev server, Porichoy simulator, `sonod worker`, `sonod api`,
+What runs. bench/harness.py's `Stack` (Temporal dev server, Porichoy simulator, `sonod worker`, `sonod api`,
 on SQLite in a temp dir, or with `--postgres` on a scratch PostgreSQL database, created and dropped).
-Certificates are issued the real way, round the 21 unions: a portal submits through the API, the chairman
-approves, the worker signs and renders. A fifth of them are then revoked by their chairman through the API.
-The QR texts are the ones the issuer stored with each certificate (`certificates.qr_text`, the text printed
-in the PDF's QR). Once they are issued the worker, Temporal and the simulator are stopped: `verify` needs
-none of them, and they would only add noise.
+`--certificates` certificates (default 400, quick 200) are issued the real way, round the 21 unions: a portal
+submits through the API, the chairman approves, the worker signs and renders. A fifth of them are then revoked
+by their chairman through the API. The QR texts are the ones the issuer stored with each certificate
+(`certificates.qr_text`, the text printed in the PDF's QR). Once they are issued the worker, Temporal and the
+simulator are stopped: `verify` needs none of them, and they would only add noise.
 
 The requests: 50% valid QR texts, 20% revoked ones, 30% invalid: half of those a real text with one
 base32 character of its payload changed (the signature, or the zlib stream, no longer checks), a quarter
 forged (well formed and signed, by a key no union has), a quarter garbage (not base32, empty, a URL with
-no `c=`). Every answer's `status` is checked against what that text must give.
+no `c=`). The valid and revoked requests cycle through EVERY issued certificate (hundreds of distinct QR texts,
+each several times, shuffled), so that a server that remembered answers by QR text would not be measuring
+verification; sonod's verifier keeps registry facts in memory, never answers, and checks the signature of
+every request (api/verification.py). Every answer's `status` is checked against what that text must give.
 
 The baseline, in the same run: `bare_app` below, a FastAPI app with one route, `POST /api/v1/verify`, that
 validates the same body model (`VerifyIn`) and returns a constant JSON object, run by uvicorn in its own
-process with the arguments `sonod api` gives uvicorn (infra/cli.py `api`: one process, host, port,
-log_level warning, uvloop and httptools from uvicorn[standard]). A third server, `app`, splits the
+process with the arguments `sonod api` gives uvicorn (infra/cli.py `api`: one process, host, port, its logging,
+api/guards.py's `server_options`, uvloop and httptools from uvicorn[standard]). A third server, `app`, splits the
 difference: sonod's own app (`api.main.create_app`, its middleware and lifespan) with one more route that
-answers the same constant, under the same uvicorn arguments. bare -> app is what sonod's app costs any
-request; app -> sonod is what the verification itself costs.
+answers the same constant, under the same uvicorn arguments, first in the route table as `/api/v1/verify` is.
+bare -> app is what sonod's app costs such a request; app -> sonod is what the verification itself costs.
 
 How it measures. A closed loop of `--connections` keep-alive HTTP/1.1 connections (default 8) from a
 small asyncio client written for this (httpx costs more CPU per request than the bare server does, and
@@ -90,26 +93,36 @@ def sonod_constant_app():
         return answer
 
     app.add_api_route(CONSTANT_PATH, constant, methods=["POST"])
+    app.router.routes.insert(0, app.router.routes.pop())  # matched first, as sonod's own verify route is
     return app
 
 
 def serve(factory: str, port: int) -> None:
-    """`bench/verify.py --serve FACTORY PORT`: uvicorn as `sonod api` runs it (infra/cli.py `api`)."""
+    """`bench/verify.py --serve FACTORY PORT`: uvicorn as `sonod api` runs it (infra/cli.py `api`): its logging and
+    its options, among them its HTTP protocol with the deadline for a request's head (api/guards.py)."""
     import uvicorn
 
+    from api.guards import server_options
+    from sonod.logs import configure_logging
+    from sonod.settings import get_settings
+
+    settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)
     uvicorn.run(f"bench.verify:{factory}", factory=True, host="127.0.0.1", port=port, reload=False,
-                log_level="warning", timeout_graceful_shutdown=5)
+                log_level="warning", timeout_graceful_shutdown=5, log_config=None, **server_options(settings))
 
 
 class GilProfile:
-    """py-spy on one process, only the samples that hold the GIL: where its CPU goes (raw collapsed stacks)."""
+    """py-spy on one process, only the samples that hold the GIL: where its CPU goes (raw collapsed stacks).
+
+    Non-blocking, yet it still costs the profiled process: take the figures from a run without `--profile`."""
 
     def __init__(self, out: Path, pid: int) -> None:
         import subprocess
 
         out.parent.mkdir(parents=True, exist_ok=True)
         spy = Path(sys.executable).parent / "py-spy"
-        self.proc = subprocess.Popen([str(spy), "record", "--pid", str(pid), "--rate", "250", "--gil",
+        self.proc = subprocess.Popen([str(spy), "record", "--pid", str(pid), "--rate", "100", "--gil", "--nonblocking",
                                       "--format", "raw", "-o", str(out)],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -163,17 +176,18 @@ def forged(base: str, k: int) -> str:
 
 
 def requests_mix(valid: list[str], revoked: list[str], n: int, seed: int = 8) -> list[tuple[str, str]]:
-    """n (qr text, expected status) pairs in the proportions of MIX, shuffled."""
+    """n (qr text, expected status) pairs in the proportions of MIX, shuffled; the valid and the revoked ones go
+    through every certificate in turn (raise n for each to come up more than once)."""
     rng = random.Random(seed)
     base = valid[0].split("?c=", 1)[0]
     garbage = [f"{base}?x=1", "not a sonod QR", f"{base}?c=", "HELLO-WORLD", f"{base}?c=AAAA",
                f"{base}?c={'A' * 300}"]
     fakes = [forged(base, k) for k in range(8)]
     out = []
-    for _ in range(round(n * MIX["valid"])):
-        out.append((rng.choice(valid), "valid"))
-    for _ in range(round(n * MIX["revoked"])):
-        out.append((rng.choice(revoked), "revoked"))
+    for k in range(round(n * MIX["valid"])):
+        out.append((valid[k % len(valid)], "valid"))
+    for k in range(round(n * MIX["revoked"])):
+        out.append((revoked[k % len(revoked)], "revoked"))
     for k in range(round(n * MIX["invalid"])):
         kind = k % 4  # tampered, tampered, forged, garbage
         qr = tampered(rng.choice(valid + revoked), rng) if kind < 2 else rng.choice(fakes if kind == 2 else garbage)
@@ -250,7 +264,7 @@ async def issue(stack, n: int, revoke_share: float) -> tuple[list[str], list[str
 
     from bench.api import ApiPath, ReadModel, Run
     from bench.api import closed_loop as pipeline_loop
-    from bench.pipeline import applications
+    from bench.harness import applications
     from bench.scale import login
     from sonod import db
 
@@ -287,7 +301,7 @@ async def issue(stack, n: int, revoke_share: float) -> tuple[list[str], list[str
 
 async def bench(args) -> dict:
     from bench.api import Meter, Run
-    from bench.pipeline import Stack, free_port
+    from bench.harness import Stack, free_port
     from bench.scale import create_database, drop_database
 
     database_url, scratch = "", None
@@ -316,7 +330,7 @@ async def bench(args) -> dict:
                     await stack.wait_http(name, f"http://127.0.0.1:{ports[name]}/openapi.json")
                 await stack.wait_http("api", f"{stack.api_url}/openapi.json")
                 ports["sonod"] = int(stack.api_url.rsplit(":", 1)[1])
-                mix = requests_mix(valid, revoked, 400)
+                mix = requests_mix(valid, revoked, 5 * (len(valid) + len(revoked)))  # each certificate 3 to 5 times
                 targets = {
                     "bare": [(encode("127.0.0.1", ports["bare"], qr), None) for qr, _ in mix],
                     "app": [(encode("127.0.0.1", ports["app"], qr, CONSTANT_PATH), None) for qr, _ in mix],
@@ -327,22 +341,23 @@ async def bench(args) -> dict:
                 for name, requests in targets.items():  # warm-up
                     await closed_loop("127.0.0.1", ports[name], requests, args.connections, min(2.0, args.seconds),
                                       None)
-                for r in range(args.rounds):
+                # GIL samples only: a server waiting for its turn adds none, so one profile spans every round
+                profilers = [GilProfile(Path(args.profile) / f"verify-{name}.txt", pids[name])
+                             for name in ("app", "sonod")] if args.profile else []
+                for _ in range(args.rounds):
                     for name, requests in targets.items():
                         run = Run(name, "verify")
                         meter = Meter({"server": pids[name], "bench": os.getpid()}, run)
-                        profiler = GilProfile(Path(args.profile) / f"verify-{name}.txt", pids[name]) \
-                            if args.profile and r == 0 and name != "bare" else None
                         await closed_loop("127.0.0.1", ports[name], requests, args.connections, args.seconds,
                                           tallies[name])
                         meter.stop()
-                        if profiler:
-                            profiler.stop()
                         tally = tallies[name]
                         for k, v in run.cpu.items():
                             tally.cpu[k] = tally.cpu.get(k, 0.0) + v
                         tally.machine_busy_s += run.machine_cpu_s
                         tally.machine_s += run.machine_cpu_s / max(run.machine_busy, 1e-9)
+                for profiler in profilers:
+                    profiler.stop()
                 stack.check_alive()
             finally:
                 stack.stop_all()
@@ -354,7 +369,7 @@ async def bench(args) -> dict:
 
 
 def report(tallies: dict[str, Tally], database: str, args, n_valid: int, n_revoked: int) -> dict:
-    from bench.pipeline import percentile
+    from bench.harness import percentile
 
     def ms(values: list[float], p: int) -> float:
         return round(percentile(values, p), 2)
@@ -396,22 +411,22 @@ def report(tallies: dict[str, Tally], database: str, args, n_valid: int, n_revok
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="21 certificates, 3 rounds of 3 s: under a minute")
-    ap.add_argument("--certificates", type=int, default=None, help="certificates to issue (default 42; quick 21)")
+    ap.add_argument("--quick", action="store_true", help="200 certificates, 3 rounds of 3 s: about two minutes")
+    ap.add_argument("--certificates", type=int, default=None, help="certificates to issue (default 400; quick 200)")
     ap.add_argument("--connections", type=int, default=8, help="keep-alive connections of the closed loop")
     ap.add_argument("--seconds", type=float, default=None, help="seconds of each round (default 5; quick 3)")
     ap.add_argument("--rounds", type=int, default=None, help="rounds per server (default 5; quick 3)")
     ap.add_argument("--postgres", nargs="?", const=os.environ.get("SONOD_BENCH_POSTGRES",
                                                                   "postgresql://postgres@127.0.0.1:5432/postgres"),
                     default=None, help="on a scratch PostgreSQL database (created and dropped) instead of SQLite")
-    ap.add_argument("--profile", metavar="DIR", help="py-spy (GIL samples) the app and sonod servers' first round")
+    ap.add_argument("--profile", metavar="DIR", help="py-spy (GIL samples) the app and sonod servers, every round")
     ap.add_argument("--plot", metavar="PNG", help="draw the figures (needs matplotlib: pip install -e .[bench])")
     ap.add_argument("--serve", nargs=2, metavar=("FACTORY", "PORT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve:
         serve(args.serve[0], int(args.serve[1]))
         return
-    args.certificates = args.certificates or (21 if args.quick else 42)
+    args.certificates = args.certificates or (200 if args.quick else 400)
     args.seconds = args.seconds or (3.0 if args.quick else 5.0)
     args.rounds = args.rounds or (3 if args.quick else 5)
     summary = asyncio.run(bench(args))
