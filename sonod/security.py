@@ -25,8 +25,16 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def verify_totp(secret: str, code: str, at: dt.datetime | None = None) -> bool:
-    return pyotp.TOTP(secret).verify(code.strip(), for_time=at, valid_window=1)
+def totp_step(secret: str, code: str, at: dt.datetime | None = None) -> int | None:
+    """The 30-second step whose code this is, one step of clock drift either way allowed; None if none matches.
+
+    The caller keeps the last step used, so that a code works once (RFC 6238, section 5.2)."""
+    totp, code = pyotp.TOTP(secret), code.strip()
+    now = totp.timecode(at or dt.datetime.now(dt.UTC))
+    for step in (now, now - 1, now + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
 
 
 def issue_token(secret: str, *, username: str, session_id: str, expires_at: dt.datetime) -> str:

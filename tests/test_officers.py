@@ -293,3 +293,40 @@ async def test_audit_verify_on_the_live_database_finds_an_edited_decision(stack,
         db.AuditEntry.union_slug == union, db.AuditEntry.action == "decision.reject").values(action="decision.approve"))
     r = await acli(settings.db_url, "audit", "verify", union)
     assert r.exit_code == 1 and "was edited" in r.output, r.output
+
+
+class _Request:
+    """What `auth.login` reads of a request: the client's address."""
+
+    client = type("Client", (), {"host": "192.0.2.7"})()
+
+
+@pytest.mark.parametrize("dev_mode", [False, True])
+async def test_outside_dev_mode_a_totp_code_works_once(stack, settings, union, dev_mode):
+    """Outside dev mode a replayed code is refused, even a right one within its 30 s; the demo allows reuse."""
+    from api.errors import Unauthorized
+    from api.routers import auth
+
+    real = settings.model_copy(update={"dev_mode": dev_mode})
+    engine = db.make_engine(settings.db_url)
+    sessions = db.make_session_factory(engine)
+    code = pyotp.TOTP(TOTP_SECRET).now()
+
+    def log_in(totp: str) -> bool:
+        with sessions() as session:
+            try:
+                auth.login(request=_Request(), session=session, settings=real, username=f"chairman.{union}",
+                           password=PASSWORD, totp=totp)
+            except Unauthorized:
+                session.commit()
+                return False
+            session.commit()
+            return True
+
+    assert await asyncio.to_thread(log_in, code)
+    assert await asyncio.to_thread(log_in, code) is dev_mode
+    # the next step's code (one step of clock drift is allowed) still works once
+    later = pyotp.TOTP(TOTP_SECRET).at(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30))
+    assert await asyncio.to_thread(log_in, later)
+    assert await asyncio.to_thread(log_in, code) is dev_mode  # an older step after a newer one: refused too
+    engine.dispose()

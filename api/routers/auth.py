@@ -1,35 +1,24 @@
 from __future__ import annotations
 
 import secrets
-import time
-from collections import defaultdict, deque
 from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from api.deps import DbSession, Officer, SettingsDep, client_ip
-from api.errors import Locked, TooManyRequests, Unauthorized
+from api.errors import Locked, Unauthorized
+from api.limits import Window
 from api.schemas import Token
 from sonod import audit, db
 from sonod.domain import Role
-from sonod.security import issue_token, verify_password, verify_totp
+from sonod.security import issue_token, totp_step, verify_password
+from sonod.settings import Settings
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
-WINDOW_S, MAX_PER_WINDOW = 60.0, 300
-_attempts: dict[str, deque[float]] = defaultdict(deque)
-
-
-def _rate_limit(ip: str | None) -> None:
-    """At most MAX_PER_WINDOW log-in attempts a minute from one address (per API process)."""
-    now, q = time.monotonic(), _attempts[ip or "?"]
-    while q and q[0] < now - WINDOW_S:
-        q.popleft()
-    if len(q) >= MAX_PER_WINDOW:
-        raise TooManyRequests("too many log-in attempts from this address; wait a minute")
-    q.append(now)
+LOG_INS = Window(300, 60.0, "too many log-in attempts from this address; wait a minute")
 
 
 @router.post("/token")
@@ -37,7 +26,8 @@ def login(request: Request, session: DbSession, settings: SettingsDep,
           username: Annotated[str, Form(max_length=80)], password: Annotated[str, Form(max_length=200)],
           totp: Annotated[str | None, Form(max_length=10)] = None) -> Token:
     ip = client_ip(request)
-    _rate_limit(ip)
+    LOG_INS.check(ip or "?")
+    LOG_INS.hit(ip or "?")
     user = session.scalar(select(db.User).where(db.User.username == username.strip().lower()))
     now = db.utcnow()
     if user is not None and user.locked_until and user.locked_until > now:
@@ -47,7 +37,7 @@ def login(request: Request, session: DbSession, settings: SettingsDep,
         raise Unauthorized("this role needs a TOTP code: send the form field totp")
     ok = user is not None and user.active and verify_password(user.password_hash, password)
     if ok and needs_totp:
-        ok = user.totp_secret is not None and verify_totp(user.totp_secret, totp)
+        ok = _totp_accepted(session, settings, user, totp)
     if not ok:
         if user is not None:
             user.failed_logins += 1
@@ -69,6 +59,22 @@ def login(request: Request, session: DbSession, settings: SettingsDep,
                      target=user.username, ip=ip)
     return Token(access_token=issue_token(settings.secret_key, username=user.username, session_id=sid,
                                           expires_at=expires), expires_in=settings.token_ttl_minutes * 60)
+
+
+def _totp_accepted(session, settings: Settings, user: db.User, code: str) -> bool:
+    """A right code, once: a code seen on a hacked or shoulder-surfed desk cannot be replayed within its window.
+
+    In dev mode the demo officers share one published secret, so reuse is allowed there (scripts log in often)."""
+    step = totp_step(user.totp_secret, code) if user.totp_secret else None
+    if step is None:
+        return False
+    if settings.dev_mode:
+        return True
+    claimed = session.execute(  # atomic: of two log-ins racing with the same code, one wins
+        update(db.User).where(db.User.id == user.id, or_(db.User.totp_last_step.is_(None),
+                                                         db.User.totp_last_step < step))
+        .values(totp_last_step=step).execution_options(synchronize_session=False))
+    return claimed.rowcount == 1
 
 
 @router.post("/logout", status_code=204)
