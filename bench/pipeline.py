@@ -57,8 +57,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from bench.harness import (Profiler, Stack, applications, cpu_seconds, free_port, machine_cpu,  # noqa: F401
-                               percentile, wait_until)  # free_port: bench/verify.py imports it from here
+    from bench.harness import Profiler, Stack, applications, cpu_seconds, machine_cpu, percentile, wait_until
     from workflows.search_attributes import (
         CERTIFICATE_TYPE,
         SONOD_DEADLINE,
