@@ -10,7 +10,7 @@ from activities.templates.wording import Grid, Lang, Wording, local
 if TYPE_CHECKING:
     from activities.render import CertificateDocument
 
-INTRO_BN = "এই মর্মে প্রত্যয়ন করা যাচ্ছে যে, **{name}**, {lineage}, {address} ।"
+INTRO_BN = "এই মর্মে প্রত্যয়ন করা যাচ্ছে যে, **{name}**, {lineage}, {address}।"
 INTRO_EN = "This is to certify that **{name}**, {lineage}, {address},"
 RESIDENT_BN = " তিনি অত্র ইউনিয়নের একজন স্থায়ী বাসিন্দা।"
 PURPOSE = ("সনদের উদ্দেশ্য: {purpose}।", "Purpose of this certificate: {purpose}.")
