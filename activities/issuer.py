@@ -12,6 +12,7 @@ from temporalio import activity
 
 from activities.render import CertificateDocument, CertificateRenderer, Holder, Signatory
 from sonod import db
+from sonod.bengali import dhaka_date
 from sonod.catalogue import BY_CODE, CATALOGUE
 from sonod.domain import Role
 from sonod.keys import KeyStore
@@ -73,10 +74,11 @@ class Issuer:
         signed_at = max(now, req.issued_at, self._not_before[kid])
         claims = CertificateClaims(
             certificate_no=req.certificate_no, certificate_type=app.certificate_type, union=app.union.slug,
-            name_bn=holder.name_bn, name_en=holder.name_en, issued_on=req.issued_at.date(), content_hash=digest,
+            name_bn=holder.name_bn, name_en=holder.name_en, issued_on=dhaka_date(req.issued_at),
+            content_hash=digest,
         )
         qr = qr_text(self.verify_url, sign_payload(claims, private_key, kid, signed_at))
-        expires_on = (req.issued_at + timedelta(days=certificate_type.valid_days)).date() \
+        expires_on = dhaka_date(req.issued_at + timedelta(days=certificate_type.valid_days)) \
             if certificate_type.valid_days else None
         pdf = self.renderer.render(CertificateDocument(
             certificate_no=req.certificate_no, memo_no=memo_no, certificate_type=app.certificate_type,

@@ -16,6 +16,13 @@ import datetime as dt
 import unicodedata
 from typing import NamedTuple
 
+# Bangladesh Standard Time, UTC+6 all year (no daylight saving since 2009): the date on a certificate is this date.
+DHAKA = dt.timezone(dt.timedelta(hours=6), "Asia/Dhaka")
+
+
+def dhaka_date(t: dt.datetime) -> dt.date:
+    """The calendar date in Bangladesh at instant `t`: what the paper says, so what the signed QR must say."""
+    return t.astimezone(DHAKA).date()
 BN_DIGITS = "০১২৩৪৫৬৭৮৯"
 _TO_BN = str.maketrans("0123456789", BN_DIGITS)
 _TO_ASCII = str.maketrans(BN_DIGITS, "0123456789")

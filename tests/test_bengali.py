@@ -8,6 +8,7 @@ from sonod.bengali import (
     BANGLA_MONTHS,
     BanglaDate,
     bangla_date,
+    dhaka_date,
     format_bangla_date,
     format_date_bn,
     format_taka_bn,
@@ -118,3 +119,10 @@ def test_grouped_taka_read_back_as_the_same_number(n):
     assert int(text.replace(",", "")) == n
     groups = text.lstrip("-").split(",")
     assert len(groups[-1]) <= 3 and all(len(g) == 2 for g in groups[1:-1])
+
+
+def test_the_certificate_date_is_bangladesh_s_not_utc_s():
+    """Issued at 19:34 UTC on 28 November it is 01:34 on the 29th in Gopalganj: the paper and the QR say the 29th."""
+    late_evening_utc = dt.datetime(2026, 11, 28, 19, 34, tzinfo=dt.UTC)
+    assert dhaka_date(late_evening_utc) == dt.date(2026, 11, 29)
+    assert dhaka_date(dt.datetime(2026, 11, 28, 17, 59, tzinfo=dt.UTC)) == dt.date(2026, 11, 28)

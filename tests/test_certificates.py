@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from activities.templates.samples import DECEASED, warish_heirs
 from sonod import db
+from sonod.bengali import format_date_bn
 from sonod.catalogue import CATALOGUE
 from sonod.db import make_engine, make_session_factory
 from sonod.domain import Status
@@ -88,6 +89,8 @@ async def test_every_certificate_type_is_issued_printed_and_verifies_from_its_qr
                                                                                         union)
         assert shown["name_bn"] == c.person["name_bn"] and shown["name_en"] == c.person["name_en"]
         assert c.person["nid"] not in json.dumps(verdict)
+        # the date the QR vouches for is the date printed on the paper (Bangladesh's, not UTC's)
+        assert f"তারিখ: {format_date_bn(date.fromisoformat(shown['issued_on']))}" in c.text, kind.code
 
 
 # --- forgeries and garbage ----------------------------------------------------------------------------------------

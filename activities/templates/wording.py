@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sonod.bengali import format_date_bn, format_taka_bn, group_south_asian, to_ascii_digits, to_bn_digits
+from sonod.bengali import DHAKA, format_date_bn, format_taka_bn, group_south_asian, to_ascii_digits, to_bn_digits
 from sonod.catalogue import RELATION_BN
 
 if TYPE_CHECKING:
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
              "October", "November", "December")
 NBSP = "\xa0"
-DHAKA = dt.timezone(dt.timedelta(hours=6), "UTC+6")
 
 
 def local(t: dt.datetime) -> dt.datetime:

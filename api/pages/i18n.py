@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from zoneinfo import ZoneInfo
 
-from sonod.bengali import format_date_bn, format_taka_bn, group_south_asian, to_bn_digits
+from sonod.bengali import DHAKA, format_date_bn, format_taka_bn, group_south_asian, to_bn_digits
 from sonod.catalogue import BY_CODE, RELATION_BN
 
 LANGS = ("bn", "en")
-DHAKA = ZoneInfo("Asia/Dhaka")
 
 # key: (Bengali, English)
 MESSAGES: dict[str, tuple[str, str]] = {
