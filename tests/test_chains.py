@@ -7,8 +7,6 @@ Each test works in a union of its own (`chn-*`).
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import re
 
 import pytest
 
@@ -16,10 +14,10 @@ from sonod.domain import Role, Status
 from sonod.security import hmac_sha256_hex
 from tests.stack import PORTAL_KEY, people, warish_details
 from tests.unions_kit import (
+    union_for,
     STEP,
     Gateway,
     add_portal,
-    add_union,
     person,
     portal,
     wait_for,
@@ -34,10 +32,7 @@ OTHER_PORTAL = "chn-other-portal-key"
 
 @pytest.fixture
 async def union(request, settings, stack) -> str:
-    name = re.sub(r"[^a-z0-9]+", "-", request.node.name.removeprefix("test_"))[:20].strip("-")
-    slug = f"chn-{name}-{hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:6]}"
-    await asyncio.to_thread(add_union, settings.db_url, slug)
-    return slug
+    return await union_for(request, settings.db_url, "chn")
 
 
 async def submit(stack, body: dict) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import re
 from urllib.parse import parse_qs, urlparse
 
@@ -20,6 +19,7 @@ from sonod import db
 from sonod.domain import Status
 from tests.stack import PASSWORD, TOTP_SECRET
 from tests.unions_kit import (
+    union_for,
     acli,
     add_portal,
     add_union,
@@ -39,10 +39,7 @@ DHAKA = dt.timezone(dt.timedelta(hours=6))
 @pytest.fixture
 async def union(request, settings, stack) -> str:
     """A fresh union for this test, named after it."""
-    name = re.sub(r"[^a-z0-9]+", "-", request.node.name.removeprefix("test_"))[:20].strip("-")
-    slug = f"ofc-{name}-{hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:6]}"
-    await asyncio.to_thread(add_union, settings.db_url, slug)
-    return slug
+    return await union_for(request, settings.db_url, "ofc")
 
 
 async def login(stack, username: str, password: str = PASSWORD, totp: str | None = None):

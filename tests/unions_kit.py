@@ -5,7 +5,9 @@ that speak as portals, officers, the administrator's CLI and the payment gateway
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -61,6 +63,14 @@ def add_union(url: str, slug: str, upazila: str = "gopalganj-sadar", template: s
             session.add(db.User(username=username, password_hash=password_hash, role=role.value, union_slug=union,
                                 upazila_slug=upazila, ward_no=ward, name_en=username,
                                 totp_secret=TOTP_SECRET if role.needs_totp else None))
+
+
+async def union_for(request, url: str, prefix: str) -> str:
+    """A fresh union named after the running test (`<prefix>-<test name>-<hash of its id>`), added to the database."""
+    name = re.sub(r"[^a-z0-9]+", "-", request.node.name.removeprefix("test_"))[:20].strip("-")
+    slug = f"{prefix}-{name}-{hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:6]}"
+    await asyncio.to_thread(add_union, url, slug)
+    return slug
 
 
 def add_portal(url: str, name: str, key: str) -> None:
