@@ -172,17 +172,23 @@ class FailingApplication:
                                         retry_policy=RetryPolicy(non_retryable_error_types=["NoSigningKey"]))
 
 
+def issuing_in(union: str):
+    """The search attributes of a citizenship application of `union` that is issuing."""
+    from temporalio.common import SearchAttributePair, TypedSearchAttributes
+
+    from workflows.search_attributes import CERTIFICATE_TYPE, SONOD_STATUS, UNION_SLUG
+
+    return TypedSearchAttributes([SearchAttributePair(UNION_SLUG, union),
+                                  SearchAttributePair(CERTIFICATE_TYPE, "citizenship"),
+                                  SearchAttributePair(SONOD_STATUS, "issuing")])
+
+
 async def test_stuck_shows_a_failed_application_with_the_failing_activity_and_error(stack, settings, temporal_env):
     union = "chandradighalia"
     client = temporal_env.client
     queue = f"ops-failing-{uuid.uuid4().hex[:6]}"
     app_id = f"T-FAIL-{uuid.uuid4().hex[:6].upper()}"
-    from workflows.search_attributes import CERTIFICATE_TYPE, SONOD_STATUS, UNION_SLUG
-    from temporalio.common import SearchAttributePair, TypedSearchAttributes
-
-    attributes = TypedSearchAttributes([SearchAttributePair(UNION_SLUG, union),
-                                        SearchAttributePair(CERTIFICATE_TYPE, "citizenship"),
-                                        SearchAttributePair(SONOD_STATUS, "issuing")])
+    attributes = issuing_in(union)
     async with Worker(client, task_queue=queue, workflows=[FailingApplication], activities=[issue_without_a_key]):
         handle = await client.start_workflow("CertificateApplication", {}, id=app_id, task_queue=queue,
                                              search_attributes=attributes)
@@ -305,17 +311,11 @@ class BrokenApplication:
 
 
 async def test_stuck_shows_an_application_whose_workflow_task_keeps_failing(stack, settings, temporal_env):
-    from temporalio.common import SearchAttributePair, TypedSearchAttributes
-
-    from workflows.search_attributes import CERTIFICATE_TYPE, SONOD_STATUS, UNION_SLUG
-
     union = "chandradighalia"
     client = temporal_env.client
     queue = f"ops-broken-{uuid.uuid4().hex[:6]}"
     app_id = f"T-BROKEN-{uuid.uuid4().hex[:6].upper()}"
-    attributes = TypedSearchAttributes([SearchAttributePair(UNION_SLUG, union),
-                                        SearchAttributePair(CERTIFICATE_TYPE, "citizenship"),
-                                        SearchAttributePair(SONOD_STATUS, "issuing")])
+    attributes = issuing_in(union)
     async with Worker(client, task_queue=queue, workflows=[BrokenApplication]):
         handle = await client.start_workflow("CertificateApplication", {}, id=app_id, task_queue=queue,
                                              search_attributes=attributes)
