@@ -379,16 +379,14 @@ async def bench(args) -> dict:
     from sqlalchemy.engine import make_url
 
     from bench.harness import Stack, applications
-    from bench.scale import create_database, drop_database
+    from bench.scale import scratch_database
     from bench.verify import GilProfile
     from sonod.db import make_engine, make_session_factory
     from sonod.settings import DEV_SECRETS
     from sonod.temporal import connect
 
-    database_url, scratch = "", None
-    if args.postgres:
-        scratch = f"sonod_bench_api_{os.getpid()}"
-        database_url = create_database(args.postgres, scratch)
+    scratch = contextlib.ExitStack()  # drops the scratch PostgreSQL database, if any, on the way out
+    database_url = scratch.enter_context(scratch_database(args.postgres, "sonod_bench_api"))
     database = make_url(database_url).get_backend_name() if database_url else "sqlite"
     runs: list[Run] = []
     offset = 0
@@ -400,7 +398,7 @@ async def bench(args) -> dict:
         return out
 
     t_start = time.perf_counter()
-    try:
+    with scratch:
         with tempfile.TemporaryDirectory(prefix="sonod-bench-api-") as tmp:
             stack = Stack(Path(tmp), database_url)
             if not args.no_bytecode:  # as the image runs (pip compiles it): see `--no-bytecode`
@@ -472,10 +470,6 @@ async def bench(args) -> dict:
                 engine.dispose()
             finally:
                 stack.stop_all()
-    finally:
-        if scratch:
-            with contextlib.suppress(Exception):
-                drop_database(args.postgres, scratch)
     return report(runs, database, args)
 
 

@@ -111,6 +111,17 @@ def scratch_databases(base: str, prefix: str, names: list[str]):
                 drop_database(base, full)
 
 
+@contextlib.contextmanager
+def scratch_database(base: str | None, prefix: str):
+    """The URL of a fresh database `<prefix>_<pid>_db` when `base` names a PostgreSQL server, dropped on the way
+    out; "" (the stack's own SQLite) when it does not."""
+    if not base:
+        yield ""
+        return
+    with scratch_databases(base, prefix, ["db"]) as urls:
+        yield urls["db"]
+
+
 # --- synthetic read-model rows ----------------------------------------------------------------------------
 
 class Rows:

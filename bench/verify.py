@@ -302,15 +302,13 @@ async def issue(stack, n: int, revoke_share: float) -> tuple[list[str], list[str
 async def bench(args) -> dict:
     from bench.api import Meter, Run
     from bench.harness import Stack, free_port
-    from bench.scale import create_database, drop_database
+    from bench.scale import scratch_database
 
-    database_url, scratch = "", None
-    if args.postgres:
-        scratch = f"sonod_bench_verify_{os.getpid()}"
-        database_url = create_database(args.postgres, scratch)
+    scratch = contextlib.ExitStack()  # drops the scratch PostgreSQL database, if any, on the way out
+    database_url = scratch.enter_context(scratch_database(args.postgres, "sonod_bench_verify"))
     database = "postgresql" if database_url else "sqlite"
     tallies = {"bare": Tally(), "app": Tally(), "sonod": Tally()}
-    try:
+    with scratch:
         with tempfile.TemporaryDirectory(prefix="sonod-bench-verify-") as tmp:
             stack = Stack(Path(tmp), database_url)
             try:
@@ -361,10 +359,6 @@ async def bench(args) -> dict:
                 stack.check_alive()
             finally:
                 stack.stop_all()
-    finally:
-        if scratch:
-            with contextlib.suppress(Exception):
-                drop_database(args.postgres, scratch)
     return report(tallies, database, args, len(valid), len(revoked))
 
 
