@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from sonod import db
 
 GENESIS = "0" * 64
+# The chain of what belongs to no union: operators' and upazila officers' log-ins, ops verbs, deployment keys.
+DEPLOYMENT = "deployment"
 
 
 def entry_hash(prev_hash: str, e: db.AuditEntry) -> str:
