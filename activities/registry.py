@@ -1,14 +1,32 @@
-"""The registry: the read model of applications and the gap-free certificate numbers."""
+"""The registry: the union's rules an application is admitted under, the read model of applications (with the
+audit entries the workflow writes beside it), and the gap-free certificate numbers."""
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm import sessionmaker
-from temporalio import activity
+from datetime import timedelta
 
-from sonod import db
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from sonod import audit, db
 from sonod.db import upsert, upsert_statement
-from workflows.messages import CertificateNumber, NumberRequest, Projection
+from sonod.domain import Role
+from sonod.settings import Settings
+from workflows.messages import (
+    ApplicationInput,
+    CertificateNumber,
+    Fee,
+    NumberRequest,
+    Projection,
+    Submission,
+    Timing,
+    UnionView,
+)
+
+NOT_ISSUED = "NotIssued"  # the union does not issue this type (any more): non-retryable
+DEFAULT_ESCALATION_ROLES = [Role.ACTING_CHAIRMAN, Role.ADMINISTRATOR]
 
 
 def certificate_no(union: str, year: int, seq: int) -> str:
@@ -26,9 +44,17 @@ NEXT_NO = (update(COUNTERS)
 
 
 class Registry:
-    def __init__(self, sessions: sessionmaker) -> None:
+    def __init__(self, sessions: sessionmaker, settings: Settings) -> None:
         self.sessions = sessions
+        self.settings = settings
         self.engine = sessions.kw["bind"]
+
+    @activity.defn(name="Registry.admit")
+    def admit(self, submission: Submission) -> ApplicationInput:
+        """The submission under its union's rules for its type, as the registry has them now: the chain, the fee,
+        the deadlines. The workflow takes them from here and from nowhere else."""
+        with self.sessions() as session:
+            return rules_for(session, self.settings, submission)
 
     @activity.defn(name="Registry.project")
     def project(self, p: Projection) -> None:
@@ -42,9 +68,24 @@ class Registry:
             events=[e.model_dump(mode="json") for e in view.events], created_at=app.submitted_at,
             updated_at=view.events[-1].at if view.events else app.submitted_at,
         )
+        values["awaiting"] = view.awaiting.model_dump(mode="json") if view.awaiting else None
         updated = tuple(k for k in values if k not in ("id", "created_at"))
-        with self.engine.begin() as connection:  # one statement: no ORM session needed
-            connection.execute(upsert_statement(connection.dialect.name, db.Application, ("id",), updated), values)
+        if not p.audit:
+            with self.engine.begin() as connection:  # one statement: no ORM session needed
+                connection.execute(upsert_statement(connection.dialect.name, db.Application, ("id",), updated),
+                                   values)
+            return
+        with self.sessions.begin() as session:  # the decision and its audit entry commit together
+            session.execute(upsert_statement(session.bind.dialect.name, db.Application, ("id",), updated), values)
+            for note in p.audit:
+                if session.scalar(select(db.AuditEntry.id).where(db.AuditEntry.union_slug == app.union.slug,
+                                                                 db.AuditEntry.target == app.application_id,
+                                                                 db.AuditEntry.action == note.action)
+                                  .where(db.AuditEntry.detail["key"].as_string() == note.key)) is not None:
+                    continue  # a retried projection
+                audit.record(session, union=app.union.slug, actor=note.actor.username, role=note.actor.role.value,
+                             action=note.action, target=app.application_id, detail={**note.detail, "key": note.key},
+                             ip=note.actor.ip)
 
     @activity.defn(name="Registry.allocate_number")
     def allocate_number(self, req: NumberRequest) -> CertificateNumber:
@@ -64,3 +105,35 @@ class Registry:
             ))
         return CertificateNumber(certificate_no=number, year=year, seq=seq)
 
+
+
+def rules_for(session: Session, settings: Settings, submission: Submission) -> ApplicationInput:
+    union = session.get(db.Union, submission.union)
+    rule = session.get(db.UnionRule, (submission.union, submission.certificate_type)) if union else None
+    if rule is None or not rule.enabled:
+        raise ApplicationError(f"{submission.union} does not issue {submission.certificate_type!r}",
+                               type=NOT_ISSUED, non_retryable=True)
+    escalation, timing = union.escalation or {}, union.timing or {}
+    fee_lines = rule.fee_lines or []
+    return ApplicationInput(
+        **submission.model_dump(exclude={"union"}),
+        union=UnionView(slug=union.slug, name_bn=union.name_bn, name_en=union.name_en, upazila_bn=union.upazila_bn,
+                        upazila_en=union.upazila_en, upazila_slug=union.upazila_slug,
+                        district_bn=union.district_bn, district_en=union.district_en),
+        chain=[Role(r) for r in rule.chain],
+        fee=Fee(amount=sum(line["amount"] for line in fee_lines), lines=fee_lines),
+        timing=Timing(
+            deadline_days=timing.get("deadline_days", rule.deadline_days),
+            reminder_every=seconds(timing, "reminder_every_s", hours=settings.reminder_interval_hours),
+            escalate_after=seconds(timing, "escalate_after_s",
+                                   days=escalation.get("after_days", settings.escalate_after_days)),
+            payment_expiry=seconds(timing, "payment_expiry_s", days=settings.payment_expiry_days),
+            correction_expiry=seconds(timing, "correction_expiry_s", days=settings.correction_expiry_days),
+        ),
+        escalation_roles=[Role(r) for r in escalation.get("roles", DEFAULT_ESCALATION_ROLES)],
+    )
+
+
+def seconds(timing: dict, key: str, **default) -> timedelta:
+    """A union's own timing (`unions.timing`, in seconds) where it sets one, else the deployment's."""
+    return timedelta(seconds=timing[key]) if key in timing else timedelta(**default)

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session, load_only
 from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -36,7 +36,7 @@ from sonod import audit, db
 from sonod.bengali import to_ascii_digits
 from sonod.catalogue import BY_CODE
 from sonod.db import upsert
-from sonod.domain import STEP_STATUS, Role, Status
+from sonod.domain import OFFICER_STEPS, STANDS_IN_FOR_CHAIRMAN, STEP_STATUS, Role, Status
 from sonod.nid import check_identity_number, normalise_number
 from sonod.settings import Settings
 from workflows.application import CANCELLABLE, CertificateApplication
@@ -44,34 +44,33 @@ from workflows.messages import (
     Actor,
     Amendment,
     Applicant,
-    ApplicationInput,
+    Awaiting,
     Cancellation,
     Decision,
-    Fee,
     StatusView,
-    Timing,
-    UnionView,
+    Submission,
 )
-from workflows.search_attributes import search_attributes_for
+from workflows.search_attributes import submitted_attributes
 
 
 def new_application_id(now: dt.datetime) -> str:
-    return f"A{now:%y%m%d}-{secrets.token_hex(4).upper()}"
+    """The date and 64 random bits: unique by construction, and never a guessable neighbour of another."""
+    return f"A{now:%y%m%d}-{secrets.token_hex(8).upper()}"
 
 
 def canonical_hash(body: dict) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
-def claim_idempotency_key(session: Session, caller: str, key: str, digest: str, candidate: str) -> str:
-    """The application this key stands for: a new one, or the one an identical earlier request made."""
+def claim_idempotency_key(session: Session, caller: str, key: str, digest: str, candidate: str) -> tuple[str, bool]:
+    """The application this key stands for, and whether it is new (else an identical earlier request made it)."""
     upsert(session, db.IdempotencyKey, dict(caller=caller, key=key, request_hash=digest, application_id=candidate,
                                             created_at=db.utcnow()), ["caller", "key"])
     session.commit()
     row = session.get(db.IdempotencyKey, (caller, key), populate_existing=True)
     if row.request_hash != digest:
         raise Conflict("this Idempotency-Key was used for a different request")
-    return row.application_id
+    return row.application_id, row.application_id == candidate
 
 
 def get_union(session: Session, slug: str | None, loc: list) -> db.Union:
@@ -81,8 +80,9 @@ def get_union(session: Session, slug: str | None, loc: list) -> db.Union:
     return union
 
 
-def application_input(session: Session, settings: Settings, body: ApplicationIn, actor: Actor, tenant: str | None,
-                      application_id: str, now: dt.datetime) -> ApplicationInput:
+def submission(session: Session, body: ApplicationIn, actor: Actor, tenant: str | None, application_id: str,
+               now: dt.datetime) -> Submission:
+    """The workflow's input, or 422 naming the field. The union's rules are not in it: the workflow reads them."""
     if body.union and tenant and body.union != tenant:
         raise Invalid(["body", "union"], f"this address serves the union {tenant}, not {body.union}")
     union = get_union(session, body.union or tenant, ["body", "union"])
@@ -95,27 +95,10 @@ def application_input(session: Session, settings: Settings, body: ApplicationIn,
     rule = session.get(db.UnionRule, (union.slug, body.certificate_type)) if kind else None
     if kind is None or rule is None or not rule.enabled:
         raise Invalid(["body", "certificate_type"], f"{union.slug} does not issue {body.certificate_type!r}")
-    details = validate_details(kind.code, body.details)
-    applicant = checked_applicant(body.applicant, now)
-    fee_lines = rule.fee_lines or []
-    escalation = union.escalation or {}
-    return ApplicationInput(
-        application_id=application_id,
-        union=UnionView(slug=union.slug, name_bn=union.name_bn, name_en=union.name_en, upazila_bn=union.upazila_bn,
-                        upazila_en=union.upazila_en, upazila_slug=union.upazila_slug,
-                        district_bn=union.district_bn, district_en=union.district_en),
-        certificate_type=kind.code, applicant=applicant, contact=body.contact, details=details,
-        chain=[Role(r) for r in rule.chain],
-        fee=Fee(amount=sum(line["amount"] for line in fee_lines), lines=fee_lines),
-        timing=Timing(
-            deadline_days=rule.deadline_days,
-            reminder_every=timedelta(hours=settings.reminder_interval_hours),
-            escalate_after=timedelta(days=escalation.get("after_days", settings.escalate_after_days)),
-            payment_expiry=timedelta(days=settings.payment_expiry_days),
-            correction_expiry=timedelta(days=settings.correction_expiry_days),
-        ),
-        escalation_roles=[Role(r) for r in escalation.get("roles", [Role.ACTING_CHAIRMAN, Role.ADMINISTRATOR])],
-        submitted_by=actor, submitted_at=now,
+    return Submission(
+        application_id=application_id, union=union.slug, certificate_type=kind.code,
+        applicant=checked_applicant(body.applicant, now), contact=body.contact,
+        details=validate_details(kind.code, body.details), submitted_by=actor, submitted_at=now,
     )
 
 
@@ -147,7 +130,9 @@ def load_application(session: Session, application_id: str) -> db.Application:
 
 
 def may_read(actor: Actor, union: db.Union, submitted_by: str | None) -> bool:
-    if actor.role is Role.PORTAL:
+    """A portal and a UDC operator see what they submitted; officers their union's; upazila officers their
+    upazila's."""
+    if actor.role in (Role.PORTAL, Role.UDC):
         return submitted_by == actor.username
     if actor.union is not None:
         return actor.union == union.slug
@@ -250,20 +235,23 @@ def audit_action(session: Session, union: str, actor: Actor, action: str, target
 
 async def submit(session: Session, settings: Settings, temporal: Client, body: ApplicationIn, caller: Actor,
                  tenant: str | None, key: str | None) -> tuple[str, Status]:
-    """Start the application's workflow; the same key with the same body gives the same application."""
+    """Start the application's workflow. The same key with the same body gives the same application, open or ended,
+    for ever: a repeat never starts it again, and no workflow id is ever used twice."""
     now = db.utcnow()
-    app = await run_in_threadpool(application_input, session, settings, body, caller, tenant,
-                                  new_application_id(now), now)
+    app = await run_in_threadpool(submission, session, body, caller, tenant, new_application_id(now), now)
     if key:
-        digest = canonical_hash(body.model_dump(mode="json") | {"union": app.union.slug})
-        app.application_id = await run_in_threadpool(claim_idempotency_key, session, caller.username, key,
-                                                     digest, app.application_id)
+        digest = canonical_hash(body.model_dump(mode="json") | {"union": app.union})
+        app.application_id, new = await run_in_threadpool(claim_idempotency_key, session, caller.username, key,
+                                                          digest, app.application_id)
+        if not new and (row := await run_in_threadpool(session.get, db.Application, app.application_id)):
+            return row.id, Status(row.status)  # the workflow has recorded it: it started, whatever it is now
     await end_transaction(session)
     try:
         await temporal.start_workflow(
             CertificateApplication.run, app, id=app.application_id, task_queue=settings.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            search_attributes=search_attributes_for(app, Status.SUBMITTED, app.submitted_at),
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=submitted_attributes(app),
         )
     except WorkflowAlreadyStartedError:
         pass  # a retried request whose application has already finished
@@ -280,8 +268,6 @@ async def decide(session: Session, temporal: Client, officer: Actor, tenant: str
     decision = Decision(kind=body.decision, reason=body.reason, actor=officer)
     update_id = f"decide:{row.status}:{row.round}:{officer.username}:{canonical_hash(body.model_dump())[:12]}"
     view = await run_update(session, temporal, application_id, CertificateApplication.decide, decision, update_id)
-    await run_in_threadpool(audit_action, session, row.union_slug, officer, f"decision.{body.decision.value}",
-                            application_id, {"reason": body.reason, "from": row.status})
     return DecisionOut(application_id=application_id, status=view.status)
 
 
@@ -292,8 +278,6 @@ async def cancel(session: Session, temporal: Client, caller: Actor, row: db.Appl
     """The applicant's side withdraws an application that no officer has decided yet (the workflow says when)."""
     view = await run_update(session, temporal, row.id, CertificateApplication.cancel,
                             Cancellation(reason=reason, actor=caller), f"cancel:{caller.username}")
-    await run_in_threadpool(audit_action, session, row.union_slug, caller, "application.cancel", row.id,
-                            {"reason": reason})
     return DecisionOut(application_id=row.id, status=view.status)
 
 
@@ -306,8 +290,6 @@ async def amend(session: Session, temporal: Client, caller: Actor, row: db.Appli
     amendment = Amendment(applicant=applicant, contact=body.contact, details=details, actor=caller)
     view = await run_update(session, temporal, row.id, CertificateApplication.amend, amendment,
                             f"amend:{row.round}:{canonical_hash(body.model_dump(mode='json'))[:12]}")
-    await run_in_threadpool(audit_action, session, row.union_slug, caller, "application.amend", row.id,
-                            {"round": row.round})
     return DecisionOut(application_id=row.id, status=view.status)
 
 
@@ -403,28 +385,29 @@ def certificate_of(session: Session, application_id: str) -> db.Certificate | No
                                                        db.Certificate.pdf_path.is_not(None)))
 
 
-def ward_of(row: db.Application) -> int | None:
-    """The ward whose member recommends: the applicant's claim, else the NID record's (as the workflow has it)."""
-    return (row.applicant or {}).get("ward_no") or (row.identity or {}).get("ward_no")
+def awaiting(row: db.Application) -> Awaiting | None:
+    """Who may decide the application now, as its workflow published it."""
+    return Awaiting.model_validate(row.awaiting) if row.awaiting and Status(row.status).awaits_officer else None
 
 
-def awaited_statuses(actor: Actor) -> set[Status]:
-    """The officer steps this officer decides: their own role's, and the chairman's when acting for them."""
-    return {STEP_STATUS[r] for r in (actor.role, *actor.acts_for) if r in STEP_STATUS}
+def may_decide(row: db.Application, actor: Actor) -> bool:
+    return (waits := awaiting(row)) is not None and waits.admits(actor)
 
 
 def queue(session: Session, actor: Actor, limit: int = 200) -> list[db.Application]:
-    """What waits for this officer in their union (a ward member: their ward only), overdue first, then by
-    deadline."""
-    statuses = awaited_statuses(actor)
-    if actor.union is None or not statuses:
+    """What this officer may decide now, by the workflow's word, overdue first, then by deadline: in their union, or
+    in their upazila's unions for those who stand in for a chairman."""
+    if actor.union is not None:
+        unions = [actor.union]
+    elif actor.role in STANDS_IN_FOR_CHAIRMAN and actor.upazila:
+        unions = list(session.scalars(select(db.Union.slug).where(db.Union.upazila_slug == actor.upazila)))
+    else:
         return []
     rows = session.scalars(select(db.Application).where(
-        db.Application.union_slug == actor.union, db.Application.status.in_([s.value for s in statuses]))).all()
-    if actor.role is Role.WARD_MEMBER:
-        rows = [r for r in rows if ward_of(r) in (None, actor.ward_no)]
+        db.Application.union_slug.in_(unions), db.Application.status.in_([s.value for s in OFFICER_STEPS]))).all()
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
-    return sorted(rows, key=lambda r: (not r.overdue, r.deadline_at or far, r.id))[:limit]
+    return sorted((r for r in rows if may_decide(r, actor)),
+                  key=lambda r: (not r.overdue, r.deadline_at or far, r.id))[:limit]
 
 
 def submitted_by(session: Session, username: str, limit: int = 100) -> list[db.Application]:

@@ -35,6 +35,7 @@ from workflows.messages import Actor, Cancellation, Escalation, Resend, StatusVi
 from workflows.search_attributes import (
     CERTIFICATE_TYPE,
     SONOD_DEADLINE,
+    SONOD_DECIDERS,
     SONOD_OVERDUE,
     SONOD_STATUS,
     SONOD_WAITING_ON,
@@ -76,6 +77,7 @@ class Stuck:
     cause: str
     url: str
     waiting_on: str | None = None
+    deciders: list[str] = field(default_factory=list)
     deadline_at: dt.datetime | None = None
     activity: str | None = None
     attempt: int | None = None
@@ -176,12 +178,15 @@ def attributes(wf) -> dict:
     sa = wf.typed_search_attributes
     return dict(union=sa.get(UNION_SLUG) or "?", certificate_type=sa.get(CERTIFICATE_TYPE) or "?",
                 status=sa.get(SONOD_STATUS) or "?", waiting_on=sa.get(SONOD_WAITING_ON) or None,
-                deadline_at=sa.get(SONOD_DEADLINE))
+                deadline_at=sa.get(SONOD_DEADLINE), deciders=list(sa.get(SONOD_DECIDERS) or []))
 
 
-def waiting_for(status: str, waiting_on: str | None) -> str:
+def waiting_for(status: str, waiting_on: str | None, deciders: list[str] = ()) -> str:
+    """In the workflow's words: the step it waits on and, when others may decide it too, who."""
     if waiting_on:
-        return f"waiting for the {Role(waiting_on).value.replace('_', ' ')}"
+        others = [Role(d).value.replace("_", " ") for d in deciders if d != waiting_on]
+        return f"waiting for the {Role(waiting_on).value.replace('_', ' ')}" + (
+            f" (or, after escalation, the {' or the '.join(others)})" if others else "")
     try:
         return WAITING_FOR.get(Status(status), f"waiting in {status}")
     except ValueError:
@@ -195,7 +200,7 @@ def overdue(client: Client, ui_url: str, wf, now: dt.datetime) -> Stuck:
     marked = " (marked overdue)" if wf.typed_search_attributes.get(SONOD_OVERDUE) else ""
     return Stuck(application_id=wf.id, problem=Problem.OVERDUE,
                  waiting_seconds=(now - wf.start_time).total_seconds(),
-                 cause=f"{waiting_for(a['status'], a['waiting_on'])}; past the deadline by {late}{marked}",
+                 cause=f"{waiting_for(a['status'], a['waiting_on'], a['deciders'])}; past the deadline by {late}{marked}",
                  url=ui_link(ui_url, client.namespace, wf.id), **a)
 
 

@@ -65,6 +65,9 @@ class Union(Base):
     district_bn: Mapped[str] = mapped_column(String(100))
     district_en: Mapped[str] = mapped_column(String(100))
     escalation: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # the union's own clock, in seconds, where it differs from the deployment's settings: deadline_days,
+    # reminder_every_s, escalate_after_s, payment_expiry_s, correction_expiry_s (activities/registry.rules_for)
+    timing: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class User(Base):
@@ -159,6 +162,7 @@ class Application(Base):
     deadline_at: Mapped[dt.datetime | None]
     overdue: Mapped[bool] = mapped_column(Boolean, default=False)
     certificate_no: Mapped[str | None] = mapped_column(String(60))
+    awaiting: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the workflow's `Awaiting`: who may decide now
     events: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -248,7 +252,8 @@ class Payment(Base):
 
 
 class AuditEntry(Base):
-    """Hash-chained per union: each row's hash covers its content and the previous row's hash."""
+    """Chained per union (and `deployment`): `hash` is the HMAC-SHA256, under the audit key, of the row's content and
+    the previous row's `hash` (sonod/audit.py)."""
 
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
@@ -265,6 +270,23 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (UniqueConstraint("union_slug", "seq"),)
+
+
+class AuditCheckpoint(Base):
+    """A chain's head (seq, MAC, time) signed with the union's Ed25519 key, or MACed for the deployment's chain;
+    published at GET /api/v1/audit/checkpoints so that others can keep it (sonod/audit.py)."""
+
+    __tablename__ = "audit_checkpoints"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    chain: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int] = mapped_column(Integer)
+    mac: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    alg: Mapped[str] = mapped_column(String(10))
+    kid: Mapped[str | None] = mapped_column(String(80))
+    signature: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (UniqueConstraint("chain", "seq"),)
 
 
 def make_engine(url: str, *, read_only: bool = False, **kw: Any) -> Engine:

@@ -42,6 +42,7 @@ class DecisionKind(StrEnum):
 
 
 class Role(StrEnum):
+    CITIZEN = "citizen"  # on the tracking page, with the application number and the mobile number
     PORTAL = "portal"
     UDC = "udc"
     WARD_MEMBER = "ward_member"
@@ -70,3 +71,10 @@ STEP_STATUS: dict[Role, Status] = {
 
 # Who may act for the chairman once the chairman's step has been escalated.
 STANDS_IN_FOR_CHAIRMAN = frozenset({Role.ACTING_CHAIRMAN, Role.ADMINISTRATOR})
+
+
+def normalise_mobile(number: str | None) -> str:
+    """A Bangladeshi mobile number as its 11 digits 01XXXXXXXXX (Bengali digits, spaces, dashes, +88 folded)."""
+    digits = "".join(str(int(c)) if c.isdigit() else c for c in (number or "").strip())
+    digits = digits.replace(" ", "").replace("-", "")
+    return digits.removeprefix("+").removeprefix("88") if len(digits) > 11 else digits

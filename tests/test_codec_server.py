@@ -81,19 +81,6 @@ async def test_an_operator_decodes_the_history_through_the_codec_endpoint(stack,
     assert b"binary/encrypted" not in encodings and b"json/plain" in encodings
 
 
-async def test_encode_then_decode_gives_the_payload_back(stack):
-    headers = await stack.as_officer("operator")
-    plain = {"metadata": {"encoding": base64.b64encode(b"json/plain").decode()},
-             "data": base64.b64encode(json.dumps({"nid": "1234567890"}).encode()).decode()}
-    sealed = await stack.http.post("/api/v1/codec/encode", json={"payloads": [plain]}, headers=headers)
-    assert sealed.status_code == 200, sealed.text
-    [payload] = sealed.json()["payloads"]
-    assert base64.b64decode(payload["metadata"]["encoding"]) == b"binary/encrypted"
-    assert b"1234567890" not in base64.b64decode(payload["data"])
-    opened = await stack.http.post(DECODE, json=sealed.json(), headers=headers)
-    assert opened.json()["payloads"] == [plain]
-
-
 @pytest.mark.parametrize("username", [f"udc.{UNION}", f"chairman.{UNION}", "uno.gopalganj-sadar"])
 async def test_other_roles_get_403(stack, finished, username):
     _, history = finished

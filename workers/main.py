@@ -36,12 +36,12 @@ def build_activities(settings: Settings, sessions: sessionmaker, http: httpx.Asy
     sms = SmsSink(settings.sms_sink or settings.var_dir / "sms.jsonl")
     mail = SmtpMailer(settings.smtp_host, settings.smtp_port, settings.mail_from) if settings.smtp_host \
         else MailDir(settings.var_dir / "mail")
-    registry = Registry(sessions)
+    registry = Registry(sessions, settings)
     gateway = NidGateway(http, settings.porichoy_url, settings.porichoy_api_key)
     issuer = Issuer(sessions, KeyStore(sessions, settings.master_key), CertificateRenderer(), settings.pdf_dir,
                     f"{settings.public_url.rstrip('/')}/verify")
     outbox = Outbox(sessions, sms, mail)
-    return [registry.project, registry.allocate_number, gateway.verify, issuer.issue, outbox.notify]
+    return [registry.admit, registry.project, registry.allocate_number, gateway.verify, issuer.issue, outbox.notify]
 
 
 def build_worker(client: Client, settings: Settings, sessions: sessionmaker, http: httpx.AsyncClient,

@@ -1,6 +1,7 @@
 """One certificate application, from submission to an issued (or refused) sonod.
 
-Read top to bottom, `run` is the union's process: record the application, check the NID with Porichoy,
+Read top to bottom, `run` is the union's process: admit the application under its union's rules (chain, fee and
+deadlines come from the registry, never from the input), check the NID with Porichoy,
 take the fee, pass each officer of the union's chain (ward member, secretary, chairman), then sign,
 render and deliver the certificate. Officers decide through the `decide` update; its validator refuses
 the wrong officer or a decision that is not awaited. While an officer's step waits, durable timers remind
@@ -21,16 +22,19 @@ with workflow.unsafe.imports_passed_through():
     from activities.nid import NidGateway
     from activities.outbox import Outbox
     from activities.registry import Registry
-    from sonod.domain import STANDS_IN_FOR_CHAIRMAN, STEP_STATUS, DecisionKind, Role, Status
+    from sonod.domain import STANDS_IN_FOR_CHAIRMAN, STEP_STATUS, DecisionKind, Role, Status, normalise_mobile
     from workflows.messages import (
         Actor,
         Amendment,
         ApplicationInput,
         ApplicationResult,
+        AuditNote,
+        Awaiting,
         Cancellation,
         Decision,
         Escalation,
         Event,
+        Fee,
         IssueRequest,
         NidCheck,
         Notice,
@@ -39,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         Projection,
         Resend,
         StatusView,
+        Submission,
     )
     from workflows.policies import ISSUE_POLICY, NID_POLICY, NOTIFY_POLICY, PROJECT_POLICY, REGISTRY_POLICY
     from workflows.search_attributes import search_attributes_for, upserts
@@ -57,6 +62,9 @@ class Returned(Exception):
     """An officer sent the application back to the applicant."""
 
 
+SONOD = Actor(username="sonod", role=Role.OPERATOR)  # the workflow's own clock acting
+
+
 class Ended(Exception):
     """The application ended before issue; carries the final status."""
 
@@ -68,13 +76,14 @@ class Ended(Exception):
 @workflow.defn
 class CertificateApplication:
     @workflow.init
-    def __init__(self, app: ApplicationInput) -> None:
-        self.app = app
+    def __init__(self, submission: Submission) -> None:
+        self.submission = submission
+        self.app: ApplicationInput | None = None  # the submission under its union's rules, once admitted
         self.status = Status.SUBMITTED
         self.events: list[Event] = []
         self.round = 0
         self.identity: dict | None = None
-        self.fee_paid = app.fee.amount == 0
+        self.fee_paid = False
         self.waiting_on: Role | None = None
         self.decision: Decision | None = None
         self.decisions: list[Decision] = []
@@ -83,14 +92,16 @@ class CertificateApplication:
         self.payment: PaymentIn | None = None
         self.escalated = False
         self.overdue = False
-        self.deadline_at = app.submitted_at + timedelta(days=app.timing.deadline_days)
+        self.deadline_at: datetime | None = None
+        self.amended_by: str | None = None  # an officer who corrected this round decides none of its steps
+        self.audit_notes: list[AuditNote] = []  # written with the next projection
         self.certificate_no: str | None = None
         self.last_notice: Notice | None = None  # what `resend` sends again
         self.resends = 0
 
     @workflow.run
-    async def run(self, app: ApplicationInput) -> ApplicationResult:
-        await self.step(Status.SUBMITTED, app.submitted_by.username, "application received")
+    async def run(self, submission: Submission) -> ApplicationResult:
+        await self.admit(submission)
         await self.notify("submitted", {})
         try:
             while True:
@@ -102,14 +113,26 @@ class CertificateApplication:
                     break
                 except Returned:
                     await self.wait_for_amendment()
-            return await self.issue()
+            result = await self.issue()
         except Ended as end:
             await self.step(end.status, "sonod", end.note)
             await self.notify(end.status.value, {"note": end.note})
             await self.project()
-            return ApplicationResult(status=end.status)
+            result = ApplicationResult(status=end.status)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return result
 
     # --- the steps ---------------------------------------------------------------------------------
+
+    async def admit(self, submission: Submission) -> None:
+        """The union's rules for this certificate type, read from the registry, and the application's first row."""
+        self.append(Event(at=workflow.now(), status=Status.SUBMITTED, actor=submission.submitted_by.username,
+                          note="application received"))
+        self.app = await workflow.execute_local_activity_method(Registry.admit, submission, **PROJECT_POLICY)
+        self.fee_paid = self.app.fee.amount == 0
+        self.deadline_at = self.app.submitted_at + timedelta(days=self.app.timing.deadline_days)
+        await self.project()
+        self.upsert_search_attributes()
 
     async def verify_nid(self) -> None:
         await self.step(Status.VERIFYING_NID, "porichoy", "checking the NID with Porichoy")
@@ -153,8 +176,7 @@ class CertificateApplication:
             if not self.overdue and now >= self.deadline_at:
                 await self.mark_overdue(role)
             if not self.escalated and role is Role.CHAIRMAN and now >= escalate_at:
-                await self.escalate(Escalation(reason="the chairman did not decide in time",
-                                               actor=Actor(username="sonod", role=Role.OPERATOR)))
+                await self.escalate_now("the chairman did not decide in time", SONOD)
             if now >= reminder_at:
                 await self.notify(f"reminder_{role.value}", {"due": self.deadline_at.isoformat()},
                                   to_roles=[role], to_applicant=False, key=f"reminder-{now.isoformat()}")
@@ -162,6 +184,7 @@ class CertificateApplication:
         decision = self.decision
         self.decisions.append(decision)
         self.waiting_on = None
+        self.note(f"decision.{decision.kind.value}", decision.actor, step=role.value, reason=decision.reason)
         if decision.kind is DecisionKind.REJECT:
             raise Ended(Status.REJECTED, decision.reason or f"rejected by the {decision.actor.role.value}")
         if decision.kind is DecisionKind.RETURN:
@@ -184,6 +207,9 @@ class CertificateApplication:
         })
         self.round += 1
         self.decisions = []
+        officer = amendment.actor.role not in (Role.CITIZEN, Role.PORTAL)
+        self.amended_by = amendment.actor.username if officer else None
+        self.note("application.amend", amendment.actor, round=self.round)
         await self.step(Status.SUBMITTED, amendment.actor.username, "corrected by the applicant")
 
     async def issue(self) -> ApplicationResult:
@@ -202,6 +228,7 @@ class CertificateApplication:
                          issued_at=issued_at, decisions=self.decisions),
             **ISSUE_POLICY,
         )
+        self.note("certificate.issue", SONOD, certificate_no=certificate.certificate_no, kid=certificate.kid)
         await self.step(Status.ISSUED, "sonod", f"certificate {certificate.certificate_no} issued")
         await self.notify("issued", {"certificate_no": certificate.certificate_no})
         await self.project()
@@ -219,20 +246,21 @@ class CertificateApplication:
 
     @decide.validator
     def check_decision(self, decision: Decision) -> None:
-        actor, role = decision.actor, decision.actor.role
+        actor = decision.actor
+        app = self.admitted()
         self.check_union(actor)
-        steps = set(self.app.chain)
-        may_stand_in = Role.CHAIRMAN in steps and (
-            Role.CHAIRMAN in actor.acts_for or (self.escalated and role in self.app.escalation_roles)
-        )
-        if role not in steps and not may_stand_in:
-            raise ApplicationError(f"a {role.value} does not decide {self.app.certificate_type}", type=WRONG_OFFICER)
-        if role is Role.WARD_MEMBER and self.ward_no() not in (None, actor.ward_no):
-            raise ApplicationError("the applicant lives in another ward", type=WRONG_OFFICER)
-        acting_as = Role.CHAIRMAN if may_stand_in and role not in steps else role
-        if self.waiting_on is not acting_as or self.decision is not None or self.status is not STEP_STATUS[acting_as]:
-            raise ApplicationError(f"the application is {self.status.value}, not awaiting the {acting_as.value}",
-                                   type=NOT_AWAITING)
+        may_stand_in = Role.CHAIRMAN in app.chain and (
+            Role.CHAIRMAN in actor.acts_for or actor.role in app.escalation_roles)
+        if not actor.roles & set(app.chain) and not may_stand_in:
+            raise ApplicationError(f"a {actor.role.value} does not decide {app.certificate_type}", type=WRONG_OFFICER)
+        awaiting = self.awaiting()
+        if awaiting is None or self.decision is not None or not awaiting.admits(actor):
+            if awaiting is not None and awaiting.step is Role.WARD_MEMBER and actor.role is Role.WARD_MEMBER:
+                raise ApplicationError(f"the applicant's NID record names ward {awaiting.ward_no}", type=WRONG_OFFICER)
+            waits = f"awaiting the {awaiting.step.value}" if awaiting else "awaiting no officer"
+            raise ApplicationError(f"the application is {self.status.value}, {waits}", type=NOT_AWAITING)
+        if actor.username == self.amended_by:
+            raise ApplicationError("an officer who corrected the application does not decide it", type=WRONG_OFFICER)
 
     @workflow.update
     async def pay(self, payment: PaymentIn) -> StatusView:
@@ -269,12 +297,13 @@ class CertificateApplication:
     async def cancel(self, cancellation: Cancellation) -> StatusView:
         self.check_cancellation(cancellation)
         self.cancellation = cancellation
+        self.note("application.cancel", cancellation.actor, reason=cancellation.reason)
         await workflow.wait_condition(lambda: self.status.is_final)
         return self.view()
 
     @cancel.validator
     def check_cancellation(self, cancellation: Cancellation) -> None:
-        if cancellation.actor.role is not Role.OPERATOR:
+        if cancellation.actor.role is not Role.OPERATOR:  # the deployment's operator ends stuck work: `sonod ops`
             self.check_applicant_side(cancellation.actor)
         if self.status not in CANCELLABLE or self.cancellation is not None or self.decision is not None:
             raise ApplicationError(f"the application is {self.status.value} and can no longer be cancelled",
@@ -283,15 +312,19 @@ class CertificateApplication:
     @workflow.update
     async def escalate(self, escalation: Escalation) -> StatusView:
         """Let the acting chairman or administrator decide now (operators, or the deadline timer)."""
-        if self.escalated:
-            return self.view()
-        self.escalated = True
-        self.append(Event(at=workflow.now(), status=self.status, actor=escalation.actor.username,
-                          note=f"escalated: {escalation.reason}"))
-        await self.notify("escalated", {"reason": escalation.reason}, to_applicant=False,
-                          to_roles=[*self.app.escalation_roles, Role.UPAZILA_ADMIN])
-        await self.project()
+        await self.escalate_now(escalation.reason, escalation.actor)
         return self.view()
+
+    async def escalate_now(self, reason: str, actor: Actor) -> None:
+        if self.escalated:
+            return
+        self.escalated = True
+        self.append(Event(at=workflow.now(), status=self.status, actor=actor.username, note=f"escalated: {reason}"))
+        self.note("application.escalate", actor, reason=reason)
+        await self.project()
+        self.upsert_search_attributes()
+        await self.notify("escalated", {"reason": reason}, to_applicant=False,
+                          to_roles=[*self.admitted().escalation_roles, Role.UPAZILA_ADMIN])
 
     @escalate.validator
     def check_escalation(self, escalation: Escalation) -> None:
@@ -322,12 +355,25 @@ class CertificateApplication:
 
     @workflow.query
     def view(self) -> StatusView:
+        app, sub = self.app, self.submission
         return StatusView(
-            application_id=self.app.application_id, union=self.app.union.slug,
-            certificate_type=self.app.certificate_type, fee=self.app.fee, status=self.status, round=self.round,
-            certificate_no=self.certificate_no, deadline_at=self.deadline_at, overdue=self.overdue,
-            escalated=self.escalated, fee_paid=self.fee_paid, waiting_on=self.waiting_on, events=self.events,
+            application_id=sub.application_id, union=sub.union, certificate_type=sub.certificate_type,
+            fee=app.fee if app else Fee(), status=self.status, round=self.round, certificate_no=self.certificate_no,
+            deadline_at=self.deadline_at, overdue=self.overdue, escalated=self.escalated, fee_paid=self.fee_paid,
+            waiting_on=self.waiting_on, awaiting=self.awaiting(), events=self.events,
         )
+
+    def awaiting(self, status: Status | None = None) -> Awaiting | None:
+        """The step this application waits on (in `status`, by default the current one) and who may decide it now,
+        escalation included."""
+        role, app, status = self.waiting_on, self.app, status or self.status
+        if role is None or app is None or status is not STEP_STATUS[role]:
+            return None
+        deciders = [role]
+        if role is Role.CHAIRMAN and self.escalated:
+            deciders += [r for r in app.escalation_roles if r not in deciders]
+        return Awaiting(step=role, status=status, union=app.union.slug, upazila=app.union.upazila_slug,
+                        ward_no=self.ward_no() if role is Role.WARD_MEMBER else None, deciders=deciders)
 
     # --- bookkeeping -------------------------------------------------------------------------------
 
@@ -339,18 +385,25 @@ class CertificateApplication:
         self.upsert_search_attributes()
 
     def upsert_search_attributes(self) -> None:
-        workflow.upsert_search_attributes(upserts(
-            search_attributes_for(self.app, self.status, self.deadline_at, self.overdue, self.waiting_on)))
+        workflow.upsert_search_attributes(upserts(search_attributes_for(
+            self.admitted(), self.status, self.deadline_at, self.overdue, self.waiting_on, self.awaiting())))
 
     def append(self, event: Event) -> None:
         self.events.append(event)
 
+    def note(self, action: str, actor: Actor, **detail) -> None:
+        """An audit entry, written with the next projection."""
+        key = f"{self.submission.application_id}:{len(self.events)}:{len(self.audit_notes)}:{action}"
+        self.audit_notes.append(AuditNote(key=key, action=action, actor=actor, detail=detail))
+
     async def project(self, status: Status | None = None) -> None:
         view = self.view()
         if status is not None:
-            view.status = status
+            view.status, view.awaiting = status, self.awaiting(status)
+        notes, self.audit_notes = self.audit_notes, []
         await workflow.execute_local_activity_method(
-            Registry.project, Projection(input=self.app, view=view, identity=self.identity), **PROJECT_POLICY
+            Registry.project, Projection(input=self.admitted(), view=view, identity=self.identity, audit=notes),
+            **PROJECT_POLICY,
         )
 
     async def mark_overdue(self, role: Role) -> None:
@@ -363,10 +416,11 @@ class CertificateApplication:
 
     async def notify(self, template: str, params: dict, *, to_roles: list[Role] | None = None,
                      to_applicant: bool = True, key: str | None = None) -> None:
+        app = self.admitted()
         notice = Notice(
-            application_id=self.app.application_id, key=f"r{self.round}:{key or template}", template=template,
-            to_applicant=to_applicant, to_roles=to_roles or [], union=self.app.union.slug,
-            ward_no=self.ward_no(), contact=self.app.contact if to_applicant else None, params=params,
+            application_id=app.application_id, key=f"r{self.round}:{key or template}", template=template,
+            to_applicant=to_applicant, to_roles=to_roles or [], union=app.union.slug,
+            ward_no=self.ward_no(), contact=app.contact if to_applicant else None, params=params,
         )
         self.last_notice = notice
         delivered = await workflow.execute_activity_method(Outbox.notify, notice, **NOTIFY_POLICY)
@@ -391,7 +445,17 @@ class CertificateApplication:
             return False
 
     def ward_no(self) -> int | None:
-        return self.app.applicant.ward_no or (self.identity or {}).get("ward_no")
+        """The ward whose member recommends: the NID record's, when the record lives in this union; never the
+        applicant's claim."""
+        identity = self.identity or {}
+        if identity.get("union") not in (None, self.submission.union):
+            return None
+        return identity.get("ward_no")
+
+    def admitted(self) -> ApplicationInput:
+        if self.app is None:
+            raise ApplicationError("the application is being admitted", type=NOT_AWAITING)
+        return self.app
 
     async def unless_cancelled(self, activity):
         """Await the activity, unless the applicant cancels first (say, while the gateway is down)."""
@@ -407,7 +471,7 @@ class CertificateApplication:
             raise Ended(Status.CANCELLED, self.cancellation.reason or "cancelled by the applicant")
 
     def check_union(self, actor: Actor) -> None:
-        union = self.app.union
+        union = self.admitted().union
         if actor.union == union.slug:
             return
         if actor.union is None and actor.upazila == union.upazila_slug and actor.role in STANDS_IN_FOR_CHAIRMAN:
@@ -415,8 +479,14 @@ class CertificateApplication:
         raise ApplicationError(f"{union.slug} is not the union of this officer", type=WRONG_OFFICER)
 
     def check_applicant_side(self, actor: Actor) -> None:
-        if actor.role is Role.PORTAL:
+        """The applicant's side is whoever submitted (that portal key, that UDC operator or secretary) and the
+        citizen who proved the application's mobile number; no one else."""
+        submitter, contact = self.submission.submitted_by, self.admitted().contact
+        if actor.role is Role.CITIZEN:
+            proved = normalise_mobile(actor.mobile)
+            if proved and proved == normalise_mobile(contact.mobile):
+                return
+            raise ApplicationError("the mobile number does not match this application", type=WRONG_OFFICER)
+        if actor.role is submitter.role and actor.username == submitter.username:
             return
-        if not actor.role.applies_for_citizens:
-            raise ApplicationError(f"a {actor.role.value} does not act for the applicant", type=WRONG_OFFICER)
-        self.check_union(actor)
+        raise ApplicationError(f"{actor.username} did not submit this application", type=WRONG_OFFICER)

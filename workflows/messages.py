@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from sonod.domain import DecisionKind, Role, Status
+from sonod.domain import STANDS_IN_FOR_CHAIRMAN, DecisionKind, Role, Status
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 OptName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)] | None
@@ -43,7 +43,9 @@ class Contact(Model):
 
 
 class Actor(Model):
-    """Who acts. The API builds it from a verified token or portal key; the workflow trusts it."""
+    """Who acts. The API builds it from a verified token, portal key or (a citizen) the application number and the
+    mobile number proved together; only sonod's processes can seal it (sonod/codec.py), and the workflow decides
+    what this actor may do."""
 
     username: str
     role: Role
@@ -52,6 +54,12 @@ class Actor(Model):
     ward_no: int | None = None
     acts_for: list[Role] = []
     ip: str | None = None
+    mobile: str | None = None  # a citizen's: the number proved with the application number
+
+    @property
+    def roles(self) -> set[Role]:
+        """Their own role and those they act for by delegation."""
+        return {self.role, *self.acts_for}
 
 
 class FeeLine(Model):
@@ -86,7 +94,24 @@ class UnionView(Model):
     district_en: str
 
 
+class Submission(Model):
+    """What the applicant's side asked for: the workflow's input. The union's rules (chain, fee, deadlines) are not in
+    it: the workflow reads them from the registry when it starts (`Registry.admit`)."""
+
+    application_id: str
+    union: str
+    certificate_type: str
+    applicant: Applicant
+    contact: Contact
+    details: dict[str, Any]
+    submitted_by: Actor
+    submitted_at: dt.datetime
+
+
 class ApplicationInput(Model):
+    """The application as the workflow holds it: the submission with the union's rules, as `Registry.admit` read
+    them."""
+
     application_id: str
     union: UnionView
     certificate_type: str
@@ -144,6 +169,31 @@ class Resend(Model):
     actor: Actor
 
 
+class Awaiting(Model):
+    """The officer step an application waits on and who may decide it now: the workflow's one answer, published in
+    its status view, the read model and the `SonodDeciders` search attribute, and read by everyone else."""
+
+    step: Role
+    status: Status
+    union: str
+    upazila: str
+    ward_no: int | None = None  # a ward member's step: the ward of the NID record; None: the record names none
+    deciders: list[Role]
+
+    def in_union(self, actor: Actor) -> bool:
+        """The union's own officers, and the upazila's officers who stand in for a chairman."""
+        if actor.union is not None:
+            return actor.union == self.union
+        return actor.upazila == self.upazila and actor.role in STANDS_IN_FOR_CHAIRMAN
+
+    def admits(self, actor: Actor) -> bool:
+        """Whether this officer may decide this step now."""
+        if not self.in_union(actor) or not actor.roles & set(self.deciders):
+            return False
+        return not (self.step is Role.WARD_MEMBER and actor.role is Role.WARD_MEMBER
+                    and self.ward_no is not None and actor.ward_no != self.ward_no)
+
+
 class StatusView(Model):
     application_id: str
     union: str
@@ -157,6 +207,7 @@ class StatusView(Model):
     escalated: bool
     fee_paid: bool
     waiting_on: Role | None
+    awaiting: Awaiting | None = None
     events: list[Event]
 
 
@@ -167,12 +218,23 @@ class ApplicationResult(Model):
 
 # --- activities ---------------------------------------------------------------------------------
 
+class AuditNote(Model):
+    """An entry of the union's audit log, written by the workflow's projection in the same transaction as the read
+    model, so that it is as durable as what it records; `key` makes a retried projection write it once."""
+
+    key: str
+    action: str
+    actor: Actor
+    detail: dict[str, Any] = {}
+
+
 class Projection(Model):
     """The read model's row, written after every step."""
 
     input: ApplicationInput
     view: StatusView
     identity: dict[str, Any] | None = None
+    audit: list[AuditNote] = []
 
 
 class NidCheck(Model):

@@ -46,6 +46,12 @@ def web_portal(request: Request) -> Actor:
     return Actor(username=WEB_PORTAL, role=Role.PORTAL, ip=client_ip(request))
 
 
+def citizen(request: Request, mobile: str) -> Actor:
+    """The citizen on the tracking page, who proved the application number with this mobile number; the workflow
+    checks the number against the application's own."""
+    return Actor(username="citizen", role=Role.CITIZEN, mobile=mobile, ip=client_ip(request))
+
+
 def base(request: Request) -> str:
     """The prefix of this union's pages: `/unions/<slug>` by path, or nothing on `<slug>.<base domain>`."""
     return request.scope.get("root_path", "").rstrip("/")

@@ -117,7 +117,7 @@ def _detail(request: Request, session, settings, officer: Actor, application_id:
     return render(request, "dashboard/detail.html", {
         "officer": officer, "app": row, "status": status, "certificate": certificate,
         "types": type_names(session), "comparison": claims_beside_record(row.applicant, row.identity or {}),
-        "photo": _photo((row.identity or {}).get("photo")), "decides": status in services.awaited_statuses(acting), "approve_label": APPROVE_LABEL.get(status),
+        "photo": _photo((row.identity or {}).get("photo")), "decides": services.may_decide(row, acting), "approve_label": APPROVE_LABEL.get(status),
         "may_revoke": certificate is not None and certificate.revoked_at is None and (
             (acting.role is Role.CHAIRMAN and acting.union == row.union_slug) or Role.CHAIRMAN in acting.acts_for),
         "workflow_url": f"{settings.temporal_ui_url.rstrip('/')}/namespaces/{quote(settings.temporal_namespace)}"

@@ -21,7 +21,7 @@ from api.deps import DbSession, SettingsDep, TemporalClient, Tenant
 from api.errors import ApiError, NotFound
 from api.limits import Window
 from api.pages import apply, forms, gateway
-from api.pages.common import ERROR_TITLES, Csrf, PageRoute, render, web_portal
+from api.pages.common import ERROR_TITLES, Csrf, PageRoute, citizen, render
 from api.schemas import CancelIn
 from sonod import db
 from sonod.domain import Status
@@ -141,7 +141,7 @@ async def cancel(request: Request, session: DbSession, settings: SettingsDep, te
             "kind": await run_in_threadpool(session.get, db.CertificateTypeRow, row.certificate_type)},
             status_code=422)
     try:
-        await services.cancel(session, temporal, web_portal(request), row, body.reason)
+        await services.cancel(session, temporal, citizen(request, mobile), row, body.reason)
     except ApiError as e:
         return await refused(request, session, settings, union, row, mobile, e)
     return await run_in_threadpool(track_page, request, session, settings, union, row, mobile, done="cancelled_ok")
@@ -165,7 +165,7 @@ async def amend(request: Request, session: DbSession, settings: SettingsDep, ten
     union, row = await run_in_threadpool(tracked, session, tenant, application_id, mobile)
     form = await run_in_threadpool(apply.load, session, union.slug, row.certificate_type, True)
     try:
-        sent = await apply.amend(request, session, temporal, form, row, web_portal(request))
+        sent = await apply.amend(request, session, temporal, form, row, citizen(request, mobile))
     except ApiError as e:
         return await refused(request, session, settings, union, row, mobile, e)
     if sent is None:

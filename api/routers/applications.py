@@ -102,7 +102,6 @@ async def escalate(application_id: str, body: EscalateIn, officer: Officer, sess
     row = await run_in_threadpool(services.load_application, session, application_id)
     await run_in_threadpool(services.require_read, session, officer, row.union_slug, None, tenant)
     view = await services.run_update(session, temporal, application_id, CertificateApplication.escalate,
-                         Escalation(reason=body.reason, actor=officer), f"escalate:{row.round}:{officer.username}")
-    await run_in_threadpool(services.audit_action, session, row.union_slug, officer, "application.escalate", application_id,
-                            {"reason": body.reason})
+                                     Escalation(reason=body.reason, actor=officer),
+                                     f"escalate:{row.round}:{officer.username}")
     return DecisionOut(application_id=application_id, status=view.status)

@@ -1,4 +1,4 @@
-"""A Temporal codec server: operators read (and write) encrypted payloads in the Web UI or the CLI.
+"""A Temporal codec server: operators read encrypted payloads in the Web UI or the CLI; nobody writes them here.
 
 Temporal stores every payload sealed by `PiiCodec` (sonod/codec.py), so its histories hold no NID and no name.
 The Web UI (or `temporal workflow show --codec-endpoint ...`) POSTs `{"payloads": [...]}` here, each payload in
@@ -21,7 +21,7 @@ from temporalio.api.common.v1 import Payload
 from api.deps import DbSession, SettingsDep, _bearer, _officer
 from api.errors import Forbidden, Invalid, Unauthorized
 from api.pages.common import TOKEN_COOKIE
-from sonod.codec import PiiCodec
+from sonod.codec import ENCODING, PiiCodec, Unsealed
 from sonod.domain import Role
 from workflows.messages import Actor
 
@@ -83,24 +83,20 @@ def check_namespace(settings, namespace: str | None) -> None:
 @router.post("/decode")
 async def decode(body: Payloads, request: Request, operator: Operator, settings: SettingsDep,
                  namespace: Namespace = None) -> Payloads:
-    """Open sealed payloads; others pass through unchanged."""
+    """Open sealed payloads, whichever application they are bound to; others pass through unchanged."""
     check_namespace(settings, namespace)
     payloads = parse(body)
     try:
-        decoded = await codec(request).decode(payloads)
-    except Exception as e:  # noqa: BLE001 - a tampered payload or an unknown key: say which, keep serving
-        raise Invalid(["body", "payloads"], f"cannot decode: {type(e).__name__}: {e}") from None
+        decoded = [codec(request).decrypt(p) if p.metadata.get("encoding") == ENCODING else p for p in payloads]
+    except Unsealed as e:  # a tampered payload or an unknown key: say which, keep serving
+        raise Invalid(["body", "payloads"], f"cannot decode: {e}") from None
     log.info("codec decode", extra={"operator": operator.username, "payloads": len(payloads),
                                     "namespace": namespace or settings.temporal_namespace})
     return dump(decoded)
 
 
 @router.post("/encode")
-async def encode(body: Payloads, request: Request, operator: Operator, settings: SettingsDep,
-                 namespace: Namespace = None) -> Payloads:
-    """Seal payloads, e.g. the input of a signal sent from the Web UI."""
-    check_namespace(settings, namespace)
-    payloads = parse(body)
-    log.info("codec encode", extra={"operator": operator.username, "payloads": len(payloads),
-                                    "namespace": namespace or settings.temporal_namespace})
-    return dump(await codec(request).encode(payloads))
+async def encode(operator: Operator) -> Payloads:
+    """Refused: sonod seals payloads only inside its own processes, so that nobody, an operator included, can send a
+    workflow an input, an update or a signal through Temporal (docs/SECURITY.md). Operators act with `sonod ops`."""
+    raise Forbidden("sonod does not seal payloads for the Web UI or the CLI: act through sonod's API or `sonod ops`")

@@ -14,8 +14,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table('unions', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('timing', sa.JSON(), nullable=False, server_default='{}'))
+    with op.batch_alter_table('applications', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('awaiting', sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('applications', schema=None) as batch_op:
+        batch_op.drop_column('awaiting')
+    with op.batch_alter_table('unions', schema=None) as batch_op:
+        batch_op.drop_column('timing')
