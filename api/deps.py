@@ -16,8 +16,7 @@ from temporalio.client import Client
 from api.errors import Forbidden, Unauthorized
 from sonod import db
 from sonod.domain import Role
-from sonod.security import read_token
-from sonod.seed import hash_api_key
+from sonod.security import hash_api_key, read_token
 from sonod.settings import Settings
 from workflows.messages import Actor
 

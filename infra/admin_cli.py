@@ -23,6 +23,7 @@ import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -31,7 +32,9 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from sonod import db
+    from sonod.domain import Role
 
+admin_app = typer.Typer(help="Unions: one at a time, or a whole upazila from a CSV file.", no_args_is_help=True)
 officers_app = typer.Typer(help="Officers' accounts and delegations.", no_args_is_help=True)
 portal_keys_app = typer.Typer(help="Portals' API keys.", no_args_is_help=True)
 
@@ -43,10 +46,10 @@ MOBILE = re.compile(r"^(\+?88)?01[3-9][0-9]{8}$")
 BAD_ARGUMENT, NOT_DONE = 2, 1
 
 
-def mount(app: typer.Typer, audit_app: typer.Typer) -> None:
+def mount(app: typer.Typer) -> None:
+    app.add_typer(admin_app, name="admin")
     app.add_typer(officers_app, name="officers")
     app.add_typer(portal_keys_app, name="portal-keys")
-    audit_app.command("verify")(audit_verify)
 
 
 def fail(message: str, code: int = NOT_DONE):
@@ -85,11 +88,12 @@ def cli_actor() -> str:
 
 
 def record(session: Session, union: str | None, action: str, target: str, detail: dict | None = None) -> None:
+    """In the union's audit log; what belongs to no union (upazila officers, operators, portals) in the
+    deployment's."""
     from sonod import audit
 
-    if union:
-        audit.record(session, union=union, actor=cli_actor(), role="operator", action=action, target=target,
-                     detail=detail or {})
+    audit.record(session, union=union or audit.DEPLOYMENT, actor=cli_actor(), role="operator", action=action,
+                 target=target, detail=detail or {})
 
 
 def get_union(session: Session, slug: str) -> db.Union:
@@ -116,6 +120,82 @@ def get_officer(session: Session, username: str) -> db.User:
 # officers
 
 
+class BadField(ValueError):
+    """A value that cannot be used: `field` names it (an option of a command, a column of the CSV import)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+OPTIONS = {"username": "the username", "role": "--role", "union": "--union", "ward": "--ward", "mobile": "--mobile"}
+COLUMNS = {"username": "the username", "role": "the role", "union": "a union", "ward": "a ward",
+           "mobile": "the mobile"}
+
+
+def officer_role(username: str, role: str, has_union: bool, ward: int | None, mobile: str | None,
+                 names: dict[str, str] = OPTIONS) -> Role:
+    """The officer's role once the account's values fit together; raises BadField. `names` says how the message
+    names the other values: by option or by column."""
+    from sonod.domain import Role
+
+    if not USERNAME.match(username):
+        raise BadField("username", f"{username!r} is not a valid username: 3-80 of a-z, 0-9, '.', '_', '-'")
+    officer_roles = [r for r in Role if r is not Role.PORTAL]
+    try:
+        kind = Role(role.strip().lower())
+    except ValueError:
+        kind = None
+    if kind not in officer_roles:
+        raise BadField("role", f"unknown role {role!r}; one of: {', '.join(officer_roles)}")
+    if kind is not Role.OPERATOR and not has_union:
+        raise BadField("union", f"a {kind.value} needs {names['union']}")
+    if kind is Role.OPERATOR and has_union:
+        raise BadField("union", f"an operator serves every union: leave out {names['union']}")
+    if (kind is Role.WARD_MEMBER) != (ward is not None):
+        raise BadField("ward", f"{names['ward']} is for ward members, and a ward member needs it")
+    if ward is not None and not 1 <= ward <= 9:
+        raise BadField("ward", f"{names['ward']} must be 1 to 9, not {ward}")
+    if mobile and not MOBILE.match(mobile.strip()):
+        raise BadField("mobile", f"{names['mobile']} {mobile!r} is not a Bangladeshi mobile number (01XXXXXXXXX)")
+    return kind
+
+
+def add_officer(session: Session, username: str, kind: Role, union: str | None, upazila: str | None,
+                ward: int | None, name_bn: str, name_en: str, mobile: str | None,
+                password: str | None = None) -> tuple[str | None, str | None]:
+    """The account, audited; returns (the generated password or None when one was given, the TOTP secret)."""
+    import pyotp
+
+    from sonod import db
+    from sonod.domain import Role
+    from sonod.security import hash_password
+
+    generated = None if password else secrets.token_urlsafe(12)
+    totp_secret = pyotp.random_base32() if kind.needs_totp else None
+    upazila_wide = kind in (Role.ADMINISTRATOR, Role.UPAZILA_ADMIN)
+    user = db.User(
+        username=username, password_hash=hash_password(password or generated), role=kind.value,
+        union_slug=None if upazila_wide else union, upazila_slug=upazila, ward_no=ward,
+        name_bn=name_bn.strip(), name_en=name_en.strip() or username,
+        mobile=mobile.strip() if mobile else None, totp_secret=totp_secret,
+    )
+    session.add(user)
+    session.flush()
+    record(session, user.union_slug, "officer.create", username,
+           {"role": kind.value, "ward": ward, "upazila": upazila, "password": "given" if password else "generated"})
+    return generated, totp_secret
+
+
+def show_credentials(username: str, password: str | None, totp_secret: str | None) -> None:
+    import pyotp
+
+    if password:
+        typer.echo(f"password: {password}")
+    if totp_secret:
+        typer.echo(f"totp: {pyotp.TOTP(totp_secret).provisioning_uri(name=username, issuer_name='sonod')}")
+
+
 @officers_app.command("create")
 def officers_create(
     username: Annotated[str, typer.Argument(help="The log-in name, e.g. ward3.paikkandi.")],
@@ -127,57 +207,37 @@ def officers_create(
     name_bn: Annotated[str, typer.Option("--name-bn", help="The name in Bengali, as certificates print it.")] = "",
     name_en: Annotated[str, typer.Option("--name-en", help="The name in English.")] = "",
     mobile: Annotated[str | None, typer.Option("--mobile", help="01XXXXXXXXX, for reminders by SMS.")] = None,
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password (12 characters or more) from the first line of stdin "
+                                 "instead of generating one.")] = False,
 ) -> None:
-    """Create an officer; prints a generated password and, for roles that need it, the TOTP enrolment URI."""
-    import pyotp
+    """Create an officer; prints a generated password (unless one is given) and, for roles that need it, the TOTP
+    enrolment URI."""
+    import sys
 
     from sonod import db
-    from sonod.domain import Role
-    from sonod.security import hash_password
 
     username = username.strip().lower()
-    if not USERNAME.match(username):
-        fail(f"{username!r} is not a valid username: 3-80 of a-z, 0-9, '.', '_', '-'", BAD_ARGUMENT)
-    officer_roles = [r for r in Role if r is not Role.PORTAL]
     try:
-        kind = Role(role.strip().lower())
-    except ValueError:
-        kind = None
-    if kind not in officer_roles:
-        fail(f"unknown role {role!r}; one of: {', '.join(officer_roles)}", BAD_ARGUMENT)
-    upazila_wide = kind in (Role.ADMINISTRATOR, Role.UPAZILA_ADMIN)
-    if kind is not Role.OPERATOR and union is None:
-        fail(f"a {kind.value} needs --union", BAD_ARGUMENT)
-    if kind is Role.OPERATOR and union is not None:
-        fail("an operator serves every union: leave out --union", BAD_ARGUMENT)
-    if (kind is Role.WARD_MEMBER) != (ward is not None):
-        fail("--ward is for ward members, and a ward member needs it", BAD_ARGUMENT)
-    if ward is not None and not 1 <= ward <= 9:
-        fail(f"--ward must be 1 to 9, not {ward}", BAD_ARGUMENT)
-    if mobile is not None and not MOBILE.match(mobile.strip()):
-        fail(f"--mobile {mobile!r} is not a Bangladeshi mobile number (01XXXXXXXXX)", BAD_ARGUMENT)
-
-    password = secrets.token_urlsafe(12)
-    totp_secret = pyotp.random_base32() if kind.needs_totp else None
+        kind = officer_role(username, role, union is not None, ward, mobile)
+    except BadField as exc:
+        fail(str(exc), BAD_ARGUMENT)
+    password = None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if len(password) < 12:
+            fail("--password-stdin: the password must have 12 characters or more", BAD_ARGUMENT)
     with database() as session:
         row = get_union(session, union) if union is not None else None
         if session.query(db.User.id).filter(db.User.username == username).first() is not None:
             fail(f"an officer named {username} already exists")
-        user = db.User(
-            username=username, password_hash=hash_password(password), role=kind.value,
-            union_slug=None if upazila_wide or row is None else row.slug,
-            upazila_slug=row.upazila_slug if row is not None else None, ward_no=ward,
-            name_bn=name_bn.strip(), name_en=name_en.strip() or username,
-            mobile=mobile.strip() if mobile else None, totp_secret=totp_secret,
-        )
-        session.add(user)
-        session.flush()
-        record(session, user.union_slug, "officer.create", username, {"role": kind.value, "ward": ward})
-    where = f"union {row.slug}" if user.union_slug else f"upazila {row.upazila_slug}" if row else "every union"
+        generated, totp_secret = add_officer(session, username, kind, row.slug if row else None,
+                                             row.upazila_slug if row else None, ward, name_bn, name_en, mobile,
+                                             password)
+    where = f"union {row.slug}" if row and kind.value not in ("administrator", "upazila_admin") \
+        else f"upazila {row.upazila_slug}" if row else "every union"
     typer.echo(f"created {username}: {kind.value}, {where}" + (f", ward {ward}" if ward else ""))
-    typer.echo(f"password: {password}")
-    if totp_secret:
-        typer.echo(f"totp: {pyotp.TOTP(totp_secret).provisioning_uri(name=username, issuer_name='sonod')}")
+    show_credentials(username, generated, totp_secret)
     typer.echo("(shown once: hand them to the officer now)")
 
 
@@ -279,7 +339,7 @@ def portal_keys_create(name: Annotated[str, typer.Argument(help="The portal's na
     from sqlalchemy import select
 
     from sonod import db
-    from sonod.seed import hash_api_key
+    from sonod.security import hash_api_key
 
     name = _key_name(name)
     key = new_portal_key()
@@ -287,6 +347,7 @@ def portal_keys_create(name: Annotated[str, typer.Argument(help="The portal's na
         if session.scalar(select(db.PortalKey.id).where(db.PortalKey.name == name)) is not None:
             fail(f"a portal named {name} already has a key; rotate it with `sonod portal-keys rotate {name}`")
         session.add(db.PortalKey(name=name, key_hash=hash_api_key(key)))
+        record(session, None, "portal_key.create", name)
     typer.echo(f"new API key of the portal {name} (shown once; send it as X-API-Key):")
     typer.echo(key)
 
@@ -297,7 +358,7 @@ def portal_keys_rotate(name: Annotated[str, typer.Argument(help="The portal's na
     from sqlalchemy import select
 
     from sonod import db
-    from sonod.seed import hash_api_key
+    from sonod.security import hash_api_key
 
     name = _key_name(name)
     key = new_portal_key()
@@ -306,6 +367,7 @@ def portal_keys_rotate(name: Annotated[str, typer.Argument(help="The portal's na
         if row is None:
             fail(f"unknown portal {name!r}; create its key with `sonod portal-keys create {name}`", BAD_ARGUMENT)
         row.key_hash, row.active = hash_api_key(key), True
+        record(session, None, "portal_key.rotate", name)
     typer.echo(f"new API key of the portal {name} (shown once; the old key no longer works):")
     typer.echo(key)
 
@@ -323,6 +385,7 @@ def portal_keys_disable(name: Annotated[str, typer.Argument(help="The portal's n
         if row is None:
             fail(f"unknown portal {name!r}", BAD_ARGUMENT)
         row.active = False
+        record(session, None, "portal_key.disable", name)
     typer.echo(f"the key of the portal {name} is disabled")
 
 
@@ -340,19 +403,244 @@ def portal_keys_list() -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# audit
+# unions
 
 
-def audit_verify(union: Annotated[str, typer.Argument(help="The union's slug.")]) -> None:
-    """Check the union's hash-chained audit log: exit 0 when intact, 1 with each problem listed."""
+def overrides(fees: list[str], deadlines: list[str], chains: list[str], disabled: list[str]):
+    """The `--fee TYPE.LINE=AMOUNT`, `--deadline TYPE=DAYS`, `--chain TYPE=ROLE,...` and `--disable TYPE` options;
+    exit 2 naming the first one that does not fit the catalogue."""
+    from sonod.bootstrap import Overrides, RuleError
+
+    o = Overrides()
+    try:
+        for value in fees:
+            target, _, amount = value.partition("=")
+            type_code, _, line = target.partition(".")
+            if not amount or not line or not re.fullmatch(r"-?[0-9]+", amount.strip()):
+                raise RuleError(f"--fee {value}", "expected TYPE.LINE=AMOUNT, e.g. trade_licence.licence_fee=600")
+            o.fee(type_code.strip(), line.strip(), int(amount))
+        for value in deadlines:
+            type_code, _, days = value.partition("=")
+            if not re.fullmatch(r"-?[0-9]+", days.strip()):
+                raise RuleError(f"--deadline {value}", "expected TYPE=DAYS, e.g. warish=10")
+            o.deadline(type_code.strip(), int(days))
+        for value in chains:
+            type_code, _, roles = value.partition("=")
+            o.chain(type_code.strip(), roles.split(","))
+        for type_code in disabled:
+            o.disable(type_code.strip())
+    except RuleError as exc:
+        fail(str(exc), BAD_ARGUMENT)
+    return o
+
+
+def union_values(slug: str, name_bn: str, name_en: str, upazila_bn: str, upazila_en: str, district_bn: str,
+                 district_en: str, upazila: str | None = None) -> dict[str, str]:
+    """A new union's columns, checked; raises BadField naming the value."""
     from sonod import audit
+    from sonod.bootstrap import SLUG
 
+    slug = slug.strip().lower()
+    if not SLUG.match(slug) or slug == audit.DEPLOYMENT:
+        raise BadField("union", f"{slug!r} is not a union slug: 1-40 of a-z, 0-9 and '-' (not {audit.DEPLOYMENT!r})")
+    upazila_slug = (upazila or re.sub(r"[^a-z0-9]+", "-", upazila_en.lower()).strip("-")).strip().lower()
+    if not SLUG.match(upazila_slug):
+        raise BadField("upazila", f"{upazila_slug!r} is not an upazila slug: a-z, 0-9 and '-'")
+    values = {"slug": slug, "name_bn": name_bn.strip(), "name_en": name_en.strip(), "upazila_slug": upazila_slug,
+              "upazila_bn": upazila_bn.strip(), "upazila_en": upazila_en.strip(), "district_bn": district_bn.strip(),
+              "district_en": district_en.strip()}
+    for name, value in values.items():
+        if not value:
+            raise BadField(name, "is empty")
+        if len(value) > 100:
+            raise BadField(name, "is longer than 100 characters")
+    return values
+
+
+def create_union(session: Session, values: dict[str, str], rules=None) -> db.Union:
+    """The union with its rules and signing key, audited as its chain's first entry."""
+    from infra.cli import load_settings
+    from sonod import db
+    from sonod.bootstrap import add_union
+
+    union = add_union(session, values, load_settings().master_key, db.utcnow(), rules)
+    session.flush()
+    changed = {"fees": rules.fees, "deadlines": rules.deadlines, "chains": rules.chains,
+               "disabled": sorted(rules.disabled)} if rules else {}
+    record(session, union.slug, "union.create", union.slug, {"upazila": union.upazila_slug, **changed})
+    return union
+
+
+@admin_app.command("add-union")
+def admin_add_union(
+    slug: Annotated[str, typer.Argument(help="The union's slug, e.g. patgati: its address and certificate numbers.")],
+    name_bn: Annotated[str, typer.Option("--name-bn", help="The union's name in Bengali.")],
+    name_en: Annotated[str, typer.Option("--name-en", help="The union's name in English.")],
+    upazila_bn: Annotated[str, typer.Option("--upazila-bn", help="The upazila's name in Bengali.")],
+    upazila_en: Annotated[str, typer.Option("--upazila-en", help="The upazila's name in English.")],
+    district_bn: Annotated[str, typer.Option("--district-bn", help="The district's name in Bengali.")],
+    district_en: Annotated[str, typer.Option("--district-en", help="The district's name in English.")],
+    upazila: Annotated[str | None, typer.Option(
+        "--upazila", help="The upazila's slug (default: from --upazila-en).")] = None,
+    fee: Annotated[list[str] | None, typer.Option(
+        "--fee", help="TYPE.LINE=AMOUNT in taka, e.g. trade_licence.licence_fee=600 (repeatable).")] = None,
+    deadline: Annotated[list[str] | None, typer.Option(
+        "--deadline", help="TYPE=DAYS an officer's step may take, e.g. warish=10 (repeatable).")] = None,
+    chain: Annotated[list[str] | None, typer.Option(
+        "--chain", help="TYPE=ROLE,... the approval chain, e.g. citizenship=secretary,chairman (repeatable).")] = None,
+    disable: Annotated[list[str] | None, typer.Option(
+        "--disable", help="A certificate type the union does not issue (repeatable).")] = None,
+) -> None:
+    """Add a union with the catalogue's fees, deadlines and chains (overridable) and its signing key."""
+    from sonod import db
+
+    rules = overrides(fee or [], deadline or [], chain or [], disable or [])
+    try:
+        values = union_values(slug, name_bn, name_en, upazila_bn, upazila_en, district_bn, district_en, upazila)
+    except BadField as exc:
+        fail(f"--{exc.field.replace('_', '-')}: {exc}", BAD_ARGUMENT)
     with database() as session:
-        row = get_union(session, union)
-        problems = audit.verify(session, row.slug)
-        entries = audit.count(session, row.slug)
-    if problems:
-        for problem in problems:
-            typer.echo(f"{row.slug}: {problem}")
-        fail(f"the audit log of {row.slug} has {len(problems)} problem(s) in {entries} entries")
-    typer.echo(f"the audit log of {row.slug} is intact: {entries} entries")
+        if session.get(db.Union, values["slug"]) is not None:
+            fail(f"a union {values['slug']} already exists")
+        union = create_union(session, values, rules)
+        count = len(session.scalars(select_rules(union.slug)).all())
+    typer.echo(f"added the union {union.slug} ({union.name_en}, {union.upazila_en}, {union.district_en}) "
+               f"with {count} certificate types and its signing key")
+    typer.echo(f"next: its officers (`sonod officers create ... --union {union.slug}`) and, if a portal serves it, "
+               "a key (`sonod portal-keys create NAME`)")
+
+
+def select_rules(union: str):
+    from sqlalchemy import select
+
+    from sonod import db
+
+    return select(db.UnionRule).where(db.UnionRule.union_slug == union)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# a whole upazila from a CSV file
+
+CSV_REQUIRED = ("district_bn", "district_en", "upazila_bn", "upazila_en", "union", "union_bn", "union_en",
+                "username", "role")
+CSV_OPTIONAL = ("ward", "name_bn", "name_en", "mobile", "upazila")
+
+
+class BadRow(ValueError):
+    def __init__(self, line: int, column: str, message: str) -> None:
+        super().__init__(f"line {line}, column {column}: {message}")
+
+
+@admin_app.command("import-upazila")
+def admin_import_upazila(
+    path: Annotated[Path, typer.Argument(help="The CSV file (UTF-8, a header line; see docs/upazila-sample.csv).")],
+) -> None:
+    """Add a whole upazila's unions (the catalogue's rules, a signing key each) and officers from one CSV file, in
+    one transaction: a bad row stops it with its line and column named, and nothing is imported. Prints each
+    officer's generated password and, for roles that need it, the TOTP enrolment URI, once."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}", BAD_ARGUMENT)
+    made: list[tuple[str, str, str, str | None, str | None]] = []
+    with database() as session:
+        try:
+            unions, officers = read_upazila_csv(session, text)
+        except BadRow as exc:
+            fail(f"{path}: {exc}; nothing was imported", BAD_ARGUMENT)
+        for values in unions:
+            create_union(session, values)
+        for o in officers:
+            generated, totp = add_officer(session, o["username"], o["kind"], o["union"], o["upazila"], o["ward"],
+                                          o["name_bn"], o["name_en"], o["mobile"])
+            made.append((o["username"], o["kind"].value, o["union"] or f"upazila:{o['upazila']}", generated, totp))
+        record(session, None, "upazila.import", path.name[:80],
+               {"unions": [u["slug"] for u in unions], "officers": len(officers)})
+    typer.echo(f"imported {len(unions)} union(s) and {len(made)} officer(s) from {path}")
+    for username, role, where, password, totp in made:
+        typer.echo(f"{username}\t{role}\t{where}")
+        show_credentials(username, password, totp)
+    typer.echo("(shown once: hand them to the officers now)")
+
+
+def read_upazila_csv(session: Session, text: str) -> tuple[list[dict], list[dict]]:
+    """The new unions and officers of the file, every row checked against the file and the database; raises
+    BadRow for the first row that does not fit."""
+    import csv
+    import io
+
+    from sqlalchemy import select
+
+    from sonod import db
+
+    reader = csv.DictReader(io.StringIO(text))
+    header = [name.strip() for name in reader.fieldnames or []]
+    missing = [name for name in CSV_REQUIRED if name not in header]
+    if missing:
+        raise BadRow(1, missing[0], f"missing from the header (it needs {', '.join(CSV_REQUIRED)}; "
+                                    f"optional: {', '.join(CSV_OPTIONAL)})")
+    reader.fieldnames = header
+    unions: dict[str, tuple[int, dict]] = {}
+    officers: list[dict] = []
+    usernames: dict[str, int] = {}
+    known_users = set(session.scalars(select(db.User.username)))
+    for row in reader:
+        line = reader.line_num
+        cell = {name: (row.get(name) or "").strip() for name in (*CSV_REQUIRED, *CSV_OPTIONAL)}
+        if None in row:
+            raise BadRow(line, header[-1], "more values than the header has columns")
+        upazila = None
+        slug = cell["union"].lower()
+        if slug:
+            existing = session.get(db.Union, slug)
+            if existing is not None:
+                upazila = existing.upazila_slug
+            elif slug in unions:
+                first, values = unions[slug]
+                upazila = values["upazila_slug"]
+                if (cell["union_bn"], cell["union_en"]) not in ((values["name_bn"], values["name_en"]), ("", "")):
+                    raise BadRow(line, "union_bn", f"the union {slug} is named differently on line {first}")
+            else:
+                try:
+                    values = union_values(slug, cell["union_bn"], cell["union_en"], cell["upazila_bn"],
+                                          cell["upazila_en"], cell["district_bn"], cell["district_en"],
+                                          cell["upazila"] or None)
+                except BadField as exc:
+                    column = {"slug": "union", "name_bn": "union_bn", "name_en": "union_en",
+                              "upazila_slug": "upazila"}.get(exc.field, exc.field)
+                    raise BadRow(line, column, str(exc)) from None
+                unions[slug] = (line, values)
+                upazila = values["upazila_slug"]
+        if not cell["username"]:
+            if cell["role"] or not slug:
+                raise BadRow(line, "username", "is empty (a row without an officer only names a union)")
+            continue
+        username = cell["username"].lower()
+        ward = None
+        if cell["ward"]:
+            if not cell["ward"].isdigit():
+                raise BadRow(line, "ward", f"{cell['ward']!r} is not a number")
+            ward = int(cell["ward"])
+        try:
+            kind = officer_role(username, cell["role"], bool(slug) or cell["role"] in ("upazila_admin",
+                                                                                      "administrator"),
+                                ward, cell["mobile"] or None, COLUMNS)
+        except BadField as exc:
+            raise BadRow(line, exc.field, str(exc)) from None
+        if kind.value == "operator":
+            raise BadRow(line, "role", "operators serve every upazila: create them with `sonod officers create`")
+        if upazila is None:
+            try:
+                upazila = union_values("x", "x", "x", cell["upazila_bn"], cell["upazila_en"], cell["district_bn"],
+                                       cell["district_en"], cell["upazila"] or None)["upazila_slug"]
+            except BadField as exc:
+                raise BadRow(line, exc.field, str(exc)) from None
+        if username in known_users:
+            raise BadRow(line, "username", f"an officer named {username} already exists")
+        if username in usernames:
+            raise BadRow(line, "username", f"{username} is also on line {usernames[username]}")
+        usernames[username] = line
+        officers.append({"username": username, "kind": kind, "union": slug or None, "upazila": upazila,
+                         "ward": ward, "name_bn": cell["name_bn"], "name_en": cell["name_en"],
+                         "mobile": cell["mobile"] or None})
+    return [values for _, values in unions.values()], officers

@@ -25,15 +25,19 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 keys_app = typer.Typer(help="Unions' signing keys.", no_args_is_help=True)
-audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+audit_app = typer.Typer(help="The keyed, checkpointed audit log.", no_args_is_help=True)
 ops_app = typer.Typer(help="Operators' tools.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(ops_app, name="ops")
 
-from infra.admin_cli import mount as mount_admin  # noqa: E402 - `sonod officers`, `portal-keys`, `audit verify`
+from infra.admin_cli import mount as mount_admin  # noqa: E402 - `sonod admin`, `officers`, `portal-keys`
 
-mount_admin(app, audit_app)
+mount_admin(app)
+
+from infra.audit_cli import mount as mount_audit  # noqa: E402 - `sonod audit verify`, `checkpoint`
+
+mount_audit(audit_app)
 
 from infra.ops_cli import mount as mount_ops  # noqa: E402 - `sonod ops stuck`, `retry`, `reassign`, `cancel`, `resend`
 
@@ -173,7 +177,7 @@ def seed_database(settings: Settings) -> dict[str, int]:
     from sqlalchemy import exc as sa_exc
 
     from sonod.db import make_engine, make_session_factory
-    from sonod.seed import seed
+    from sonod.seed import DemoDataRefused, seed
 
     url = settings.db_url
     try:
@@ -184,6 +188,8 @@ def seed_database(settings: Settings) -> dict[str, int]:
                 return seed(session, settings)
         finally:
             engine.dispose()
+    except DemoDataRefused as exc:
+        raise CliError(str(exc)) from None
     except (sa_exc.SQLAlchemyError, ImportError, OSError) as exc:
         error = _database_error(url, exc)
         if re.search(r"no such table|relation .* does not exist", str(exc)):
@@ -305,13 +311,15 @@ def keys_rotate(union: Annotated[str, typer.Argument(help="The union's slug, e.g
     """Retire the union's current signing key and make a new one; what the old key signed still verifies."""
     from sqlalchemy import exc as sa_exc
 
+    from infra.admin_cli import cli_actor
     from sonod.db import make_engine, make_session_factory, utcnow
     from sonod.keys import KeyStore
 
     settings = load_settings()
     engine = make_engine(settings.db_url)
     try:
-        old, new = KeyStore(make_session_factory(engine), settings.master_key).rotate(union, utcnow())
+        old, new = KeyStore(make_session_factory(engine), settings.master_key).rotate(union, utcnow(),
+                                                                                     actor=cli_actor())
     except LookupError as exc:
         fail(f"{exc.args[0]} (see `sonod keys list`)")
     except (sa_exc.SQLAlchemyError, OSError) as exc:

@@ -40,8 +40,9 @@ class KeyStore:
             self._opened[kid] = open_private_key(sealed, self.master_key, kid)
         return kid, self._opened[kid]
 
-    def rotate(self, union: str, now: dt.datetime) -> tuple[str | None, str]:
-        """Retire the current key (it keeps verifying what it signed) and make a new one.
+    def rotate(self, union: str, now: dt.datetime, *, actor: str = "system") -> tuple[str | None, str]:
+        """Retire the current key (it keeps verifying what it signed) and make a new one; recorded in the union's
+        audit log, by `actor`, in the same transaction.
 
         The hand-over is at the next whole second: a verifier compares the payload's `iat`, in whole seconds,
         with the keys' validity, so what the old key signed in the second of the rotation stays valid."""
@@ -52,6 +53,10 @@ class KeyStore:
             old = self.ensure(session, union, now)
             old.not_after = at
             new = self._add(session, union, at)
+            from sonod import audit
+
+            audit.record(session, union=union, actor=actor, role="operator", action="key.rotate", target=new.kid,
+                         detail={"retired": old.kid, "from": at.isoformat()})
             return old.kid, new.kid
 
     def trusted_keys(self) -> list[TrustedKey]:

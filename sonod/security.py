@@ -46,6 +46,11 @@ def read_token(secret: str, token: str) -> dict:
     return jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["sub", "sid", "exp"]})
 
 
+def hash_api_key(key: str) -> str:
+    """How a portal's API key is stored: SHA-256 is enough for a random 256-bit key (no password to guess)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
 def hmac_sha256_hex(secret: str, body: bytes) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 

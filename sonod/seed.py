@@ -5,22 +5,24 @@ Idempotent: running it twice changes nothing.
 
 from __future__ import annotations
 
-import hashlib
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
 from sonod import db
-from sonod.catalogue import CATALOGUE
+from sonod.bootstrap import DEFAULT_ESCALATION, add_rules, ensure_catalogue
 from sonod.domain import Role
+from sonod.security import hash_api_key
 from sonod.settings import Settings
 from sonod.unions import GOPALGANJ_SADAR, WARDS
 
-DEFAULT_ESCALATION = {"after_days": 3, "roles": [Role.ACTING_CHAIRMAN, Role.ADMINISTRATOR], "notify": [Role.UPAZILA_ADMIN]}
+REFUSAL = ("`sonod seed` makes demo data (one shared password and TOTP secret for every account) and runs only in "
+           "dev mode (SONOD_DEV_MODE=true). To set up a deployment: `sonod admin add-union` (or a whole upazila "
+           "from a CSV file: `sonod admin import-upazila FILE.csv`), `sonod officers create` and "
+           "`sonod portal-keys create`; see docs/OFFICERS.md")
 
 
-def hash_api_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
+class DemoDataRefused(RuntimeError):
+    """`seed` outside dev mode."""
 
 
 GIVEN = [("মোঃ আব্দুল হালিম", "Md. Abdul Halim"), ("শেখ রফিকুল ইসলাম", "Sheikh Rafiqul Islam"),
@@ -45,7 +47,11 @@ def demo_accounts(slug: str) -> list[tuple[str, Role, int | None]]:
 
 
 def seed(session: OrmSession, settings: Settings) -> dict[str, int]:
+    """The demo data, in dev mode only (raises DemoDataRefused otherwise)."""
     from sonod.security import hash_password
+
+    if not settings.dev_mode:
+        raise DemoDataRefused(REFUSAL)
 
     created = {"unions": 0, "types": 0, "rules": 0, "users": 0, "portal_keys": 0}
     existing_users = set(session.scalars(select(db.User.username)))
@@ -69,22 +75,9 @@ def seed(session: OrmSession, settings: Settings) -> dict[str, int]:
                                  upazila_en=u.upazila_en, upazila_slug=u.upazila_slug, district_bn=u.district_bn,
                                  district_en=u.district_en, escalation=DEFAULT_ESCALATION))
             created["unions"] += 1
-    for t in CATALOGUE:
-        if session.get(db.CertificateTypeRow, t.code) is None:
-            session.add(db.CertificateTypeRow(code=t.code, name_bn=t.name_bn, name_en=t.name_en,
-                                              fields_schema=t.fields_schema(), valid_days=t.valid_days))
-            created["types"] += 1
-    session.flush()
+    created["types"] = ensure_catalogue(session)
     for u in GOPALGANJ_SADAR:
-        for t in CATALOGUE:
-            if session.get(db.UnionRule, (u.slug, t.code)) is None:
-                session.add(db.UnionRule(
-                    union_slug=u.slug, certificate_type=t.code, deadline_days=t.deadline_days,
-                    chain=[str(r) for r in t.chain],
-                    fee_lines=[{"code": f.code, "name_bn": f.name_bn, "name_en": f.name_en, "amount": f.amount}
-                               for f in t.fee_lines],
-                ))
-                created["rules"] += 1
+        created["rules"] += add_rules(session, u.slug)
         for username, role, ward in demo_accounts(u.slug):
             add_user(username, role, u.slug, u.upazila_slug, ward)
     upazila = GOPALGANJ_SADAR[0].upazila_slug

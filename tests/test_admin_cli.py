@@ -13,8 +13,8 @@ from sqlalchemy import delete, select, update
 
 from sonod import audit, db
 from sonod.migrate import upgrade
-from sonod.security import verify_password
-from sonod.seed import hash_api_key, seed
+from sonod.security import hash_api_key, verify_password
+from sonod.seed import seed
 from sonod.settings import Settings
 from tests.conftest import _fresh_database_url
 from tests.unions_kit import cli, database

@@ -20,8 +20,8 @@ from typer.testing import CliRunner
 from sonod import db
 from sonod.db import make_engine, make_session_factory
 from sonod.domain import Role, Status
-from sonod.security import hash_password, hmac_sha256_hex
-from sonod.seed import demo_accounts, hash_api_key
+from sonod.security import hash_api_key, hash_password, hmac_sha256_hex
+from sonod.seed import demo_accounts
 from tests.stack import PASSWORD, PORTAL_KEY, TOTP_SECRET, citizen, needs_totp
 
 PAYMENT_SECRET = "demo-payment-secret"
