@@ -60,11 +60,12 @@ def login_form(request: Request, next: str = "") -> Response:
 @router.post("/login", dependencies=[Csrf])
 def login(request: Request, session: DbSession, settings: SettingsDep,
           username: Annotated[str, Form(max_length=80)] = "", password: Annotated[str, Form(max_length=200)] = "",
-          totp: Annotated[str, Form(max_length=10)] = "", next: Annotated[str, Form(max_length=300)] = "") -> Response:
-    """The same log-in as `POST /api/v1/auth/token`; its bearer token goes into an HttpOnly cookie."""
+          totp: Annotated[str, Form(max_length=200)] = "", next: Annotated[str, Form(max_length=300)] = "") -> Response:
+    """The same log-in as `POST /api/v1/auth/token`; its bearer token goes into an HttpOnly cookie. A mistyped code
+    is a wrong code there, whatever it holds."""
     try:
         token = auth.login(request=request, session=session, settings=settings, username=username,
-                           password=password, totp=to_ascii_digits(totp.strip()) or None)
+                           password=password, totp=totp or None)
     except ApiError as e:
         problem = "locked" if isinstance(e, Locked) else "too_many" if isinstance(e, TooManyRequests) \
             else "totp_needed" if "TOTP code:" in e.detail else "login_failed"

@@ -181,3 +181,14 @@ async def test_a_payment_is_audited(request, stack, settings):
     assert paid.status_code == 200, paid.text
     entry = next(e for e in audit_rows(settings.db_url, union) if e.action == "payment.received")
     assert (entry.target, entry.detail["transaction_id"], entry.detail["amount"]) == (app_id, f"TX-{app_id}", 690)
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_refused_payment_is_audited_with_its_reason(request, stack, settings):
+    from tests.test_chains import trade_licence
+
+    union = await union_for(request, settings.db_url, "aud")
+    app_id = await trade_licence(stack, union, index=16)
+    assert (await Gateway(stack.http).confirm(app_id, 500)).status_code == 422
+    entry = next(e for e in audit_rows(settings.db_url, union) if e.action == "payment.refused")
+    assert entry.target == app_id and entry.detail["amount"] == 500 and entry.detail["reason"]
