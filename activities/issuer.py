@@ -1,9 +1,13 @@
-"""Issue a certificate: sign its QR payload with the union's key, render the PDF, store it, record it."""
+"""Issue a certificate: sign its QR payload with the union's key, render the PDF, store it, record it.
+
+What it says of the holder is `sonod.printed`'s list, the one the deciding officer saw: the NID record's fields, and
+the applicant's claims the record lacks, printed marked as claims; no other applicant field reaches the paper. A type
+with a validity signs its end (the CWT `exp`) as well as printing it."""
 
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import bindparam, select, update
@@ -14,6 +18,7 @@ from activities.render import CertificateDocument, CertificateRenderer, Holder, 
 from sonod import db
 from sonod.bengali import dhaka_date
 from sonod.catalogue import BY_CODE, CATALOGUE
+from sonod.printed import holder_values, printed, validity
 from sonod.domain import Role
 from sonod.keys import KeyStore
 from sonod.metrics import TIME_TO_ISSUE
@@ -57,12 +62,15 @@ class Issuer:
             officers = {u.username: u for u in session.scalars(
                 select(db.User).where(db.User.username.in_([d.actor.username for d in req.decisions])))}
             memo_no = memo_number(app.union.slug, app.certificate_type, row.year, row.seq)
+            kind = session.get(db.CertificateTypeRow, app.certificate_type)
+            valid_days = kind.valid_days if kind is not None else BY_CODE[app.certificate_type].valid_days
 
-        holder = self.holder(req)
-        certificate_type = BY_CODE[app.certificate_type]
+        holder, claims = self.holder(req)
+        valid = validity(req.issued_at, valid_days)
         content = {
             "certificate_no": req.certificate_no, "certificate_type": app.certificate_type, "union": app.union.slug,
             "holder": holder.model_dump(mode="json"), "details": app.details, "issued_at": req.issued_at.isoformat(),
+            "claims": claims, "valid_until": valid.ends_at if valid else None,
         }
         digest = content_hash(content)
         # Signed now, not at req.issued_at: a retry may run after a key rotation, and the new key must not look as if
@@ -72,18 +80,17 @@ class Issuer:
         if kid not in self._not_before:
             self._not_before[kid] = self.keys.lookup(kid).not_before
         signed_at = max(now, req.issued_at, self._not_before[kid])
-        claims = CertificateClaims(
+        signed = CertificateClaims(
             certificate_no=req.certificate_no, certificate_type=app.certificate_type, union=app.union.slug,
             name_bn=holder.name_bn, name_en=holder.name_en, issued_on=dhaka_date(req.issued_at),
-            content_hash=digest,
+            content_hash=digest, valid_until=valid.ends_at if valid else None,
         )
-        qr = qr_text(self.verify_url, sign_payload(claims, private_key, kid, signed_at))
-        expires_on = dhaka_date(req.issued_at + timedelta(days=certificate_type.valid_days)) \
-            if certificate_type.valid_days else None
+        qr = qr_text(self.verify_url, sign_payload(signed, private_key, kid, signed_at))
         pdf = self.renderer.render(CertificateDocument(
             certificate_no=req.certificate_no, memo_no=memo_no, certificate_type=app.certificate_type,
-            union=app.union.model_dump(), holder=holder, details=app.details,
-            fee_lines=[line.model_dump() for line in app.fee.lines], issued_at=req.issued_at, expires_on=expires_on,
+            union=app.union.model_dump(), holder=holder, claims=claims, details=app.details,
+            fee_lines=[line.model_dump() for line in app.fee.lines], issued_at=req.issued_at,
+            expires_on=valid.last_day if valid else None,
             signatories=[self.signatory(d.actor.role, d.actor.username, officers.get(d.actor.username), d.actor.ward_no,
                                         req.issued_at) for d in req.decisions],
             qr_text=qr,
@@ -102,14 +109,12 @@ class Issuer:
         return IssuedCertificate(certificate_no=req.certificate_no, kid=kid, pdf_ref=ref)
 
     @staticmethod
-    def holder(req: IssueRequest) -> Holder:
-        """The NID gateway's record wins over the applicant's own claims."""
-        claimed = req.application.applicant.model_dump(mode="json")
-        voter = {k: v for k, v in req.identity.items() if v not in (None, "")}
-        merged = {**claimed, **voter}
-        merged["nid"] = req.application.applicant.nid
-        fields = Holder.model_fields
-        return Holder(**{k: merged.get(k) for k in fields if merged.get(k) is not None})
+    def holder(req: IssueRequest) -> tuple[Holder, list[str]]:
+        """The holder as printed (`sonod.printed`), and the fields printed on the applicant's word alone."""
+        app = req.application
+        values, claims = holder_values(printed(app.certificate_type, app.applicant.model_dump(mode="json"),
+                                               app.details, req.identity))
+        return Holder(**values), sorted(claims)
 
     @staticmethod
     def signatory(role: Role, username: str, user: db.User | None, ward_no: int | None, at) -> Signatory:

@@ -33,6 +33,7 @@ from activities.templates.glyphs import GlyphPlan, PlannedFont
 from activities.templates.wording import local
 from sonod.catalogue import BY_CODE, Details
 from sonod.domain import Role
+from sonod.printed import validity
 from sonod.qr import qr_matrix
 from sonod.unions import GOPALGANJ_SADAR
 
@@ -49,14 +50,16 @@ class Signatory(BaseModel):
 
 
 class Holder(BaseModel):
+    """What a certificate prints of its holder: the names always, the rest as its type's wording needs."""
+
     name_bn: str
     name_en: str
-    father_name_bn: str
-    mother_name_bn: str
+    father_name_bn: str | None = None
+    mother_name_bn: str | None = None
     father_name_en: str | None = None
     mother_name_en: str | None = None
     spouse_name_bn: str | None = None
-    date_of_birth: dt.date
+    date_of_birth: dt.date | None = None
     nid: str | None = None
     gender: str | None = None
     village_bn: str | None = None
@@ -90,7 +93,8 @@ class CertificateDocument(BaseModel):
     memo_no: str
     certificate_type: str  # a catalogue code
     union: UnionView
-    holder: Holder
+    holder: Holder  # what `sonod.printed` lists of the holder, and nothing else
+    claims: list[str] = []  # the holder's fields printed on the applicant's word alone: marked on the paper
     details: dict[str, Any]  # validated against the catalogue's model for the type
     fee_lines: list[FeeLineView] = []
     issued_at: dt.datetime
@@ -339,7 +343,8 @@ class CertificateRenderer:
 # --- samples -----------------------------------------------------------------------------------
 
 
-def sample_document(type_code: str, language: Literal["bn", "en"] = "bn", *, heirs: int = 5) -> CertificateDocument:
+def sample_document(type_code: str, language: Literal["bn", "en"] = "bn", *, heirs: int = 5,
+                    claims: tuple[str, ...] = ()) -> CertificateDocument:
     """A realistic document of any catalogue type, for tests and the benchmark."""
     ctype = BY_CODE[type_code]
     details = dict(samples.DETAILS[type_code])
@@ -359,12 +364,13 @@ def sample_document(type_code: str, language: Literal["bn", "en"] = "bn", *, hei
         certificate_type=type_code,
         union=UnionView(slug="paikkandi", name_bn="পাইককান্দি", name_en="Paikkandi", upazila_bn="গোপালগঞ্জ সদর",
                         upazila_en="Gopalganj Sadar", district_bn="গোপালগঞ্জ", district_en="Gopalganj"),
-        holder=Holder.model_validate(samples.HOLDER),
+        holder=Holder.model_validate(samples.HOLDER | {c: samples.CLAIMS[c] for c in claims}),
+        claims=list(claims),
         details=details,
         fee_lines=[FeeLineView(code=f.code, name_bn=f.name_bn, name_en=f.name_en, amount=f.amount)
                    for f in ctype.fee_lines],
         issued_at=issued,
-        expires_on=(issued.date() + dt.timedelta(days=ctype.valid_days)) if ctype.valid_days else None,
+        expires_on=valid.last_day if (valid := validity(issued, ctype.valid_days)) else None,
         signatories=signatories,
         qr_text=samples.qr_payload(number),
         language=language,

@@ -145,7 +145,8 @@ class CertificateOut(BaseModel):
     certificate_type: str
     issued_at: dt.datetime
     kid: str | None
-    status: Literal["valid", "revoked"]
+    status: Literal["valid", "revoked", "expired"]  # revoked wins over expired
+    valid_until: dt.datetime | None = None  # the signed end of validity (CWT exp); None: no end
     revoked_at: dt.datetime | None = None
     revoke_reason: str | None = None
     holder_name_bn: str | None = None
@@ -158,7 +159,7 @@ class VerifyIn(BaseModel):
 
 
 class VerifyOut(BaseModel):
-    status: Literal["valid", "revoked", "invalid"]
+    status: Literal["valid", "revoked", "expired", "invalid"]
     certificate: dict[str, Any] | None
     reason: str
 

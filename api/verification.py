@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.schemas import VerifyOut
 from sonod import db
+from sonod.bengali import DHAKA
 from sonod.catalogue import BY_CODE
 from sonod.keys import KeyStore
 from sonod.signing import CertificateClaims, TrustedKey, Verification, verify_qr_text
@@ -56,6 +57,7 @@ UNKNOWN_KIDS = 10_000  # key IDs known not to exist, until the next change of th
 VALID_REASON = "signed by the union's key and not revoked"
 NOT_IN_REGISTRY = "the signature is genuine but no such certificate is in the registry"
 CONTENT_MISMATCH = "the certificate's content does not match"
+EXPIRED_REASON = "genuine, but its signed validity ended"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +127,7 @@ class Verifier:
     # --- the answer ---------------------------------------------------------------------------------------
 
     async def check(self, qr: str) -> VerifyOut:
-        """valid, revoked or invalid, with the reason; never raises on bad input."""
+        """valid, revoked, expired or invalid, with the reason; never raises on bad input."""
         missing: list[str] = []
         result = verify_qr_text(qr, lambda kid: self._key(kid, missing))
         if missing:  # a key not in memory: read it, then check again
@@ -159,11 +161,13 @@ class Verifier:
             "upazila_name_bn": union.upazila_bn if union else None,
             "district_name_bn": union.district_bn if union else None,
             "name_bn": claims.name_bn, "name_en": claims.name_en, "issued_on": claims.issued_on.isoformat(),
-            "kid": result.kid,
+            "valid_until": valid_until(claims), "kid": result.kid,
         }
-        if revocation is not None:
+        if revocation is not None:  # revoked wins over expired: the union withdrew it, whatever its validity
             certificate["revoked_at"], certificate["revoke_reason"] = revocation.at.isoformat(), revocation.reason
             return _answer("revoked", certificate, f"revoked by the union: {revocation.reason or 'no reason given'}")
+        if result.expired:
+            return _answer("expired", certificate, f"{EXPIRED_REASON} on {certificate['valid_until']}")
         return _answer("valid", certificate, VALID_REASON)
 
     def stale(self) -> bool:
@@ -239,6 +243,11 @@ class Verifier:
             except Exception:  # noqa: BLE001 - the database may be away; answers read it while memory is stale
                 log.warning("could not refresh the revocations from the database", exc_info=True)
             await asyncio.sleep(self.refresh_s)
+
+
+def valid_until(claims: CertificateClaims) -> str | None:
+    """The end of the signed validity (CWT `exp`) in Bangladesh time, ISO 8601; None for no end."""
+    return claims.valid_until.astimezone(DHAKA).isoformat() if claims.valid_until else None
 
 
 def _answer(status: str, certificate: dict | None, reason: str) -> VerifyOut:

@@ -6,8 +6,9 @@
 
 Online (the default when --server answers), the trust list (JWKS) and the revocation list are first
 refreshed from the server into the cache; offline, the cache alone decides.
-Exit codes: 0 valid, 1 invalid, 2 revoked;
-3 could not verify (no trust list, an unreadable file, or the server down with --online).
+Exit codes: 0 valid, 1 invalid, 2 revoked, 4 expired (genuine, but its signed validity has passed; a revoked
+certificate is revoked whatever its validity); 3 could not verify (no trust list, an unreadable file, or the server
+down with --online).
 Mount it on the main app without a name, `app.add_typer(verify_app)`, to get `sonod verify`.
 """
 
@@ -46,6 +47,7 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 class Verdict(StrEnum):
     VALID = "valid"
     REVOKED = "revoked"
+    EXPIRED = "expired"
     INVALID = "invalid"
 
 
@@ -54,6 +56,7 @@ class Exit(IntEnum):
     INVALID = 1
     REVOKED = 2
     CANNOT_VERIFY = 3
+    EXPIRED = 4
 
 
 class CannotVerify(Exception):
@@ -77,7 +80,7 @@ def verify(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
 ) -> None:
-    """Check the signature of a certificate's QR code; report VALID, REVOKED or INVALID."""
+    """Check the signature of a certificate's QR code; report VALID, REVOKED, EXPIRED or INVALID."""
     notes = Console(stderr=True)
     revocations_file = trust_list.parent / REVOCATIONS_FILE
     mode = "offline"
@@ -101,7 +104,9 @@ def verify(
     verdict, reason = Verdict.VALID if result.valid else Verdict.INVALID, result.reason
     if result.claims is not None and revocations is not None and is_revoked(result.claims.certificate_no, revocations):
         verdict, reason = Verdict.REVOKED, f"revoked (revocation list of {revocations.get('generated_at')})"
-    elif verdict is Verdict.VALID and revocations is None:
+    elif verdict is Verdict.VALID and result.expired:
+        verdict, reason = Verdict.EXPIRED, f"expired: its signed validity ended at {result.claims.valid_until}"
+    if verdict in (Verdict.VALID, Verdict.EXPIRED) and revocations is None:
         reason += "; revocation not checked (no cached revocation list)"
 
     if as_json:
@@ -225,7 +230,8 @@ def _answer(verdict: Verdict, reason: str, result: Verification, mode: str) -> d
     return {"status": verdict.value, "reason": reason, "kid": result.kid, "certificate": certificate, "mode": mode}
 
 
-_STYLE = {Verdict.VALID: "bold green", Verdict.REVOKED: "bold yellow", Verdict.INVALID: "bold red"}
+_STYLE = {Verdict.VALID: "bold green", Verdict.REVOKED: "bold yellow", Verdict.EXPIRED: "bold yellow",
+          Verdict.INVALID: "bold red"}
 
 
 def _print(console: Console, verdict: Verdict, reason: str, result: Verification, mode: str) -> None:
@@ -237,6 +243,7 @@ def _print(console: Console, verdict: Verdict, reason: str, result: Verification
             ("union", c.union),
             ("name", f"{c.name_bn} / {c.name_en}"),
             ("issued on", c.issued_on.isoformat()),
+            ("valid until", c.valid_until.isoformat() if c.valid_until else "no end"),
             ("content hash", c.content_hash.hex()),
             ("signing key", result.kid),
         ]:

@@ -6,7 +6,8 @@ the EU Digital COVID Certificate, compressed with zlib and encoded as uppercase 
     payload   = BASE32(ZLIB(COSE_Sign1))
     COSE_Sign1 = 18([protected: bstr .cbor {1: -8 (EdDSA), 4: kid}, unprotected: {}, payload: bstr .cbor claims,
                      signature: bstr (Ed25519 over Sig_structure ["Signature1", protected, h'', payload])])
-    claims    = {1 iss: union slug, 6 iat: issue time (epoch seconds),
+    claims    = {1 iss: union slug, 6 iat: issue time (epoch seconds), 4 exp: end of validity (epoch seconds; only
+                 for a certificate whose type has a validity),
                  -1: certificate no, -2: certificate type code, -3: union slug, -4: name (Bengali), -5: name (English),
                  -6: issue date (days since 1970-01-01, as RFC 8943), "h": content hash (16 bytes)}
 
@@ -52,7 +53,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 COSE_SIGN1_TAG = 18
 ALG_EDDSA = -8
 HDR_ALG, HDR_KID = 1, 4
-CWT_ISS, CWT_IAT = 1, 6
+CWT_ISS, CWT_EXP, CWT_IAT = 1, 4, 6
 C_NO, C_TYPE, C_UNION, C_NAME_BN, C_NAME_EN, C_ISSUED_ON, C_HASH = -1, -2, -3, -4, -5, -6, "h"
 
 MAX_PAYLOAD_CHARS = 4096  # a QR code holds at most 4296 alphanumeric characters
@@ -84,6 +85,10 @@ class CertificateClaims(BaseModel):
     name_en: str
     issued_on: date
     content_hash: bytes = Field(min_length=16, max_length=16)
+    valid_until: datetime | None = None  # the CWT `exp`: from this instant on, the certificate has expired
+
+    def expired(self, now: datetime) -> bool:
+        return self.valid_until is not None and now >= self.valid_until
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,7 @@ class Verification:
     claims: CertificateClaims | None
     kid: str | None
     reason: str
+    expired: bool = False  # genuine, but its signed validity has passed
 
 
 class _Reject(Exception):
@@ -170,19 +176,20 @@ def sign_payload(claims: CertificateClaims, private_raw: bytes, kid: str, issued
     if issued_at.tzinfo is None:
         raise ValueError("issued_at must be timezone-aware")
     protected = cbor2.dumps({HDR_ALG: ALG_EDDSA, HDR_KID: kid.encode("ascii")})
-    body = cbor2.dumps(
-        {
-            CWT_ISS: claims.union,
-            CWT_IAT: int(issued_at.timestamp()),
-            C_NO: claims.certificate_no,
-            C_TYPE: claims.certificate_type,
-            C_UNION: claims.union,
-            C_NAME_BN: claims.name_bn,
-            C_NAME_EN: claims.name_en,
-            C_ISSUED_ON: (claims.issued_on - _EPOCH).days,
-            C_HASH: claims.content_hash,
-        }
-    )
+    claim_set = {
+        CWT_ISS: claims.union,
+        CWT_IAT: int(issued_at.timestamp()),
+        C_NO: claims.certificate_no,
+        C_TYPE: claims.certificate_type,
+        C_UNION: claims.union,
+        C_NAME_BN: claims.name_bn,
+        C_NAME_EN: claims.name_en,
+        C_ISSUED_ON: (claims.issued_on - _EPOCH).days,
+        C_HASH: claims.content_hash,
+    }
+    if claims.valid_until is not None:
+        claim_set[CWT_EXP] = int(claims.valid_until.timestamp())
+    body = cbor2.dumps(claim_set)
     signature = Ed25519PrivateKey.from_private_bytes(private_raw).sign(_sig_structure(protected, body))
     cose = cbor2.dumps(cbor2.CBORTag(COSE_SIGN1_TAG, [protected, {}, body, signature]))
     return base64.b32encode(zlib.compress(cose, 9)).decode().rstrip("=")
@@ -241,10 +248,20 @@ def verify_qr_text(
         if not _signature_matches(key.public_raw, signature, _sig_structure(protected, body)):
             raise _Reject("the signature does not match: the certificate was altered or not issued by sonod")
         iss, iat, claims = _claims(body)
-        _check_key_use(key, iss, iat, now or datetime.now(UTC))
+        now = now or datetime.now(UTC)
+        _check_key_use(key, iss, iat, now)
     except (InvalidQr, _Reject) as exc:
         return Verification(valid=False, claims=None, kid=kid, reason=str(exc))
-    return Verification(valid=True, claims=claims, kid=kid, reason=f"signed by {kid} of union {iss}")
+    return Verification(valid=True, claims=claims, kid=kid, reason=f"signed by {kid} of union {iss}",
+                        expired=claims.expired(now))
+
+
+def read_claims(text: str) -> CertificateClaims:
+    """The claims of a QR's text, its signature NOT checked: for the registry's own copy of what it signed."""
+    try:
+        return _claims(_cose_parts(_decompress(_unbase32(payload_from_qr_text(text))))[1])[2]
+    except _Reject as exc:
+        raise InvalidQr(str(exc)) from None
 
 
 _B32_DIGITS = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", b"0123456789abcdefghijklmnopqrstuv")
@@ -321,11 +338,13 @@ def _claims(body: bytes) -> tuple[str, int, CertificateClaims]:
     raw = _cbor(body, "claim set")
     if not isinstance(raw, Mapping):
         raise _Reject("the claim set is not a map")
-    iss, iat, days = raw.get(CWT_ISS), raw.get(CWT_IAT), raw.get(C_ISSUED_ON)
+    iss, iat, days, exp = raw.get(CWT_ISS), raw.get(CWT_IAT), raw.get(C_ISSUED_ON), raw.get(CWT_EXP)
     if not isinstance(iss, str) or type(iat) is not int or type(days) is not int:
         raise _Reject("the claim set lacks its issuer, issue time or issue date")
     if not (0 <= iat < 2**40 and 0 <= days < 2_900_000):
         raise _Reject("the issue time or issue date is out of range")
+    if exp is not None and not (type(exp) is int and 0 <= exp < 2**40):  # absent: valid without end (before exp)
+        raise _Reject("the end of validity (exp) is malformed or out of range")
     try:
         claims = CertificateClaims.model_validate(
             {
@@ -336,6 +355,7 @@ def _claims(body: bytes) -> tuple[str, int, CertificateClaims]:
                 "name_en": raw.get(C_NAME_EN),
                 "issued_on": _EPOCH + timedelta(days=days),
                 "content_hash": raw.get(C_HASH),
+                "valid_until": None if exp is None else datetime.fromtimestamp(exp, UTC),
             },
             strict=True,
         )

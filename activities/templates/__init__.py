@@ -15,6 +15,7 @@ from activities.templates.wording import (
 )
 from sonod.bengali import format_bangla_date, to_bn_digits
 from sonod.catalogue import BY_CODE
+from sonod.printed import CLAIM_NOTE
 
 if TYPE_CHECKING:
     from activities.render import CertificateDocument, Signatory, UnionView
@@ -63,6 +64,8 @@ def compose(doc: CertificateDocument) -> Body:
         valid = f"এই সনদ {lang.date(doc.expires_on)} পর্যন্ত বৈধ।" if lang.bn else (
             f"This certificate is valid until {lang.date(doc.expires_on)}.")
         blocks.append(Para(valid))
+    if doc.claims:
+        blocks.append(Para(CLAIM_NOTE[0] if lang.bn else CLAIM_NOTE[1]))
     bangla = format_bangla_date(issued)
     cert = keep_together(doc.certificate_no)
     if lang.bn:

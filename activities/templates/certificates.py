@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from activities.templates.wording import Grid, Lang, Wording, local
+from activities.templates.wording import Grid, Lang, Wording, held, local
 
 if TYPE_CHECKING:
     from activities.render import CertificateDocument
@@ -54,7 +54,8 @@ def _licence(doc: CertificateDocument, lang: Lang) -> Grid:
     d, h = doc.parsed_details, doc.holder
     if lang.bn:
         rows = [
-            ("লাইসেন্সধারীর নাম", h.name_bn), ("পিতার নাম", h.father_name_bn),
+            ("লাইসেন্সধারীর নাম", held(doc, "name_bn", h.name_bn)),
+            ("পিতার নাম", held(doc, "father_name_bn", h.father_name_bn or "—")),
             ("প্রতিষ্ঠানের নাম", d.business_name_bn), ("ব্যবসার ধরন", d.business_type_bn),
             ("ব্যবসার ঠিকানা", d.business_address_bn),
             ("মূলধন", f"{lang.taka(d.capital_taka)} টাকা" if d.capital_taka is not None else "—"),
@@ -63,7 +64,9 @@ def _licence(doc: CertificateDocument, lang: Lang) -> Grid:
         ]
     else:
         rows = [
-            ("Licensee", f"{h.name_en}\n{h.name_bn}"), ("Father's name", h.father_name_en or h.father_name_bn),
+            ("Licensee", f"{held(doc, 'name_en', h.name_en)}\n{held(doc, 'name_bn', h.name_bn)}"),
+            ("Father's name", held(doc, "father_name_en", h.father_name_en) if h.father_name_en
+             else held(doc, "father_name_bn", h.father_name_bn or "—")),
             ("Business name", d.business_name_en or d.business_name_bn), ("Type of business", d.business_type_bn),
             ("Business address", d.business_address_bn),
             ("Capital", f"Tk {lang.taka(d.capital_taka)}" if d.capital_taka is not None else "—"),

@@ -14,6 +14,10 @@ HOLDER = {
     "present_address_bn": None, "permanent_address_bn": None,
 }
 
+# what an applicant may claim that the NID record lacks, printed marked as a claim
+CLAIMS = {"spouse_name_bn": "মোঃ রাশেদুল ইসলাম", "present_address_bn": "বাড়ি নং ১২, কৈকোনা",
+          "father_name_en": "Md. Pradip Khetri"}
+
 HEIR_NAMES = [
     ("মোঃ আব্দুল করিম শেখ", "son"), ("মোছাঃ রোকেয়া খাতুন", "wife"), ("শ্রী সুব্রত কুমার মণ্ডল", "son"),
     ("মোছাঃ নাসরিন আক্তার", "daughter"), ("মোঃ তৌহিদুল ইসলাম", "grandson"), ("কৃষ্ণপ্রিয়া দাস", "daughter"),

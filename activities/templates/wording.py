@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from sonod.bengali import DHAKA, format_date_bn, format_taka_bn, group_south_asian, to_ascii_digits, to_bn_digits
 from sonod.catalogue import RELATION_BN
+from sonod.printed import CLAIM_MARK
 
 if TYPE_CHECKING:
     from activities.render import CertificateDocument
@@ -86,6 +87,11 @@ class Lang:
         return RELATION_BN[code] if self.bn else code
 
 
+def held(doc: CertificateDocument, field: str, text: str) -> str:
+    """A holder's value as printed: marked when it is the applicant's claim alone (see `sonod.printed`)."""
+    return f"{text}{CLAIM_MARK}" if field in doc.claims else text
+
+
 def keep_together(name: str | None) -> str:
     """A name with no-break spaces, so that it never breaks across lines."""
     return (name or "").strip().replace(" ", NBSP)
@@ -111,20 +117,22 @@ def context(doc: CertificateDocument, lang: Lang) -> dict[str, str]:
     """Every value a wording may name, formatted for the language; absent ones are ""."""
     h, u, d = doc.holder, doc.union, doc.parsed_details
     bn = lang.bn
-    name = keep_together(h.name_bn) if bn else f"{h.name_en} ({keep_together(h.name_bn)})"
-    father = h.father_name_bn if bn else (h.father_name_en or h.father_name_bn)
-    mother = h.mother_name_bn if bn else (h.mother_name_en or h.mother_name_bn)
+    name_bn = held(doc, "name_bn", keep_together(h.name_bn))
+    name = name_bn if bn else f"{held(doc, 'name_en', h.name_en)} ({name_bn})"
     labels = ("পিতা: ", "মাতা: ", "জন্ম তারিখ: ", "জাতীয় পরিচয়পত্র নং: ") if bn else (
         "Father: ", "Mother: ", "Date of birth: ", "NID No.: ")
-    lineage = [labels[0] + keep_together(father), labels[1] + keep_together(mother)]
+    lineage = [label + _parent(doc, parent, lang) for label, parent in ((labels[0], "father"), (labels[1], "mother"))
+               if getattr(h, f"{parent}_name_bn")]
     if h.spouse_name_bn:
-        lineage.append(f"{_spouse_word(h.gender, lang).capitalize()}: {keep_together(h.spouse_name_bn)}")
-    lineage.append(labels[2] + lang.date(h.date_of_birth))
+        lineage.append(f"{_spouse_word(h.gender, lang).capitalize()}: "
+                       f"{held(doc, 'spouse_name_bn', keep_together(h.spouse_name_bn))}")
+    if h.date_of_birth:
+        lineage.append(labels[2] + held(doc, "date_of_birth", lang.date(h.date_of_birth)))
     if h.nid:
-        lineage.append(labels[3] + lang.num(h.nid))
+        lineage.append(labels[3] + held(doc, "nid", lang.num(h.nid)))
     ctx = {
         "name": name,
-        "name_bn": keep_together(h.name_bn),
+        "name_bn": name_bn,
         "lineage": ", ".join(lineage),
         "address": _address(doc, lang),
         "union": u.name_bn if bn else u.name_en,
@@ -152,6 +160,12 @@ def context(doc: CertificateDocument, lang: Lang) -> dict[str, str]:
     return ctx
 
 
+def _parent(doc: CertificateDocument, parent: str, lang: Lang) -> str:
+    """The father's or mother's name as printed: in English, the English one when the holder's record has it."""
+    field = f"{parent}_name_en" if not lang.bn and getattr(doc.holder, f"{parent}_name_en") else f"{parent}_name_bn"
+    return held(doc, field, keep_together(getattr(doc.holder, field)))
+
+
 def _value(value: object, lang: Lang) -> str:
     if value is None:
         return ""
@@ -170,26 +184,21 @@ def _value(value: object, lang: Lang) -> str:
 
 def _address(doc: CertificateDocument, lang: Lang) -> str:
     h, u = doc.holder, doc.union
+    village, address, ward, post_office = ("গ্রাম: ", "ঠিকানা: ", "ওয়ার্ড নং ", "ডাকঘর: ") if lang.bn else (
+        "Village: ", "Address: ", "Ward No. ", "Post Office: ")
     parts = []
+    if h.village_bn:
+        parts.append(village + held(doc, "village_bn", h.village_bn))
+    elif h.permanent_address_bn or h.present_address_bn:
+        field = "permanent_address_bn" if h.permanent_address_bn else "present_address_bn"
+        parts.append(address + held(doc, field, getattr(h, field)))
+    if h.ward_no:
+        parts.append(ward + held(doc, "ward_no", lang.num(h.ward_no)))
+    if h.post_office_bn:
+        parts.append(post_office + held(doc, "post_office_bn", h.post_office_bn))
     if lang.bn:
-        if h.village_bn:
-            parts.append(f"গ্রাম: {h.village_bn}")
-        elif h.permanent_address_bn or h.present_address_bn:
-            parts.append(f"ঠিকানা: {h.permanent_address_bn or h.present_address_bn}")
-        if h.ward_no:
-            parts.append(f"ওয়ার্ড নং {lang.num(h.ward_no)}")
-        if h.post_office_bn:
-            parts.append(f"ডাকঘর: {h.post_office_bn}")
         parts += [f"উপজেলা: {u.upazila_bn}", f"জেলা: {u.district_bn}"]
     else:
-        if h.village_bn:
-            parts.append(f"Village: {h.village_bn}")
-        elif h.permanent_address_bn or h.present_address_bn:
-            parts.append(f"Address: {h.permanent_address_bn or h.present_address_bn}")
-        if h.ward_no:
-            parts.append(f"Ward No. {h.ward_no}")
-        if h.post_office_bn:
-            parts.append(f"Post Office: {h.post_office_bn}")
         parts += [f"Upazila: {u.upazila_en}", f"District: {u.district_en}"]
     return ", ".join(parts)
 

@@ -32,15 +32,12 @@ from api.pages.common import (
 from api.routers import auth
 from api.schemas import DecisionIn
 from sonod import db
-from sonod.bengali import to_ascii_digits
 from sonod.domain import DecisionKind, Role, Status
+from sonod.printed import printed
 from workflows.messages import Actor
 
 router = APIRouter(prefix="/dashboard", route_class=PageRoute, include_in_schema=False)
 
-# What the applicant claims, set beside what the NID gateway holds.
-COMPARED = ("nid", "name_bn", "name_en", "date_of_birth", "father_name_bn", "mother_name_bn", "father_name_en",
-            "mother_name_en", "ward_no")
 APPROVE_LABEL = {Status.AWAITING_RECOMMENDATION: "act_recommend", Status.AWAITING_VERIFICATION: "act_verify",
                  Status.AWAITING_DECISION: "act_approve"}
 DESK_ROLES = {Role.UDC}
@@ -117,7 +114,9 @@ def _detail(request: Request, session, settings, officer: Actor, application_id:
     status = Status(row.status)
     return render(request, "dashboard/detail.html", {
         "officer": officer, "app": row, "status": status, "certificate": certificate,
-        "types": type_names(session), "comparison": claims_beside_record(row.applicant, row.identity or {}),
+        "types": type_names(session),
+        # what the certificate will print, as the issuer prints it: the NID record's, the applicant's claims, details
+        "printed": printed(row.certificate_type, row.applicant, row.details, row.identity or {}),
         "photo": _photo((row.identity or {}).get("photo")), "decides": services.may_decide(row, acting), "approve_label": APPROVE_LABEL.get(status),
         "may_revoke": certificate is not None and certificate.revoked_at is None and (
             (acting.role is Role.CHAIRMAN and acting.union == row.union_slug) or Role.CHAIRMAN in acting.acts_for),
@@ -195,24 +194,6 @@ def figures(request: Request, officer: PageOfficer, session: DbSession) -> Respo
 
 def type_names(session) -> dict[str, db.CertificateTypeRow]:
     return {t.code: t for t in session.scalars(select(db.CertificateTypeRow))}
-
-
-def _same(a, b) -> bool:
-    def norm(v) -> str:
-        return " ".join(to_ascii_digits(str(v)).casefold().replace(".", " ").split())
-    return norm(a) == norm(b)
-
-
-def claims_beside_record(applicant: dict, identity: dict) -> list[dict]:
-    """One row a field: the claim, the record, and whether they differ (only when both are known)."""
-    rows = []
-    for key in COMPARED:
-        claim, record = applicant.get(key), identity.get(key)
-        if claim in (None, "") and record in (None, ""):
-            continue
-        rows.append({"key": key, "claim": claim, "record": record,
-                     "differs": bool(identity) and claim not in (None, "") and not _same(claim, record)})
-    return rows
 
 
 def _photo(value) -> str | None:

@@ -7,6 +7,8 @@ from api import services
 from api.deps import Caller, DbSession, Officer, SettingsDep, Tenant
 from api.schemas import CertificateOut, RevokeIn
 from sonod import db
+from sonod.bengali import DHAKA
+from sonod.signing import CertificateClaims, InvalidQr, read_claims
 
 router = APIRouter(prefix="/api/v1/certificates", tags=["certificates"])
 
@@ -18,13 +20,25 @@ def _issued(session, certificate_no: str, caller, tenant: str | None) -> db.Cert
 
 
 def _out(row: db.Certificate) -> CertificateOut:
+    signed = _signed(row)
+    ends = signed.valid_until if signed else None  # None: no end, or issued before the validity was signed
+    status = "revoked" if row.revoked_at else "expired" if signed and signed.expired(db.utcnow()) else "valid"
     return CertificateOut(
         certificate_no=row.certificate_no, application_id=row.application_id, union=row.union_slug,
-        certificate_type=row.certificate_type, issued_at=row.issued_at, kid=row.kid,
-        status="revoked" if row.revoked_at else "valid", revoked_at=row.revoked_at, revoke_reason=row.revoke_reason,
+        certificate_type=row.certificate_type, issued_at=row.issued_at, kid=row.kid, status=status,
+        valid_until=ends.astimezone(DHAKA) if ends else None, revoked_at=row.revoked_at,
+        revoke_reason=row.revoke_reason,
         holder_name_bn=row.holder_name_bn, holder_name_en=row.holder_name_en,
         pdf_url=f"{router.prefix}/{row.certificate_no}/pdf",
     )
+
+
+def _signed(row: db.Certificate) -> CertificateClaims | None:
+    """The claims the registry signed for this certificate (its own copy of the QR)."""
+    try:
+        return read_claims(row.qr_text) if row.qr_text else None
+    except InvalidQr:
+        return None
 
 
 @router.get("/{certificate_no}")

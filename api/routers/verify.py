@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -11,7 +11,7 @@ from api.deps import DbSession
 from api.schemas import VerifyIn, VerifyOut
 from api.verification import Verifier
 from sonod import db
-from sonod.bengali import format_date_bn
+from sonod.bengali import DHAKA, format_date_bn
 from sonod.signing import jwks, revocation_list
 
 router = APIRouter(tags=["verification"])
@@ -37,7 +37,7 @@ def verifier(request: Request) -> Verifier:
 
 @router.post("/api/v1/verify", response_model=VerifyOut)
 async def verify_api(body: VerifyIn, request: Request) -> JSONResponse:
-    """Public: is this QR a genuine, unrevoked sonod?"""
+    """Public: is this QR a genuine sonod, unrevoked and within its signed validity?"""
     # `async` and from memory (api/verification.py): no thread, no database on the way of a known certificate
     answer = await verifier(request).check(body.qr)
     return JSONResponse({"status": answer.status, "certificate": answer.certificate, "reason": answer.reason})
@@ -69,11 +69,14 @@ async def verify_page(request: Request, c: Annotated[str | None, Query(max_lengt
 
 
 def _dates(result: VerifyOut | None) -> dict[str, tuple[str, str]]:
-    """The certificate's dates, (Bengali, English), for the page."""
+    """The certificate's dates, (Bengali, English), for the page. The validity's last day is the one the paper prints:
+    the day in Bangladesh that ends when `valid_until` comes."""
     certificate = result.certificate if result else None
     dates = {}
-    for field in ("issued_on", "revoked_at"):
+    for field in ("issued_on", "revoked_at", "valid_until"):
         if certificate and certificate.get(field):
             day = date.fromisoformat(certificate[field][:10])
+            if field == "valid_until":
+                day = (datetime.fromisoformat(certificate[field]) - timedelta(seconds=1)).astimezone(DHAKA).date()
             dates[field] = (format_date_bn(day), f"{day.day} {day:%B %Y}")
     return dates
