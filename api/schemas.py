@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
 from sonod.domain import DecisionKind, Status
-from workflows.messages import Applicant, Contact
+from workflows.messages import Applicant, Awaiting, Contact
 
 Slug = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z0-9-]{1,40}$")]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
@@ -102,6 +102,7 @@ class ApplicationOut(BaseModel):
     overdue: bool = False
     round: int = 0
     fee: FeeOut
+    awaiting: Awaiting | None = None  # the officer step it waits on and who may decide it now, by the workflow
     events: list[EventOut] = []
 
 

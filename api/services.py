@@ -148,17 +148,11 @@ def require_read(session: Session, actor: Actor, union_slug: str, submitted_by: 
         raise Forbidden(f"{actor.username} may not see this union's applications")
 
 
-def portal_of(session: Session, application_id: str) -> str | None:
-    """The portal that submitted an application (portals always send an Idempotency-Key)."""
-    return session.scalar(select(db.IdempotencyKey.caller)
-                          .where(db.IdempotencyKey.application_id == application_id).limit(1))
-
-
 def out_from_row(row: db.Application, events: bool = True) -> ApplicationOut:
     return ApplicationOut(
         application_id=row.id, union=row.union_slug, certificate_type=row.certificate_type, status=row.status,
         certificate_no=row.certificate_no, deadline_at=row.deadline_at, overdue=row.overdue, round=row.round,
-        fee=FeeOut(amount=row.fee_amount, paid=row.fee_paid),
+        fee=FeeOut(amount=row.fee_amount, paid=row.fee_paid), awaiting=awaiting(row),
         events=[EventOut.model_validate(e) for e in row.events] if events else [],
     )
 
@@ -168,7 +162,7 @@ def out_from_view(view: StatusView) -> ApplicationOut:
         application_id=view.application_id, union=view.union, certificate_type=view.certificate_type,
         status=view.status, certificate_no=view.certificate_no, deadline_at=view.deadline_at, overdue=view.overdue,
         round=view.round, fee=FeeOut(amount=view.fee.amount, currency=view.fee.currency, paid=view.fee_paid),
-        events=[EventOut(**e.model_dump()) for e in view.events],
+        awaiting=view.awaiting, events=[EventOut(**e.model_dump()) for e in view.events],
     )
 
 
@@ -188,7 +182,7 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
 LISTED_COLUMNS = (db.Application.id, db.Application.union_slug, db.Application.certificate_type,
                   db.Application.status, db.Application.certificate_no, db.Application.deadline_at,
                   db.Application.overdue, db.Application.round, db.Application.fee_amount, db.Application.fee_paid,
-                  db.Application.created_at)
+                  db.Application.awaiting, db.Application.created_at)
 
 
 def page(session: Session, union: str, status: str | None, limit: int, cursor: str | None) -> ApplicationPage:

@@ -253,12 +253,13 @@ class CertificateApplication:
             Role.CHAIRMAN in actor.acts_for or actor.role in app.escalation_roles)
         if not actor.roles & set(app.chain) and not may_stand_in:
             raise ApplicationError(f"a {actor.role.value} does not decide {app.certificate_type}", type=WRONG_OFFICER)
-        awaiting = self.awaiting()
-        if awaiting is None or self.decision is not None or not awaiting.admits(actor):
-            if awaiting is not None and awaiting.step is Role.WARD_MEMBER and actor.role is Role.WARD_MEMBER:
-                raise ApplicationError(f"the applicant's NID record names ward {awaiting.ward_no}", type=WRONG_OFFICER)
-            waits = f"awaiting the {awaiting.step.value}" if awaiting else "awaiting no officer"
-            raise ApplicationError(f"the application is {self.status.value}, {waits}", type=NOT_AWAITING)
+        awaiting = self.awaiting() if self.decision is None else None
+        if awaiting is not None and not awaiting.admits(actor) and awaiting.step is actor.role is Role.WARD_MEMBER:
+            raise ApplicationError("the applicant lives in another ward", type=WRONG_OFFICER)
+        if awaiting is None or not awaiting.admits(actor):
+            acting_as = actor.role if actor.role in app.chain else Role.CHAIRMAN
+            raise ApplicationError(f"the application is {self.status.value}, not awaiting the {acting_as.value}",
+                                   type=NOT_AWAITING)
         if actor.username == self.amended_by:
             raise ApplicationError("an officer who corrected the application does not decide it", type=WRONG_OFFICER)
 
@@ -357,7 +358,8 @@ class CertificateApplication:
     def view(self) -> StatusView:
         app, sub = self.app, self.submission
         return StatusView(
-            application_id=sub.application_id, union=sub.union, certificate_type=sub.certificate_type,
+            application_id=sub.application_id, union=sub.union, submitted_by=sub.submitted_by.username,
+            certificate_type=sub.certificate_type,
             fee=app.fee if app else Fee(), status=self.status, round=self.round, certificate_no=self.certificate_no,
             deadline_at=self.deadline_at, overdue=self.overdue, escalated=self.escalated, fee_paid=self.fee_paid,
             waiting_on=self.waiting_on, awaiting=self.awaiting(), events=self.events,

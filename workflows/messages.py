@@ -197,6 +197,7 @@ class Awaiting(Model):
 class StatusView(Model):
     application_id: str
     union: str
+    submitted_by: str | None = None
     certificate_type: str
     fee: Fee
     status: Status

@@ -68,8 +68,7 @@ async def get_application(application_id: str, caller: Caller, session: DbSessio
         if e.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
             raise NotFound(f"no application {application_id}") from None
         raise
-    submitted_by = await run_in_threadpool(services.portal_of, session, application_id)
-    await run_in_threadpool(services.require_read, session, caller, view.union, submitted_by, tenant)
+    await run_in_threadpool(services.require_read, session, caller, view.union, view.submitted_by, tenant)
     return services.out_from_view(view)
 
 
