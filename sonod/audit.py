@@ -245,7 +245,7 @@ def verify(session: Session, chain: str, kept: Iterable[Mapping[str, Any]] = ())
 
 def chains(session: Session) -> list[str]:
     """Every chain: each union's, the deployment's, and any other that has entries."""
-    names = session.scalars(union(select(db.Union.slug), select(db.AuditEntry.union_slug.distinct())))
+    names = session.scalars(union(select(db.Union.slug), select(db.AuditEntry.union_slug)))
     return sorted(set(names) | {DEPLOYMENT})
 
 
