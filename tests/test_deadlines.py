@@ -14,13 +14,11 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner
 
-from api.schemas import ApplicationIn
-from api.services import application_input
 from sonod import db
 from sonod.codec import data_converter
 from sonod.db import make_engine, make_session_factory
 from sonod.domain import DecisionKind, Role, Status
-from tests.stack import citizen
+from tests.unions_kit import add_union, person, set_timing, submissions
 from workers.main import build_worker
 from workflows.application import CertificateApplication
 from workflows.messages import Actor, Decision
@@ -40,20 +38,18 @@ async def test_the_chairmans_step_reminds_goes_overdue_then_escalates(settings, 
     indexed: list[tuple[Status, bool]] = []
     monkeypatch.setattr(CertificateApplication, "upsert_search_attributes",
                         lambda self: indexed.append((self.status, self.overdue)))
-    union = "majhigati"
+    union = "deadlines-ts"  # its own, with the union's clock shortened
+    add_union(settings.db_url, union)
+    set_timing(settings.db_url, union, deadline_days=3, reminder_every=timedelta(days=1),
+               escalate_after=timedelta(days=1))
     engine = make_engine(settings.db_url)
     sessions = make_session_factory(engine)
     env = await WorkflowEnvironment.start_time_skipping(data_converter=data_converter(settings),
                                                         test_server_existing_path=str(TEST_SERVER))
     queue = f"deadlines-{uuid.uuid4().hex[:6]}"
     try:
-        with sessions() as session:
-            app = application_input(session, settings, ApplicationIn.model_validate(citizen(union, 0)),
-                                    Actor(username="portal:demo", role=Role.PORTAL), None,
-                                    f"T-{uuid.uuid4().hex[:8]}", db.utcnow())
-        app.timing.deadline_days = 3
-        app.timing.reminder_every = timedelta(days=1)
-        app.timing.escalate_after = timedelta(days=1)
+        [app] = submissions(settings.db_url, [person(0, union=union)],
+                            Actor(username="portal:demo", role=Role.PORTAL))
         async with httpx.AsyncClient() as http, build_worker(env.client, settings, sessions, http, queue,
                                                              workflow_runner=UnsandboxedWorkflowRunner()):
             handle = await env.client.start_workflow(CertificateApplication.run, app, id=app.application_id,

@@ -20,16 +20,13 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from api.schemas import ApplicationIn
-from api.services import application_input
-from sonod import db
 from sonod.codec import data_converter
 from sonod.db import make_engine, make_session_factory
 from sonod.domain import DecisionKind, Role, Status
-from tests.unions_kit import add_union, person
+from tests.unions_kit import add_union, person, set_timing, start, submissions
 from workers.main import build_worker
 from workflows.application import CertificateApplication
-from workflows.messages import Actor, Amendment, ApplicationInput, Decision
+from workflows.messages import Actor, Amendment, Decision
 from workflows.search_attributes import ALL_KEYS
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -70,20 +67,17 @@ async def env(settings, porichoy):
 
 @pytest.fixture
 async def run(env, settings):
-    """Starts one application on a worker of its own; yields a function that starts it."""
+    """Starts one application on a worker of its own; yields a function that starts it with the union's timing
+    set to `timing` (the workflow reads it when it admits the application, before `reach` returns)."""
     engine = make_engine(settings.db_url)
     sessions = make_session_factory(engine)
     queue = f"esc-{uuid.uuid4().hex[:6]}"
     async with httpx.AsyncClient() as http, build_worker(env.client, settings, sessions, http, queue):
-        async def start(body: dict, **timing) -> WorkflowHandle:
-            with sessions() as session:
-                app: ApplicationInput = application_input(session, settings, ApplicationIn.model_validate(body),
-                                                          PORTAL, None, f"T-{uuid.uuid4().hex[:8]}", db.utcnow())
-            for name, value in timing.items():
-                setattr(app.timing, name, value)
-            return await env.client.start_workflow(CertificateApplication.run, app, id=app.application_id,
-                                                   task_queue=queue)
-        yield start
+        async def started(body: dict, **timing) -> WorkflowHandle:
+            await asyncio.to_thread(set_timing, settings.db_url, UNION, **timing)
+            [submission] = await asyncio.to_thread(submissions, settings.db_url, [body], PORTAL)
+            return await start(env.client, queue, submission)
+        yield started
     engine.dispose()
 
 
@@ -93,6 +87,12 @@ async def reach(env, handle: WorkflowHandle, status: Status) -> None:
             return
         await env.sleep(timedelta(milliseconds=100))
     raise AssertionError(f"never reached {status}: {(await handle.query(CertificateApplication.view)).status}")
+
+
+def waited(view, status: Status) -> timedelta:
+    """How long the application stayed in `status` before it was cancelled."""
+    entered = next(e.at for e in view.events if e.status is status)
+    return next(e.at for e in view.events if e.status is Status.CANCELLED) - entered
 
 
 async def refused(handle: WorkflowHandle, update, arg) -> str:
@@ -107,7 +107,8 @@ async def test_after_escalation_the_administrator_decides_but_not_the_upazila_ad
                        reminder_every=timedelta(days=2))
     await reach(env, handle, Status.AWAITING_DECISION)
     approve = Decision(kind=DecisionKind.APPROVE, reason="escalated", actor=ADMINISTRATOR)
-    assert await refused(handle, CertificateApplication.decide, approve) == "WrongOfficer"
+    # an officer who may stand in for the chairman, but the step awaits the chairman alone until it is escalated
+    assert await refused(handle, CertificateApplication.decide, approve) == "NotAwaiting"
 
     await env.sleep(timedelta(days=4, hours=1))
     assert (await handle.query(CertificateApplication.view)).escalated
@@ -132,6 +133,7 @@ async def test_an_unpaid_fee_expires_after_the_payment_expiry(env, run):
     view = await handle.query(CertificateApplication.view)
     assert not view.fee_paid
     assert any(e.status is Status.CANCELLED and e.note == "the fee was not paid in time" for e in view.events)
+    assert timedelta(days=2) <= waited(view, Status.AWAITING_PAYMENT) < timedelta(days=3)  # the union's 2 days
 
 
 async def test_a_returned_application_not_corrected_in_time_is_cancelled(env, run):
@@ -145,3 +147,5 @@ async def test_a_returned_application_not_corrected_in_time_is_cancelled(env, ru
                          Amendment(actor=chairman)) == "WrongOfficer"
     await env.sleep(timedelta(days=10, hours=1))
     assert (await handle.result()).status is Status.CANCELLED
+    view = await handle.query(CertificateApplication.view)
+    assert timedelta(days=10) <= waited(view, Status.RETURNED) < timedelta(days=11)  # the union's 10, not 30

@@ -11,18 +11,25 @@ import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 import httpx
 import pyotp
 from sqlalchemy import select
+from temporalio.client import Client, WorkflowHandle
 from typer.testing import CliRunner
 
+from api import services
+from api.schemas import ApplicationIn
 from sonod import db
 from sonod.db import make_engine, make_session_factory
 from sonod.domain import Role, Status
 from sonod.security import hash_api_key, hash_password, hmac_sha256_hex
 from sonod.seed import demo_accounts
 from tests.stack import PASSWORD, PORTAL_KEY, TOTP_SECRET, citizen, needs_totp
+from workflows.application import CertificateApplication
+from workflows.messages import Actor, Submission
+from workflows.search_attributes import submitted_attributes
 
 PAYMENT_SECRET = "demo-payment-secret"
 UPAZILAS = {"gopalganj-sadar": ("গোপালগঞ্জ সদর", "Gopalganj Sadar"), "kotalipara": ("কোটালীপাড়া", "Kotalipara")}
@@ -71,6 +78,30 @@ async def union_for(request, url: str, prefix: str) -> str:
     slug = f"{prefix}-{name}-{hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:6]}"
     await asyncio.to_thread(add_union, url, slug)
     return slug
+
+
+def set_timing(url: str, slug: str, **timing: int | timedelta) -> None:
+    """The union's own clock (`unions.timing`), which the workflow reads when it admits an application
+    (activities/registry.rules_for): `deadline_days`, and `reminder_every`, `escalate_after`, `payment_expiry`,
+    `correction_expiry` as timedeltas (stored in seconds). Replaces what the union had."""
+    stored = {name if name == "deadline_days" else f"{name}_s":
+              value if name == "deadline_days" else int(value.total_seconds()) for name, value in timing.items()}
+    with database(url) as session:
+        session.get(db.Union, slug).timing = stored
+
+
+def submissions(url: str, bodies: list[dict], actor: Actor) -> list[Submission]:
+    """The workflow's inputs as the API builds them (`services.submission`), for starting workflows directly."""
+    with database(url) as session:
+        now = db.utcnow()
+        return [services.submission(session, ApplicationIn.model_validate(body), actor, None,
+                                    services.new_application_id(now), now) for body in bodies]
+
+
+async def start(client: Client, task_queue: str, submission: Submission) -> WorkflowHandle:
+    """CertificateApplication started as the API starts it."""
+    return await client.start_workflow(CertificateApplication.run, submission, id=submission.application_id,
+                                       task_queue=task_queue, search_attributes=submitted_attributes(submission))
 
 
 def add_portal(url: str, name: str, key: str) -> None:
