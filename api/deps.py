@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 
+import ipaddress
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -53,7 +54,38 @@ _bearer = HTTPBearer(auto_error=False)
 
 
 def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The client's address: the peer's, unless the peer is one of SONOD_TRUSTED_PROXIES; then the right-most hop of
+    X-Forwarded-For that is not a trusted proxy (the hops left of it are whatever the client chose to send).
+
+    `sonod api` runs uvicorn with forwarded_allow_ips set to the same list (api/guards.server_options), so uvicorn
+    may already have put that hop in the peer's place; the rule then gives the same answer again."""
+    peer = request.client.host if request.client else None
+    settings = getattr(request.app.state, "settings", None)
+    trusted = getattr(settings, "trusted_proxies", None) or ()
+    if peer is None or not _among(_ip(peer), trusted):
+        return peer
+    hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",")]
+    client = peer
+    for hop in reversed([h for h in hops if h]):
+        address = _ip(hop)
+        if address is None:  # a trusted proxy wrote this hop: an unreadable one ends the walk at that proxy
+            return client
+        client = str(address)
+        if not _among(address, trusted):
+            return client
+    return client
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    return getattr(address, "ipv4_mapped", None) or address
+
+
+def _among(address, networks) -> bool:  # noqa: ANN001
+    return address is not None and any(address in network for network in networks)
 
 
 def delegated_roles(session: Session, user_id: int, union: str | None) -> list[Role]:

@@ -238,4 +238,7 @@ def server_options(settings: Settings) -> dict:
         # beyond this many connections (or requests in progress), uvicorn answers 503 at once instead of
         # taking on more: the process's memory and file descriptors stay bounded under a flood
         "limit_concurrency": settings.api_max_connections,
+        # X-Forwarded-For and -Proto are believed from SONOD_TRUSTED_PROXIES only (uvicorn's default trusts
+        # 127.0.0.1: anyone on this machine could claim any address), the same list api/deps.client_ip uses
+        "forwarded_allow_ips": [str(network) for network in settings.trusted_proxies],
     }

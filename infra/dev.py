@@ -532,7 +532,7 @@ def banner(settings: Settings, *, embedded_temporal: bool, porichoy: bool) -> st
     ]
     if settings.dev_mode:
         lines += [
-            f"  TOTP secret (chairman, secretary, acting, admin): {settings.demo_totp_secret}",
+            f"  TOTP secret (chairman, secretary, acting, admin, uno, operator): {settings.demo_totp_secret}",
             f"    a code: {sys.executable} -c \"import pyotp; print(pyotp.TOTP('{settings.demo_totp_secret}').now())\"",
             f"  Portal API key (X-API-Key): {settings.demo_portal_key}",
         ]

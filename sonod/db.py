@@ -86,7 +86,10 @@ class User(Base):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # the last TOTP step used: a code works once
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # the account-wide count of failed log-ins since `failed_since`, from every address; past its ceiling, until
+    # `locked_until`, only addresses that have not failed on it may try (api/limits.py)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    failed_since: Mapped[dt.datetime | None]
     locked_until: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -111,6 +114,17 @@ class Session(Base):
     expires_at: Mapped[dt.datetime]
     revoked_at: Mapped[dt.datetime | None]
     ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class LoginThrottle(Base):
+    """Failed log-ins since `window_start`, per (account, address) pair and per address (api/limits.py)."""
+
+    __tablename__ = "login_throttle"
+    scope: Mapped[str] = mapped_column(String(10), primary_key=True)  # "pair" or "address"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[dt.datetime] = mapped_column(index=True)
+    locked_until: Mapped[dt.datetime | None]
 
 
 class PortalKey(Base):

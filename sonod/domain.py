@@ -55,7 +55,9 @@ class Role(StrEnum):
 
     @property
     def needs_totp(self) -> bool:
-        return self in {Role.CHAIRMAN, Role.SECRETARY, Role.ADMINISTRATOR, Role.ACTING_CHAIRMAN}
+        """Who signs, decides or administers: the operator also opens every Temporal history (the codec server)."""
+        return self in {Role.CHAIRMAN, Role.SECRETARY, Role.ADMINISTRATOR, Role.ACTING_CHAIRMAN, Role.UPAZILA_ADMIN,
+                        Role.OPERATOR}
 
     @property
     def applies_for_citizens(self) -> bool:

@@ -11,6 +11,8 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from sonod.bengali import to_ascii_digits
+
 _hasher = PasswordHasher()
 
 
@@ -28,8 +30,12 @@ def verify_password(password_hash: str, password: str) -> bool:
 def totp_step(secret: str, code: str, at: dt.datetime | None = None) -> int | None:
     """The 30-second step whose code this is, one step of clock drift either way allowed; None if none matches.
 
-    The caller keeps the last step used, so that a code works once (RFC 6238, section 5.2)."""
-    totp, code = pyotp.TOTP(secret), code.strip()
+    The caller keeps the last step used, so that a code works once (RFC 6238, section 5.2). The code may be typed
+    in Bengali digits or with spaces; anything else that is not its digits (letters, other scripts, another length)
+    matches no step, as a wrong code does."""
+    totp, code = pyotp.TOTP(secret), "".join(to_ascii_digits(code).split())
+    if len(code) != totp.digits or not (code.isascii() and code.isdigit()):
+        return None
     now = totp.timecode(at or dt.datetime.now(dt.UTC))
     for step in (now, now - 1, now + 1):
         if hmac.compare_digest(totp.generate_otp(step), code):

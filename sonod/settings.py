@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, IPvAnyNetwork, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -83,6 +84,10 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = 30
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
+    login_address_max_failures: int = Field(50, gt=0, description="failed log-ins from one address, any accounts")
+    login_account_max_failures: int = Field(20, gt=0, description="failed log-ins on one account, any addresses")
+    # reverse proxies whose X-Forwarded-For is believed (api/deps.client_ip); "10.0.0.5,10.1.0.0/16" or JSON
+    trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(default_factory=list)
 
     # deadlines and escalation (the unions' own day counts come from the catalogue)
     reminder_interval_hours: float = 24.0
@@ -95,6 +100,15 @@ class Settings(BaseSettings):
     smtp_port: int = 25
     mail_from: str = "sonod@sonod.localhost"
     sms_sink: Path | None = None
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _address_list(cls, value):  # noqa: ANN001
+        if isinstance(value, str):
+            import json
+
+            value = json.loads(value) if value.lstrip().startswith("[") else [a for a in value.split(",") if a.strip()]
+        return [a.strip() if isinstance(a, str) else a for a in value]
 
     @property
     def db_url(self) -> str:

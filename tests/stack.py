@@ -148,4 +148,5 @@ class Api:
 
 
 def needs_totp(username: str) -> bool:
-    return username.split(".")[0] in ("chairman", "secretary", "acting", "admin")
+    """Whether this demo account's role needs TOTP (sonod.domain.Role.needs_totp)."""
+    return username.split(".")[0] in ("chairman", "secretary", "acting", "admin", "uno", "operator")

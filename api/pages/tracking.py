@@ -17,13 +17,14 @@ from fastapi.responses import FileResponse, Response
 from pydantic import ValidationError
 
 from api import services
-from api.deps import DbSession, SettingsDep, TemporalClient, Tenant
+from api.deps import DbSession, SettingsDep, TemporalClient, Tenant, client_ip
 from api.errors import ApiError, NotFound
-from api.limits import Window
+from api.limits import Window, address_key
 from api.pages import apply, forms, gateway
 from api.pages.common import ERROR_TITLES, Csrf, PageRoute, citizen, render
 from api.schemas import CancelIn
 from sonod import db
+from sonod.bengali import to_ascii_digits
 from sonod.domain import Status
 from sonod.settings import Settings
 
@@ -44,17 +45,24 @@ class NotTracked(NotFound):
     """No application of this union has this number and this mobile number."""
 
 
-# Ten wrong mobile numbers for one application number in 15 minutes, then 429: the pair is the citizen's only key.
+# The pair is the citizen's only key. From one address: ten wrong mobile numbers for one application number in 15
+# minutes, then 429, and thirty wrong tries whatever the numbers. Per address, so that a stranger's wrong guesses
+# never lock the owner out of his own application.
 WRONG_TRIES = Window(10, 15 * 60.0, "too many wrong tries for this application number; try again in 15 minutes")
+ADDRESS_TRIES = Window(30, 15 * 60.0, "too many wrong tries from this address; try again in 15 minutes")
 
 
-def tracked(session, tenant: str | None, application_id: str, mobile: str) -> tuple[db.Union, db.Application]:
+def tracked(request: Request, session, tenant: str | None, application_id: str,
+            mobile: str) -> tuple[db.Union, db.Application]:
     union = union_of(session, tenant)
-    key = application_id.strip().upper()
-    WRONG_TRIES.check(key)
-    row = services.track(session, application_id, mobile)
+    # the number as the lookup reads it (Bengali digits folded): every spelling of one number is one key
+    number, address = to_ascii_digits(application_id.strip().upper()), address_key(client_ip(request))
+    ADDRESS_TRIES.check(address)
+    WRONG_TRIES.check(f"{number}|{address}")
+    row = services.track(session, number, mobile)
     if row is None or row.union_slug != union.slug:
-        WRONG_TRIES.hit(key)
+        ADDRESS_TRIES.hit(address)
+        WRONG_TRIES.hit(f"{number}|{address}")
         raise NotTracked("not_found_track")
     return union, row
 
@@ -97,7 +105,7 @@ def track_form(request: Request, session: DbSession, tenant: Tenant, id: str = "
 def track(request: Request, session: DbSession, settings: SettingsDep, tenant: Tenant, application_id: Text = "",
           mobile: Text = "") -> Response:
     try:
-        union, row = tracked(session, tenant, application_id, mobile)
+        union, row = tracked(request, session, tenant, application_id, mobile)
     except NotTracked:
         return not_tracked(request, session, tenant, application_id, mobile)
     return track_page(request, session, settings, union, row, mobile)
@@ -106,7 +114,7 @@ def track(request: Request, session: DbSession, settings: SettingsDep, tenant: T
 @router.post("/track/pdf", dependencies=[Csrf])
 def certificate_pdf(request: Request, session: DbSession, settings: SettingsDep, tenant: Tenant,
                     application_id: Text = "", mobile: Text = "") -> Response:
-    _, row = tracked(session, tenant, application_id, mobile)
+    _, row = tracked(request, session, tenant, application_id, mobile)
     certificate = services.certificate_of(session, row.id)
     if certificate is None:
         raise NotFound("no issued certificate matches this application number and mobile number")
@@ -119,7 +127,7 @@ def certificate_pdf(request: Request, session: DbSession, settings: SettingsDep,
 @router.post("/track/cancel", dependencies=[Csrf])
 def cancel_form(request: Request, session: DbSession, settings: SettingsDep, tenant: Tenant,
                 application_id: Text = "", mobile: Text = "") -> Response:
-    union, row = tracked(session, tenant, application_id, mobile)
+    union, row = tracked(request, session, tenant, application_id, mobile)
     if not services.cancellable(row):
         return track_page(request, session, settings, union, row, mobile, problem="cannot_cancel", status_code=409)
     return render(request, "portal/cancel.html", {"union": union, "app": row, "mobile": mobile,
@@ -130,7 +138,7 @@ def cancel_form(request: Request, session: DbSession, settings: SettingsDep, ten
 async def cancel(request: Request, session: DbSession, settings: SettingsDep, tenant: Tenant,
                  temporal: TemporalClient, application_id: Text = "", mobile: Text = "",
                  reason: Reason = "") -> Response:
-    union, row = await run_in_threadpool(tracked, session, tenant, application_id, mobile)
+    union, row = await run_in_threadpool(tracked, request, session, tenant, application_id, mobile)
     try:
         body = CancelIn(reason=reason)
     except ValidationError as e:
@@ -152,7 +160,7 @@ async def cancel(request: Request, session: DbSession, settings: SettingsDep, te
 @router.post("/track/amend", dependencies=[Csrf])
 def amend_form(request: Request, session: DbSession, settings: SettingsDep, tenant: Tenant,
                application_id: Text = "", mobile: Text = "") -> Response:
-    union, row = tracked(session, tenant, application_id, mobile)
+    union, row = tracked(request, session, tenant, application_id, mobile)
     if row.status != Status.RETURNED:
         return track_page(request, session, settings, union, row, mobile, problem="not_returned", status_code=409)
     form = apply.prefilled(apply.load(session, union.slug, row.certificate_type, mobile_required=True), row)
@@ -162,7 +170,7 @@ def amend_form(request: Request, session: DbSession, settings: SettingsDep, tena
 @router.post("/track/amend/send", dependencies=[Csrf])
 async def amend(request: Request, session: DbSession, settings: SettingsDep, tenant: Tenant,
                 temporal: TemporalClient, application_id: Text = "", mobile: Text = "") -> Response:
-    union, row = await run_in_threadpool(tracked, session, tenant, application_id, mobile)
+    union, row = await run_in_threadpool(tracked, request, session, tenant, application_id, mobile)
     form = await run_in_threadpool(apply.load, session, union.slug, row.certificate_type, True)
     try:
         sent = await apply.amend(request, session, temporal, form, row, citizen(request, mobile))
@@ -186,7 +194,7 @@ async def simulated_payment(request: Request, session: DbSession, settings: Sett
                             application_id: Text = "", mobile: Text = "") -> Response:
     if not settings.dev_mode:
         raise NotFound("the simulated payment gateway exists in dev mode only")
-    union, row = await run_in_threadpool(tracked, session, tenant, application_id, mobile)
+    union, row = await run_in_threadpool(tracked, request, session, tenant, application_id, mobile)
     await services.end_transaction(session)  # the callback writes the payment (SQLite: one writer at a time)
     status, problem = await gateway.pay(request.app, settings, row.id, row.fee_amount)
     return await run_in_threadpool(track_page, request, session, settings, union, row, mobile,
