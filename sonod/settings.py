@@ -11,6 +11,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Read by `sonod seed` alone, which runs in dev mode only: no production secret.
+DEMO_ONLY = frozenset({"demo_password", "demo_portal_key", "demo_totp_secret"})
 DEV_SECRETS = {
     "secret_key": "dev-secret-key-change-me-0123456789abcdef",
     "master_key": "ZGV2LW1hc3Rlci1rZXktMzItYnl0ZXMtbG9uZyEhISE=",
@@ -121,7 +123,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> "Settings":
         if not self.dev_mode:
-            defaults = [f"SONOD_{name.upper()}" for name, value in DEV_SECRETS.items() if getattr(self, name) == value]
+            defaults = [f"SONOD_{name.upper()}" for name, value in DEV_SECRETS.items()
+                        if getattr(self, name) == value and name not in DEMO_ONLY]
             if defaults:
                 raise ValueError(
                     "outside dev mode these secrets must be set to non-default values: " + ", ".join(defaults)

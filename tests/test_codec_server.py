@@ -12,8 +12,10 @@ from google.protobuf.message import Message
 from temporalio.api.common.v1 import Payload
 from temporalio.api.history.v1 import History
 
+from sonod import audit
 from sonod.domain import Status
 from tests.stack import citizen, people
+from tests.unions_kit import audit_rows
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -79,6 +81,8 @@ async def test_an_operator_decodes_the_history_through_the_codec_endpoint(stack,
     assert person["nid"].encode() in opened and person["name_en"].encode() in opened
     encodings = {base64.b64decode(p["metadata"]["encoding"]) for p in r.json()["payloads"]}
     assert b"binary/encrypted" not in encodings and b"json/plain" in encodings
+    decodes = [e for e in audit_rows(settings.db_url, audit.DEPLOYMENT) if e.action == "codec.decode"]
+    assert decodes and decodes[-1].actor == "operator" and decodes[-1].detail == {"payloads": len(decoded)}
 
 
 @pytest.mark.parametrize("username", [f"udc.{UNION}", f"chairman.{UNION}", "uno.gopalganj-sadar"])

@@ -10,7 +10,7 @@ import sys
 import pytest
 from pydantic import ValidationError
 
-from sonod.settings import DEV_SECRETS, ROOT, Settings
+from sonod.settings import DEMO_ONLY, DEV_SECRETS, ROOT, Settings
 
 GOOD_KEY = base64.b64encode(b"k" * 32).decode()
 PRODUCTION_SECRETS = {
@@ -54,7 +54,7 @@ def test_production_accepts_real_secrets(monkeypatch):
     assert Settings().dev_mode is False
 
 
-@pytest.mark.parametrize("secret", sorted(DEV_SECRETS))
+@pytest.mark.parametrize("secret", sorted(set(DEV_SECRETS) - DEMO_ONLY))
 def test_production_refuses_each_default_secret(monkeypatch, secret):
     for name, value in production(**{secret: DEV_SECRETS[secret]}).items():
         monkeypatch.setenv(name, value)
@@ -65,6 +65,14 @@ def test_production_refuses_each_default_secret(monkeypatch, secret):
     assert f"SONOD_{secret.upper()}" in str(refused.value)
     others = [f"SONOD_{name.upper()}" for name in DEV_SECRETS if name != secret]
     assert not any(other in str(refused.value) for other in others)
+
+
+@pytest.mark.parametrize("secret", sorted(DEMO_ONLY))
+def test_production_ignores_the_demo_seeds_secrets_which_only_dev_mode_reads(monkeypatch, secret):
+    for name, value in production(**{secret: DEV_SECRETS[secret]}).items():
+        monkeypatch.setenv(name, value)
+
+    assert Settings().dev_mode is False
 
 
 @pytest.mark.parametrize("key", ["master_key", "payload_key"])

@@ -21,6 +21,7 @@ from temporalio.api.common.v1 import Payload
 from api.deps import DbSession, SettingsDep, _bearer, _officer
 from api.errors import Forbidden, Invalid, Unauthorized
 from api.pages.common import TOKEN_COOKIE
+from sonod import audit
 from sonod.codec import ENCODING, PiiCodec, Unsealed
 from sonod.domain import Role
 from workflows.messages import Actor
@@ -81,8 +82,8 @@ def check_namespace(settings, namespace: str | None) -> None:
 
 
 @router.post("/decode")
-async def decode(body: Payloads, request: Request, operator: Operator, settings: SettingsDep,
-                 namespace: Namespace = None) -> Payloads:
+def decode(body: Payloads, request: Request, operator: Operator, session: DbSession, settings: SettingsDep,
+           namespace: Namespace = None) -> Payloads:
     """Open sealed payloads, whichever application they are bound to; others pass through unchanged."""
     check_namespace(settings, namespace)
     payloads = parse(body)
@@ -92,6 +93,9 @@ async def decode(body: Payloads, request: Request, operator: Operator, settings:
         raise Invalid(["body", "payloads"], f"cannot decode: {e}") from None
     log.info("codec decode", extra={"operator": operator.username, "payloads": len(payloads),
                                     "namespace": namespace or settings.temporal_namespace})
+    audit.record(session, union=audit.DEPLOYMENT, actor=operator.username, role=operator.role.value,
+                 action="codec.decode", target=namespace or settings.temporal_namespace,
+                 detail={"payloads": len(payloads)}, ip=operator.ip)
     return dump(decoded)
 
 
