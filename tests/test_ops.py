@@ -19,16 +19,14 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
-from api.schemas import ApplicationIn
-from api.services import application_input
 from infra.ops import Problem, Thresholds, find_stuck
 from sonod import db
 from sonod.db import make_engine, make_session_factory
 from sonod.domain import Role, Status
 from tests.stack import citizen
+from tests.unions_kit import add_union, person, set_timing, start, submissions
 from workflows.application import CertificateApplication
 from workflows.messages import Actor
-from workflows.search_attributes import search_attributes_for
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -124,26 +122,19 @@ async def _attempt_at_least(client, application_id: str, n: int) -> bool:
 
 
 async def start_directly(settings, client, union: str, index: int, **timing) -> str:
-    """An application started as the API starts it, but with the timing changed."""
+    """An application started as the API starts it, in a union of the test's own whose clock is `timing`."""
     def build():
-        engine = make_engine(settings.db_url)
-        try:
-            with make_session_factory(engine)() as session:
-                return application_input(session, settings, ApplicationIn.model_validate(citizen(union, index)),
-                                         Actor(username="portal:demo", role=Role.PORTAL), None,
-                                         f"T-{uuid.uuid4().hex[:8].upper()}", db.utcnow())
-        finally:
-            engine.dispose()
-    app = await asyncio.to_thread(build)
-    for k, v in timing.items():
-        setattr(app.timing, k, v)
-    await client.start_workflow(CertificateApplication.run, app, id=app.application_id, task_queue=settings.task_queue,
-                                search_attributes=search_attributes_for(app, Status.SUBMITTED, app.submitted_at))
-    return app.application_id
+        add_union(settings.db_url, union)
+        set_timing(settings.db_url, union, **timing)
+        return submissions(settings.db_url, [person(index, union=union)],
+                           Actor(username="portal:demo", role=Role.PORTAL))[0]
+    submission = await asyncio.to_thread(build)
+    await start(client, settings.task_queue, submission)
+    return submission.application_id
 
 
 async def test_stuck_shows_an_overdue_application_and_whom_it_waits_for(stack, settings, temporal_env):
-    union = "chandradighalia"
+    union = "ops-overdue"
     client = temporal_env.client
     app_id = await start_directly(settings, client, union, 1, deadline_days=0, escalate_after=timedelta(days=30))
     handle = client.get_workflow_handle(app_id)
@@ -244,7 +235,7 @@ async def test_reassign_lets_the_acting_chairman_decide_and_is_audited(stack, se
     union = "raghunathpur"
     app_id = await stack.submitted(citizen(union, 2))
     await stack.wait_for(app_id, Status.AWAITING_DECISION)
-    assert (await stack.decide(f"acting.{union}", app_id)).status_code == 403
+    assert (await stack.decide(f"acting.{union}", app_id)).status_code == 409  # the step awaits the chairman alone
 
     code, out, err = await sonod(settings, "ops", "reassign", app_id, "--reason", "the chairman is abroad",
                                  "--as", "ops:rahim")
@@ -254,8 +245,10 @@ async def test_reassign_lets_the_acting_chairman_decide_and_is_audited(stack, se
     app = await stack.wait_for(app_id, Status.ISSUED)
     assert any(e["actor"] == "ops:rahim" and "the chairman is abroad" in e["note"] for e in app["events"])
     entries = [(e.action, e.actor, e.role, e.union_slug) for e in await audit_entries(settings, app_id)]
-    assert entries == [("ops.reassign", "ops:rahim", "operator", union),
-                       ("decision.approve", f"acting.{union}", "acting_chairman", union)]
+    assert entries == [("application.escalate", "ops:rahim", "operator", union),  # the workflow's own entry
+                       ("ops.reassign", "ops:rahim", "operator", union),
+                       ("decision.approve", f"acting.{union}", "acting_chairman", union),
+                       ("certificate.issue", "sonod", "operator", union)]
 
 
 async def test_cancel_by_an_operator_ends_the_application_and_is_audited(stack, settings):
@@ -267,8 +260,10 @@ async def test_cancel_by_an_operator_ends_the_application_and_is_audited(stack, 
     assert "cancelled" in out
     app = await stack.wait_for(app_id, Status.CANCELLED)
     assert any("duplicate application" in e["note"] for e in app["events"])
-    assert [(e.action, e.detail) for e in (await audit_entries(settings, app_id))] == \
-        [("ops.cancel", {"reason": "duplicate application"})]
+    entries = await audit_entries(settings, app_id)
+    assert [(e.action, e.role, e.detail["reason"]) for e in entries] == \
+        [("application.cancel", "operator", "duplicate application"),  # the workflow's own entry
+         ("ops.cancel", "operator", "duplicate application")]
 
     code, out, err = await sonod(settings, "ops", "cancel", app_id, "--reason", "again")
     assert code == 1 and "finished" in err
