@@ -5,7 +5,7 @@ Idempotent: running it twice changes nothing.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session as OrmSession
 
 from sonod import db
@@ -56,10 +56,13 @@ def seed(session: OrmSession, settings: Settings) -> dict[str, int]:
     created = {"unions": 0, "types": 0, "rules": 0, "users": 0, "portal_keys": 0}
     existing_users = set(session.scalars(select(db.User.username)))
     password_hash: str | None = None
+    needing_totp: list[str] = []
 
     def add_user(username: str, role: Role, union: str | None, upazila: str, ward: int | None) -> None:
         nonlocal password_hash
         if username in existing_users:
+            if role.needs_totp:
+                needing_totp.append(username)
             return
         password_hash = password_hash or hash_password(settings.demo_password)
         session.add(db.User(
@@ -84,6 +87,9 @@ def seed(session: OrmSession, settings: Settings) -> dict[str, int]:
     add_user(f"uno.{upazila}", Role.UPAZILA_ADMIN, None, upazila, None)
     add_user(f"admin.{upazila}", Role.ADMINISTRATOR, None, upazila, None)
     add_user("operator", Role.OPERATOR, None, None, None)
+    # demo officers seeded before their role needed two factors (issue 12: the operator, the upazila administrator)
+    session.execute(update(db.User).where(db.User.username.in_(needing_totp), db.User.totp_secret.is_(None))
+                    .values(totp_secret=settings.demo_totp_secret))
 
     from sonod.keys import KeyStore
 

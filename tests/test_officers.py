@@ -295,9 +295,10 @@ async def test_audit_verify_on_the_live_database_finds_an_edited_decision(stack,
 
 
 class _Request:
-    """What `auth.login` reads of a request: the client's address."""
+    """What `auth.login` reads of a request: the client's address, and the app's settings (no trusted proxy)."""
 
     client = type("Client", (), {"host": "192.0.2.7"})()
+    app = type("App", (), {"state": type("State", (), {})()})()
 
 
 @pytest.mark.parametrize("dev_mode", [False, True])

@@ -18,13 +18,16 @@ import json
 
 import pyotp
 import pytest
+from sqlalchemy import select, update
 from starlette.requests import Request
 
 from api.deps import client_ip
-from sonod import audit
+from sonod import audit, db
 from sonod.security import hmac_sha256_hex
+from sonod.seed import seed
+from sonod.settings import Settings
 from tests.stack import PASSWORD, TOTP_SECRET
-from tests.unions_kit import audit_rows, union_for
+from tests.unions_kit import audit_rows, database, union_for
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -196,6 +199,22 @@ async def test_operators_and_the_upazila_administrator_need_totp(stack, behind_p
     assert missing.status_code == 401 and "totp" in missing.json()["detail"]
     assert (await login(stack, username, totp=wrong_code(), address=address)).status_code == 401
     assert (await login(stack, username, totp=code(), address=address)).status_code == 200
+
+
+def seed_again_after_totp_was_needed(url: str) -> list[str | None]:
+    """The demo database as it was before issue 12 (no TOTP for these two), seeded again: their secrets."""
+    names = ["operator", "udc.paikkandi", "uno.gopalganj-sadar"]
+    with database(url) as session:
+        session.execute(update(db.User).where(db.User.username.in_(names)).values(totp_secret=None))
+    with database(url) as session:
+        seed(session, Settings(database_url=url))
+    with database(url) as session:
+        return list(session.scalars(select(db.User.totp_secret).where(db.User.username.in_(names))
+                                    .order_by(db.User.username)))
+
+
+async def test_seeding_again_enrols_demo_officers_seeded_before_they_needed_totp(database_url):
+    assert await asyncio.to_thread(seed_again_after_totp_was_needed, database_url) == [TOTP_SECRET, None, TOTP_SECRET]
 
 
 # --- the audit log ---------------------------------------------------------------------------------------------
