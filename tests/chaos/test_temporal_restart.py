@@ -19,23 +19,19 @@ from pathlib import Path
 
 import httpx
 import pytest
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import WorkflowHandle
 
-from api.schemas import ApplicationIn
-from api.services import application_input, new_application_id
 from infra.temporal_server import find_binary, serving, start_dev_command
-from sonod import db
 from sonod.db import make_engine, make_session_factory
 from sonod.domain import DecisionKind, Role, Status
 from sonod.settings import Settings
 from sonod.temporal import connect
 from tests.chaos.outcomes import check_issued_once
 from tests.stack import free_port
-from tests.unions_kit import add_union, person
+from tests.unions_kit import add_union, person, start, submissions
 from workers.main import build_worker
 from workflows.application import CertificateApplication
-from workflows.messages import Actor, ApplicationInput, Decision
-from workflows.search_attributes import search_attributes_for
+from workflows.messages import Actor, Decision, Submission
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -104,7 +100,7 @@ async def test_temporal_stopped_mid_run_and_restarted_on_its_file_loses_no_appli
             apps = await asyncio.to_thread(inputs, ours, range(APPLICATIONS))
             await asyncio.to_thread(porichoy.faults, latency_ms=1500)  # NID checks are in flight at the stop
             try:
-                handles = await asyncio.gather(*(start(client, ours, app) for app in apps))
+                handles = await asyncio.gather(*(start(client, ours.task_queue, app) for app in apps))
                 early = await until(handles, Status.AWAITING_DECISION, at_least=5, timeout=30)
                 await asyncio.gather(*(approve(h) for h in early))  # their numbers and PDFs are in flight too
 
@@ -128,21 +124,8 @@ async def test_temporal_stopped_mid_run_and_restarted_on_its_file_loses_no_appli
 # --- helpers -------------------------------------------------------------------------------------------------
 
 
-def inputs(settings: Settings, indices: range) -> list[ApplicationInput]:
-    engine = make_engine(settings.db_url)
-    try:
-        with make_session_factory(engine)() as session:
-            now = db.utcnow()
-            return [application_input(session, settings, ApplicationIn.model_validate(person(i, union=UNION)),
-                                      PORTAL, None, new_application_id(now), now) for i in indices]
-    finally:
-        engine.dispose()
-
-
-async def start(client: Client, settings: Settings, app: ApplicationInput) -> WorkflowHandle:
-    return await client.start_workflow(
-        CertificateApplication.run, app, id=app.application_id, task_queue=settings.task_queue,
-        search_attributes=search_attributes_for(app, Status.SUBMITTED, app.submitted_at))
+def inputs(settings: Settings, indices: range) -> list[Submission]:
+    return submissions(settings.db_url, [person(i, union=UNION) for i in indices], PORTAL)
 
 
 async def approve(handle: WorkflowHandle) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections import Counter, defaultdict
 
 import pytest
@@ -19,15 +18,14 @@ from sqlalchemy import select
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import Client, WorkflowHandle
 
-from api.schemas import ApplicationIn
-from api.services import application_input
 from sonod import db
 from sonod.db import make_engine, make_session_factory
 from sonod.domain import DecisionKind, Role, Status
 from tests.stack import citizen
+from tests.unions_kit import start as start_one
+from tests.unions_kit import submissions
 from workflows.application import CertificateApplication
-from workflows.messages import Actor, ApplicationInput, Decision
-from workflows.search_attributes import search_attributes_for
+from workflows.messages import Actor, Decision, Submission
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -86,24 +84,14 @@ async def test_a_worker_killed_mid_flight_and_restarted_issues_every_application
 
 # --- helpers -------------------------------------------------------------------------------------------------
 
-def inputs(settings, indices: range) -> list[ApplicationInput]:
+def inputs(settings, indices: range) -> list[Submission]:
     """Citizenship applications of real registry people, round the test's unions (database work: in a thread)."""
-    engine = make_engine(settings.db_url)
-    try:
-        with make_session_factory(engine)() as session:
-            return [application_input(session, settings, ApplicationIn.model_validate(
-                        citizen(UNIONS[i % len(UNIONS)], i // len(UNIONS))), PORTAL, None,
-                        f"C{uuid.uuid4().hex[:10].upper()}", db.utcnow())
-                    for i in indices]
-    finally:
-        engine.dispose()
+    return submissions(settings.db_url, [citizen(UNIONS[i % len(UNIONS)], i // len(UNIONS)) for i in indices],
+                       PORTAL)
 
 
-async def start(client: Client, task_queue: str, apps: list[ApplicationInput]) -> list[WorkflowHandle]:
-    return list(await asyncio.gather(*(
-        client.start_workflow(CertificateApplication.run, app, id=app.application_id, task_queue=task_queue,
-                              search_attributes=search_attributes_for(app, Status.SUBMITTED, app.submitted_at))
-        for app in apps)))
+async def start(client: Client, task_queue: str, apps: list[Submission]) -> list[WorkflowHandle]:
+    return list(await asyncio.gather(*(start_one(client, task_queue, app) for app in apps)))
 
 
 async def approve(handle: WorkflowHandle):
