@@ -1,4 +1,6 @@
-"""The officers' queue and the union's figures, read from the read model (api/services.py)."""
+"""The officers' queue and the union's figures, read from the read model (api/services.py). The queue goes by the
+workflow's word on who may decide now (`applications.awaiting`), which these rows carry as the workflow publishes
+it."""
 
 from __future__ import annotations
 
@@ -9,10 +11,12 @@ import pytest
 from api import services
 from sonod import db
 from sonod.db import make_engine, make_session_factory
-from sonod.domain import Role, Status
-from workflows.messages import Actor
+from sonod.domain import STEP_STATUS, Role, Status
+from workflows.messages import Actor, Awaiting
 
 UNION = "queue-test"  # a union of its own, added and rolled back by each test: no other test's applications
+UPAZILA = "gopalganj-sadar"
+STEP = {status: role for role, status in STEP_STATUS.items()}
 
 
 @pytest.fixture
@@ -20,7 +24,7 @@ def session(database_url):
     engine = make_engine(database_url)
     with make_session_factory(engine)() as s:
         s.add(db.Union(slug=UNION, name_bn="পরীক্ষা", name_en="Test", upazila_bn="গোপালগঞ্জ সদর",
-                       upazila_en="Gopalganj Sadar", upazila_slug="gopalganj-sadar", district_bn="গোপালগঞ্জ",
+                       upazila_en="Gopalganj Sadar", upazila_slug=UPAZILA, district_bn="গোপালগঞ্জ",
                        district_en="Gopalganj"))
         s.flush()
         yield s
@@ -29,12 +33,18 @@ def session(database_url):
 
 
 def application(app_id: str, status: Status, *, ward: int | None, due_in_days: float, overdue: bool = False,
-                **kw) -> db.Application:
+                escalated_to: tuple[Role, ...] = (), **kw) -> db.Application:
+    """A row as the workflow projects it: `ward` is the NID record's, and `awaiting` names the step's deciders (the
+    escalation's roles too, once the chairman's step is escalated)."""
     now = db.utcnow()
+    step = STEP.get(status)
+    awaiting = Awaiting(step=step, status=status, union=UNION, upazila=UPAZILA,
+                        ward_no=ward if step is Role.WARD_MEMBER else None,
+                        deciders=[step, *escalated_to]).model_dump(mode="json") if step else None
     return db.Application(
         id=app_id, union_slug=UNION, certificate_type="warish", status=status.value, submitted_by="portal:test",
-        applicant={"name_bn": "ক", "ward_no": ward}, contact={}, details={}, identity=None,
-        deadline_at=now + dt.timedelta(days=due_in_days), overdue=overdue, events=[],
+        applicant={"name_bn": "ক"}, contact={}, details={}, identity={"union": UNION, "ward_no": ward},
+        deadline_at=now + dt.timedelta(days=due_in_days), overdue=overdue, events=[], awaiting=awaiting,
         created_at=now - dt.timedelta(days=3), updated_at=now, **kw)
 
 
@@ -58,6 +68,21 @@ def test_an_acting_chairman_sees_the_chairmans_queue(session):
     session.flush()
     acting = Actor(username=f"acting.{UNION}", role=Role.ACTING_CHAIRMAN, union=UNION, acts_for=[Role.CHAIRMAN])
     assert [r.id for r in services.queue(session, acting)] == ["Q-DECIDE"]
+
+
+def test_once_escalated_the_chairmans_step_is_in_the_queue_of_the_upazilas_administrator(session):
+    session.add_all([
+        application("Q-ESCALATED", Status.AWAITING_DECISION, ward=1, due_in_days=-1, overdue=True,
+                    escalated_to=(Role.ACTING_CHAIRMAN, Role.ADMINISTRATOR)),
+        application("Q-NOT-YET", Status.AWAITING_DECISION, ward=1, due_in_days=1),
+    ])
+    session.flush()
+    administrator = Actor(username=f"admin.{UPAZILA}", role=Role.ADMINISTRATOR, upazila=UPAZILA)
+    assert [r.id for r in services.queue(session, administrator)] == ["Q-ESCALATED"]
+    elsewhere = Actor(username="admin.kotalipara", role=Role.ADMINISTRATOR, upazila="kotalipara")
+    assert services.queue(session, elsewhere) == []
+    acting = Actor(username=f"acting.{UNION}", role=Role.ACTING_CHAIRMAN, union=UNION)  # no delegation
+    assert [r.id for r in services.queue(session, acting)] == ["Q-ESCALATED"]
 
 
 def test_the_figures_count_the_backlog_and_the_overdue_and_the_median_time_to_issue(session):
