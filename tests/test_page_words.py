@@ -11,7 +11,7 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from api.pages.i18n import Words
-from sonod.domain import DecisionKind, Role, Status
+from sonod.domain import STEP_STATUS, DecisionKind, Role, Status
 from workflows.application import CertificateApplication
 from workflows.messages import (
     Actor,
@@ -25,6 +25,7 @@ from workflows.messages import (
     Fee,
     PaymentIn,
     Resend,
+    Submission,
     Timing,
     UnionView,
 )
@@ -36,20 +37,26 @@ NOW = dt.datetime(2026, 1, 5, 10, tzinfo=dt.UTC)
 LATIN = re.compile(r"[A-Za-z]")
 
 
+STEP = {status: role for role, status in STEP_STATUS.items()}
+SUBMITTER = Actor(username="portal:web", role=Role.PORTAL)
+
+
 def application(status: Status, chain: tuple[Role, ...] = (Role.WARD_MEMBER, Role.SECRETARY, Role.CHAIRMAN),
                 fee: int = 0) -> CertificateApplication:
-    """The workflow object as its validators see it, outside a worker (they read only its fields)."""
-    app = ApplicationInput(
-        application_id="A260105-00000001", union=UNION, certificate_type="warish",
-        applicant=Applicant(nid="6445698652", date_of_birth=dt.date(1961, 7, 27), name_bn="রহিম", name_en="Rahim",
-                            ward_no=3),
-        contact=Contact(mobile="01711000000"), details={}, chain=list(chain), fee=Fee(amount=fee),
+    """The workflow object as its validators see it, outside a worker (they read only its fields): admitted under
+    these rules, the NID record in ward 3 of the union, and waiting on the officer whose step `status` is."""
+    submission = Submission(
+        application_id="A260105-00000001", union=UNION.slug, certificate_type="warish",
+        applicant=Applicant(nid="6445698652", date_of_birth=dt.date(1961, 7, 27), name_bn="রহিম", name_en="Rahim"),
+        contact=Contact(mobile="01711000000"), details={}, submitted_by=SUBMITTER, submitted_at=NOW)
+    workflow = CertificateApplication(submission)
+    workflow.app = ApplicationInput(
+        **submission.model_dump(exclude={"union"}), union=UNION, chain=list(chain), fee=Fee(amount=fee),
         timing=Timing(deadline_days=7, reminder_every=dt.timedelta(days=1), escalate_after=dt.timedelta(days=3),
                       payment_expiry=dt.timedelta(days=7), correction_expiry=dt.timedelta(days=30)),
-        escalation_roles=[Role.ACTING_CHAIRMAN], submitted_by=Actor(username="portal:web", role=Role.PORTAL),
-        submitted_at=NOW)
-    workflow = CertificateApplication(app)
-    workflow.status = status
+        escalation_roles=[Role.ACTING_CHAIRMAN])
+    workflow.identity = {"union": UNION.slug, "ward_no": 3}
+    workflow.status, workflow.waiting_on = status, STEP.get(status)
     return workflow
 
 
@@ -63,7 +70,7 @@ def refusal(check, arg) -> str:
     return refused.value.message
 
 
-CITIZEN = Actor(username="portal:web", role=Role.PORTAL)
+CITIZEN = Actor(username="citizen", role=Role.CITIZEN, mobile="01711000000")
 REFUSALS = {
     "another union": lambda: refusal(application(Status.AWAITING_DECISION).check_decision,
                                      Decision(kind=DecisionKind.APPROVE, actor=officer(Role.CHAIRMAN, "kajulia"))),
@@ -90,10 +97,28 @@ REFUSALS = {
                                       Resend(actor=officer(Role.CHAIRMAN))),
     "nothing to resend": lambda: refusal(application(Status.AWAITING_DECISION).check_resend,
                                          Resend(actor=Actor(username="ops", role=Role.OPERATOR))),
+    "another mobile number": lambda: refusal(application(Status.RETURNED).check_amendment, Amendment(
+        actor=CITIZEN.model_copy(update={"mobile": "01811000000"}))),
+    "corrected by this officer": lambda: refusal(
+        changed(application(Status.AWAITING_DECISION), amended_by="chairman.paikkandi").check_decision,
+        Decision(kind=DecisionKind.APPROVE, actor=officer(Role.CHAIRMAN))),
+    "not admitted yet": lambda: refusal(changed(application(Status.SUBMITTED), app=None).check_cancellation,
+                                        Cancellation(reason="x", actor=CITIZEN)),
 }
+# Refusals of issue 12 that api/pages/i18n.py (KNOWN_REFUSALS) does not say in Bengali yet: strict, so that the
+# mark goes when the words come.
+UNTRANSLATED = {"not for the applicant", "another mobile number", "corrected by this officer", "not admitted yet"}
 
 
-@pytest.mark.parametrize("case", REFUSALS)
+def changed(workflow: CertificateApplication, **fields) -> CertificateApplication:
+    for name, value in fields.items():
+        setattr(workflow, name, value)
+    return workflow
+
+
+@pytest.mark.parametrize("case", [
+    pytest.param(case, marks=pytest.mark.xfail(strict=True, reason="no Bengali in api/pages/i18n.py yet"))
+    if case in UNTRANSLATED else case for case in REFUSALS])
 def test_a_refusal_of_the_workflow_is_said_in_bengali_on_a_bengali_page(case):
     english = REFUSALS[case]()
     bengali = Words("bn")(english)
