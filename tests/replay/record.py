@@ -7,7 +7,9 @@ workflow's history as Temporal's JSON.
 
 Record after a change to the workflow only when the change is meant to be replay-compatible *and* new paths need
 covering: the saved histories are the promise that today's code can still run yesterday's applications. Payloads
-are sealed with the dev payload key (Settings' default), which tests/replay/test_replay.py uses to replay them.
+are sealed with the dev payload key (Settings' default), which tests/replay/test_replay.py uses to replay them, and
+bound to their workflow's id (sonod/codec.py): each history is saved as `<path>@<workflow id>.json`, so that the
+replay runs it under the id it was sealed for.
 """
 
 from __future__ import annotations
@@ -160,29 +162,20 @@ class Context:
         self.Role, self.Status = Role, Status
 
     async def start_directly(self, union: str, index: int, **timing) -> str:
-        from api.schemas import ApplicationIn
-        from api.services import application_input
-        from sonod import db
-        from sonod.domain import Role, Status
+        """An application started as the API starts it, with the union's clock set to `timing` (and escalation a
+        month away) in the scratch database, where the workflow reads it when it admits the application."""
+        from sonod.domain import Role
         from tests.stack import citizen
-        from workflows.application import CertificateApplication
+        from tests.unions_kit import set_timing, start, submissions
         from workflows.messages import Actor
-        from workflows.search_attributes import search_attributes_for
 
         def build():
-            with self.sessions() as session:
-                return application_input(session, self.settings, ApplicationIn.model_validate(citizen(union, index)),
-                                         Actor(username="portal:demo-portal", role=Role.PORTAL), None,
-                                         f"R-{uuid.uuid4().hex[:8].upper()}", db.utcnow())
-        app = await asyncio.to_thread(build)
-        for k, v in timing.items():
-            setattr(app.timing, k, v)
-        app.timing.escalate_after = timedelta(days=30)
-        await self.client.start_workflow(CertificateApplication.run, app, id=app.application_id,
-                                         task_queue=self.settings.task_queue,
-                                         search_attributes=search_attributes_for(app, Status.SUBMITTED,
-                                                                                 app.submitted_at))
-        return app.application_id
+            set_timing(self.settings.db_url, union, escalate_after=timedelta(days=30), **timing)
+            return submissions(self.settings.db_url, [citizen(union, index)],
+                               Actor(username="portal:demo-portal", role=Role.PORTAL))[0]
+        submission = await asyncio.to_thread(build)
+        await start(self.client, self.settings.task_queue, submission)
+        return submission.application_id
 
 
 async def record(names: list[str]) -> None:
@@ -228,7 +221,9 @@ async def record(names: list[str]) -> None:
                         for name in names:
                             app_id = await PATHS[name](api, ctx)
                             history = await env.client.get_workflow_handle(app_id).fetch_history()
-                            (HISTORIES / f"{name}.json").write_text(history.to_json() + "\n")
+                            for old in saved(name):
+                                old.unlink()
+                            (HISTORIES / f"{name}@{app_id}.json").write_text(history.to_json() + "\n")
                             print(f"{name}: {app_id}, {len(history.events)} events")
                 finally:
                     server.should_exit = True
@@ -237,6 +232,17 @@ async def record(names: list[str]) -> None:
             await env.shutdown()
             porichoy.stop()
             engine.dispose()
+
+
+def saved(name: str) -> list[Path]:
+    """The saved history files of a path (one, normally)."""
+    return sorted(HISTORIES.glob(f"{name}@*.json"))
+
+
+def path_and_workflow_id(history: Path) -> tuple[str, str]:
+    """`issued_citizenship@A261206-….json` -> ("issued_citizenship", "A261206-…")."""
+    name, _, workflow_id = history.stem.partition("@")
+    return name, workflow_id
 
 
 def main(argv: list[str]) -> int:

@@ -3,7 +3,8 @@
 A change that alters the commands an existing history recorded (an activity added, removed or reordered, a timer
 moved) makes replay fail here, before it reaches workers that hold running applications. Such a change needs
 `workflow.patched(...)` or a new Worker Deployment Version (docs/OPERATIONS.md). The histories are regenerated
-by `python -m tests.replay.record`; their payloads are sealed with the dev payload key.
+by `python -m tests.replay.record`; their payloads are sealed with the dev payload key and bound to the workflow id
+in their file's name (`<path>@<workflow id>.json`), under which they replay.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from temporalio.workflow import NondeterminismError
 
 from sonod.codec import data_converter
 from sonod.settings import DEV_SECRETS, Settings
+from tests.replay.record import path_and_workflow_id, saved
 from workflows.application import CertificateApplication
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
@@ -31,18 +33,34 @@ def dev_converter():
 
 
 def history(path: Path) -> WorkflowHistory:
-    return WorkflowHistory.from_json(path.stem, path.read_text())
+    """The saved history under the workflow id its payloads are sealed for."""
+    return WorkflowHistory.from_json(path_and_workflow_id(path)[1], path.read_text())
+
+
+def issued_citizenship() -> WorkflowHistory:
+    [path] = saved("issued_citizenship")
+    return history(path)
 
 
 async def test_every_path_of_the_workflow_has_a_saved_history():
-    assert {p.stem for p in HISTORIES} >= PATHS
+    assert {path_and_workflow_id(p)[0] for p in HISTORIES} >= PATHS
+    assert all(path_and_workflow_id(p)[1] for p in HISTORIES), "a history without its workflow id"
 
 
-@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: path_and_workflow_id(p)[0])
 async def test_the_workflow_replays_its_saved_history(path):
     replayer = Replayer(workflows=[CertificateApplication], data_converter=dev_converter())
     result = await replayer.replay_workflow(history(path))
     assert result.replay_failure is None
+
+
+async def test_a_history_replayed_under_another_workflow_id_does_not_open():
+    """The codec's binding holds in replay too: the same events under another id fail (the input is refused)."""
+    [path] = saved("issued_citizenship")
+    replayer = Replayer(workflows=[CertificateApplication], data_converter=dev_converter())
+    result = await replayer.replay_workflow(WorkflowHistory.from_json("A000000-ANOTHER", path.read_text()),
+                                            raise_on_replay_failure=False)
+    assert result.replay_failure is not None
 
 
 async def test_a_non_deterministic_change_fails_the_replay(monkeypatch):
@@ -57,7 +75,7 @@ async def test_a_non_deterministic_change_fails_the_replay(monkeypatch):
     replayer = Replayer(workflows=[CertificateApplication], data_converter=dev_converter(),
                         workflow_runner=UnsandboxedWorkflowRunner())
     with pytest.raises(NondeterminismError):
-        await replayer.replay_workflow(history(Path(__file__).parent / "histories" / "issued_citizenship.json"))
+        await replayer.replay_workflow(issued_citizenship())
 
 
 async def test_a_patched_change_replays(monkeypatch):
@@ -71,4 +89,4 @@ async def test_a_patched_change_replays(monkeypatch):
     monkeypatch.setattr(CertificateApplication, "notify", notify)
     replayer = Replayer(workflows=[CertificateApplication], data_converter=dev_converter(),
                         workflow_runner=UnsandboxedWorkflowRunner())
-    await replayer.replay_workflow(history(Path(__file__).parent / "histories" / "issued_citizenship.json"))
+    await replayer.replay_workflow(issued_citizenship())
