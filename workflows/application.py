@@ -250,7 +250,7 @@ class CertificateApplication:
         app = self.admitted()
         self.check_union(actor)
         may_stand_in = Role.CHAIRMAN in app.chain and (
-            Role.CHAIRMAN in actor.acts_for or actor.role in app.escalation_roles)
+            Role.CHAIRMAN in actor.acts_for or (self.escalated and actor.role in app.escalation_roles))
         if not actor.roles & set(app.chain) and not may_stand_in:
             raise ApplicationError(f"a {actor.role.value} does not decide {app.certificate_type}", type=WRONG_OFFICER)
         awaiting = self.awaiting() if self.decision is None else None
