@@ -258,6 +258,27 @@ def officers_disable(username: Annotated[str, typer.Argument(help="The officer's
     typer.echo(f"disabled {user.username}; ended {ended} session(s)")
 
 
+@officers_app.command("enrol-totp")
+def officers_enrol_totp(username: Annotated[str, typer.Argument(help="The officer's log-in name.")]) -> None:
+    """Give an officer a new TOTP secret (a lost phone, or a role that now needs two factors), print its otpauth
+    URI once, and end every session they have."""
+    import pyotp
+    from sqlalchemy import update
+
+    from sonod import db
+
+    with database() as session:
+        user = get_officer(session, username)
+        user.totp_secret, user.totp_last_step = pyotp.random_base32(), None
+        ended = session.execute(update(db.Session).where(db.Session.user_id == user.id,
+                                                         db.Session.revoked_at.is_(None))
+                                .values(revoked_at=db.utcnow())).rowcount
+        record(session, user.union_slug, "officer.enrol_totp", user.username, {"sessions_ended": ended})
+        secret = user.totp_secret
+    show_credentials(username, None, secret)
+    typer.echo("(shown once: the officer scans it into an authenticator app now)")
+
+
 @officers_app.command("list")
 def officers_list(union: Annotated[str | None, typer.Option("--union", help="Only this union's officers.")] = None,
                   ) -> None:
