@@ -217,7 +217,7 @@ class BarePath:
     def _prepare(self, items: list) -> None:
         from api.deps import officer_actor
         from api.schemas import ApplicationIn
-        from api.services import application_input, new_application_id
+        from api.services import new_application_id, submission
         from sonod import db
         from sonod.domain import Role
         from workflows.messages import Actor
@@ -226,8 +226,8 @@ class BarePath:
         with self.sessions() as session:
             for i, body in items:
                 now = db.utcnow()
-                self.inputs[i] = application_input(session, self.settings, ApplicationIn.model_validate(body), portal,
-                                                   None, new_application_id(now), now)
+                self.inputs[i] = submission(session, ApplicationIn.model_validate(body), portal, None,
+                                            new_application_id(now), now)
                 union = body["union"]
                 if union not in self.chairmen:
                     from sqlalchemy import select
@@ -236,17 +236,16 @@ class BarePath:
                     self.chairmen[union] = officer_actor(session, user, None)
 
     async def submit(self, item) -> str:
-        from temporalio.common import WorkflowIDConflictPolicy
+        from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
-        from sonod.domain import Status
         from workflows.application import CertificateApplication
-        from workflows.search_attributes import search_attributes_for
+        from workflows.search_attributes import submitted_attributes
 
         app = self.inputs.pop(item[0])
         await self.client.start_workflow(
             CertificateApplication.run, app, id=app.application_id, task_queue=self.settings.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            search_attributes=search_attributes_for(app, Status.SUBMITTED, app.submitted_at))
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE, search_attributes=submitted_attributes(app))
         return app.application_id
 
     async def decide(self, app_id: str, union: str) -> None:

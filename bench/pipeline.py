@@ -15,8 +15,8 @@ through `POST .../decision`, then the portal polls until `issued` (signed, PDF r
 applicant's SMS queued and sent). Applications go round the 21 unions, each union's registry people in turn.
 
 The baseline, in the same run and on the same Temporal server: `BareApplication` below, the same sequence of
-commands as `CertificateApplication` on a citizenship application (six local activities, five activities,
-the same search-attribute upserts, one timer raced against the update) but with no-op activities, run by a
+commands as `CertificateApplication` on a citizenship application (seven local activities, the union's rules
+read at admission included, five activities, the same search-attribute upserts, one timer raced against the update) but with no-op activities, run by a
 worker of its own (a subprocess, same sandbox, data converter, slots and cache as `sonod worker`). The driver
 starts it with `start_workflow`, polls a query until it awaits the decision, decides it with `execute_update`
 and waits for its result. No API, no database.
@@ -61,6 +61,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.search_attributes import (
         CERTIFICATE_TYPE,
         SONOD_DEADLINE,
+        SONOD_DECIDERS,
         SONOD_OVERDUE,
         SONOD_STATUS,
         SONOD_WAITING_ON,
@@ -76,6 +77,11 @@ QUICK_N, DEFAULT_N = 60, 300
 @activity.defn(name="Bare.project")
 def bare_project(app_id: str) -> None:
     return None
+
+
+@activity.defn(name="Bare.admit")
+def bare_admit(app_id: str) -> str:
+    return app_id
 
 
 @activity.defn(name="Bare.verify")
@@ -115,6 +121,7 @@ class BareApplication:
 
     @workflow.run
     async def run(self, app: list[str]) -> str:
+        await workflow.execute_local_activity(bare_admit, self.app_id, **POLICY)
         await self.step("submitted")
         await self.step("verifying_nid")
         await workflow.execute_activity(bare_verify, self.app_id, **POLICY)
@@ -152,6 +159,7 @@ class BareApplication:
             SONOD_STATUS.value_set(status), UNION_SLUG.value_set(self.union),
             CERTIFICATE_TYPE.value_set("citizenship"), SONOD_DEADLINE.value_set(self.deadline),
             SONOD_OVERDUE.value_set(False), SONOD_WAITING_ON.value_set(waiting_on),
+            SONOD_DECIDERS.value_set([waiting_on] if waiting_on else []),
         ])
 
 
@@ -174,7 +182,8 @@ async def run_bare_worker() -> None:
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     worker = Worker(
         client, task_queue=BARE_QUEUE, workflows=[bare.BareApplication],
-        activities=[bare.bare_project, bare.bare_verify, bare.bare_notify, bare.bare_allocate, bare.bare_issue],
+        activities=[bare.bare_admit, bare.bare_project, bare.bare_verify, bare.bare_notify, bare.bare_allocate,
+                    bare.bare_issue],
         activity_executor=ThreadPoolExecutor(max_workers=settings.max_concurrent_activities),
         max_concurrent_activities=settings.max_concurrent_activities,
         max_cached_workflows=settings.workflow_cache_size,
@@ -381,16 +390,12 @@ class Bare:
 
 
 def bare_search_attributes(union: str):
-    """As the API starts CertificateApplication: `search_attributes_for`."""
-    import datetime as dt
-
+    """As the API starts CertificateApplication: `submitted_attributes`, what is known before admission."""
     from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
     return TypedSearchAttributes([
         SearchAttributePair(SONOD_STATUS, "submitted"), SearchAttributePair(UNION_SLUG, union),
         SearchAttributePair(CERTIFICATE_TYPE, "citizenship"),
-        SearchAttributePair(SONOD_DEADLINE, dt.datetime.now(dt.UTC) + timedelta(days=3)),
-        SearchAttributePair(SONOD_OVERDUE, False), SearchAttributePair(SONOD_WAITING_ON, ""),
     ])
 
 
