@@ -29,6 +29,7 @@ from tests.unions_kit import (
     person,
     portal,
     token,
+    wait_for,
 )
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -51,11 +52,12 @@ async def me(stack, access_token: str):
     return await stack.http.get("/api/v1/auth/me", headers=bearer(access_token))
 
 
-async def awaiting_decision(stack, union: str, index: int = 0) -> str:
-    r = await stack.http.post("/api/v1/applications", json=person(index, union=union), headers=portal())
+async def awaiting_decision(stack, union: str, index: int = 0, caller: dict | None = None) -> str:
+    """An application submitted by the demo portal, or by an officer (`caller`: their headers)."""
+    r = await stack.http.post("/api/v1/applications", json=person(index, union=union), headers=caller or portal())
     assert r.status_code == 202, r.text
     app_id = r.json()["application_id"]
-    await stack.wait_for(app_id, Status.AWAITING_DECISION)
+    await wait_for(stack.http, app_id, Status.AWAITING_DECISION, headers=caller or portal())
     return app_id
 
 
@@ -260,8 +262,8 @@ async def test_officers_actions_are_in_the_unions_hash_chain_with_who_what_when_
     r = await stack.http.post(f"/api/v1/certificates/{cert}/revoke", headers=bearer(chairman),
                               json={"reason": "issued in error"})
     assert r.status_code == 200, r.text
-    cancelled = await awaiting_decision(stack, union, 1)
     udc = await token(stack.http, f"udc.{union}")
+    cancelled = await awaiting_decision(stack, union, 1, bearer(udc))  # the applicant's side cancels its own
     r = await stack.http.post(f"/api/v1/applications/{cancelled}/cancel", headers=bearer(udc),
                               json={"reason": "the applicant withdrew"})
     assert r.status_code == 200, r.text
@@ -272,13 +274,15 @@ async def test_officers_actions_are_in_the_unions_hash_chain_with_who_what_when_
     assert got == [
         (f"chairman.{union}", "chairman", "auth.login", f"chairman.{union}"),
         (f"chairman.{union}", "chairman", "decision.approve", decided),
+        ("sonod", "operator", "certificate.issue", decided),  # the workflow's own
         (f"chairman.{union}", "chairman", "certificate.revoke", cert),
         (f"udc.{union}", "udc", "auth.login", f"udc.{union}"),
         (f"udc.{union}", "udc", "application.cancel", cancelled),
         (f"udc.{union}", "udc", "auth.logout", f"udc.{union}"),
     ]
-    assert all(e.ip == "127.0.0.1" and started <= e.at <= db.utcnow() for e in rows)
-    assert rows[1].detail == {"reason": "papers in order", "from": "awaiting_decision"}
+    assert all(started <= e.at <= db.utcnow() for e in rows)
+    assert all(e.ip == ("127.0.0.1" if e.actor != "sonod" else None) for e in rows), [(e.actor, e.ip) for e in rows]
+    assert {k: rows[1].detail[k] for k in ("reason", "step")} == {"reason": "papers in order", "step": "chairman"}
     assert [e.seq for e in rows] == list(range(1, len(rows) + 1))
     verified = await acli(settings.db_url, "audit", "verify", union)
     assert verified.exit_code == 0 and f"intact: {len(rows)} entries" in verified.output, verified.output
