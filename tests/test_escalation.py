@@ -107,8 +107,7 @@ async def test_after_escalation_the_administrator_decides_but_not_the_upazila_ad
                        reminder_every=timedelta(days=2))
     await reach(env, handle, Status.AWAITING_DECISION)
     approve = Decision(kind=DecisionKind.APPROVE, reason="escalated", actor=ADMINISTRATOR)
-    # an officer who may stand in for the chairman, but the step awaits the chairman alone until it is escalated
-    assert await refused(handle, CertificateApplication.decide, approve) == "NotAwaiting"
+    assert await refused(handle, CertificateApplication.decide, approve) == "WrongOfficer"
 
     await env.sleep(timedelta(days=4, hours=1))
     assert (await handle.query(CertificateApplication.view)).escalated
