@@ -12,6 +12,8 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from workflows.refusals import NOT_AWAITING, REASON_REQUIRED, WRONG_AMOUNT, WRONG_OFFICER
+
 
 class ApiError(Exception):
     status_code = 400
@@ -59,14 +61,15 @@ class Invalid(ApiError):
         self.errors = [{"loc": loc, "msg": msg, "type": kind}]
 
 
-WORKFLOW_ERRORS: dict[str, type[ApiError]] = {"WrongOfficer": Forbidden, "NotAwaiting": Conflict}
+WORKFLOW_ERRORS: dict[str, type[ApiError]] = {WRONG_OFFICER: Forbidden, NOT_AWAITING: Conflict}
+WORKFLOW_INVALID = {WRONG_AMOUNT: ["body", "amount"], REASON_REQUIRED: ["body", "reason"]}
 
 
 def from_update_failure(err: WorkflowUpdateFailedError) -> ApiError:
     cause = err.cause
     if isinstance(cause, ApplicationError):
-        if cause.type == "WrongAmount":
-            return Invalid(["body", "amount"], cause.message)
+        if cause.type in WORKFLOW_INVALID:
+            return Invalid(WORKFLOW_INVALID[cause.type], cause.message)
         return WORKFLOW_ERRORS.get(cause.type or "", Conflict)(cause.message)
     return Conflict(str(cause or err))
 

@@ -15,7 +15,6 @@ import asyncio
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.issuer import Issuer
@@ -46,12 +45,9 @@ with workflow.unsafe.imports_passed_through():
         Submission,
     )
     from workflows.policies import ISSUE_POLICY, NID_POLICY, NOTIFY_POLICY, PROJECT_POLICY, REGISTRY_POLICY
+    from workflows.refusals import Refusal, refuse
     from workflows.search_attributes import search_attributes_for, upserts
 
-# Business refusals, as ApplicationError types the API maps to HTTP answers.
-WRONG_OFFICER = "WrongOfficer"  # 403
-NOT_AWAITING = "NotAwaiting"  # 409
-WRONG_AMOUNT = "WrongAmount"  # 422
 
 CANCELLABLE = frozenset(
     {Status.SUBMITTED, Status.VERIFYING_NID, Status.AWAITING_PAYMENT, Status.RETURNED, *STEP_STATUS.values()}
@@ -249,19 +245,22 @@ class CertificateApplication:
         actor = decision.actor
         app = self.admitted()
         self.check_union(actor)
+        if decision.kind is not DecisionKind.APPROVE and not decision.reason.strip():
+            raise refuse(Refusal.REASON_REQUIRED, decision=decision.kind.value)
         may_stand_in = Role.CHAIRMAN in app.chain and (
             Role.CHAIRMAN in actor.acts_for or (self.escalated and actor.role in app.escalation_roles))
         if not actor.roles & set(app.chain) and not may_stand_in:
-            raise ApplicationError(f"a {actor.role.value} does not decide {app.certificate_type}", type=WRONG_OFFICER)
+            raise refuse(Refusal.NOT_IN_CHAIN, role=actor.role.value, certificate_type=app.certificate_type)
+        if self.cancellation is not None:  # of a cancellation and a decision, the first accepted wins
+            raise refuse(Refusal.CANCELLING)
         awaiting = self.awaiting() if self.decision is None else None
         if awaiting is not None and not awaiting.admits(actor) and awaiting.step is actor.role is Role.WARD_MEMBER:
-            raise ApplicationError("the applicant lives in another ward", type=WRONG_OFFICER)
+            raise refuse(Refusal.OTHER_WARD)
         if awaiting is None or not awaiting.admits(actor):
             acting_as = actor.role if actor.role in app.chain else Role.CHAIRMAN
-            raise ApplicationError(f"the application is {self.status.value}, not awaiting the {acting_as.value}",
-                                   type=NOT_AWAITING)
+            raise refuse(Refusal.NOT_AWAITING_OFFICER, status=self.status.value, role=acting_as.value)
         if actor.username == self.amended_by:
-            raise ApplicationError("an officer who corrected the application does not decide it", type=WRONG_OFFICER)
+            raise refuse(Refusal.CORRECTED_BY_OFFICER)
 
     @workflow.update
     async def pay(self, payment: PaymentIn) -> StatusView:
@@ -273,12 +272,10 @@ class CertificateApplication:
     @pay.validator
     def check_payment(self, payment: PaymentIn) -> None:
         if self.status is not Status.AWAITING_PAYMENT or self.payment is not None:
-            raise ApplicationError(f"the application is {self.status.value}, not awaiting payment", type=NOT_AWAITING)
+            raise refuse(Refusal.NOT_AWAITING_PAYMENT, status=self.status.value)
         if payment.currency != self.app.fee.currency or payment.amount != self.app.fee.amount:
-            raise ApplicationError(
-                f"the fee is {self.app.fee.amount} {self.app.fee.currency}, not {payment.amount} {payment.currency}",
-                type=WRONG_AMOUNT,
-            )
+            raise refuse(Refusal.WRONG_FEE, fee=self.app.fee.amount, currency=self.app.fee.currency,
+                         amount=payment.amount, paid_currency=payment.currency)
 
     @workflow.update
     async def amend(self, amendment: Amendment) -> StatusView:
@@ -291,8 +288,7 @@ class CertificateApplication:
     def check_amendment(self, amendment: Amendment) -> None:
         self.check_applicant_side(amendment.actor)
         if self.status is not Status.RETURNED or self.amendment is not None:
-            raise ApplicationError(f"the application is {self.status.value}, not returned for correction",
-                                   type=NOT_AWAITING)
+            raise refuse(Refusal.NOT_RETURNED, status=self.status.value)
 
     @workflow.update
     async def cancel(self, cancellation: Cancellation) -> StatusView:
@@ -307,8 +303,7 @@ class CertificateApplication:
         if cancellation.actor.role is not Role.OPERATOR:  # the deployment's operator ends stuck work: `sonod ops`
             self.check_applicant_side(cancellation.actor)
         if self.status not in CANCELLABLE or self.cancellation is not None or self.decision is not None:
-            raise ApplicationError(f"the application is {self.status.value} and can no longer be cancelled",
-                                   type=NOT_AWAITING)
+            raise refuse(Refusal.NOT_CANCELLABLE, status=self.status.value)
 
     @workflow.update
     async def escalate(self, escalation: Escalation) -> StatusView:
@@ -330,10 +325,9 @@ class CertificateApplication:
     @escalate.validator
     def check_escalation(self, escalation: Escalation) -> None:
         if escalation.actor.role is not Role.OPERATOR:
-            raise ApplicationError("only operators escalate by hand", type=WRONG_OFFICER)
+            raise refuse(Refusal.OPERATORS_ONLY, verb="escalate by hand")
         if self.waiting_on is not Role.CHAIRMAN:
-            raise ApplicationError(f"the application is {self.status.value}, not awaiting the chairman",
-                                   type=NOT_AWAITING)
+            raise refuse(Refusal.NOT_AWAITING_OFFICER, status=self.status.value, role=Role.CHAIRMAN.value)
 
     @workflow.update
     async def resend(self, request: Resend) -> StatusView:
@@ -350,9 +344,9 @@ class CertificateApplication:
     @resend.validator
     def check_resend(self, request: Resend) -> None:
         if request.actor.role is not Role.OPERATOR:
-            raise ApplicationError("only operators resend notifications", type=WRONG_OFFICER)
+            raise refuse(Refusal.OPERATORS_ONLY, verb="resend notifications")
         if self.last_notice is None:
-            raise ApplicationError("nothing has been sent yet", type=NOT_AWAITING)
+            raise refuse(Refusal.NOTHING_SENT)
 
     @workflow.query
     def view(self) -> StatusView:
@@ -456,7 +450,7 @@ class CertificateApplication:
 
     def admitted(self) -> ApplicationInput:
         if self.app is None:
-            raise ApplicationError("the application is being admitted", type=NOT_AWAITING)
+            raise refuse(Refusal.ADMITTING)
         return self.app
 
     async def unless_cancelled(self, activity):
@@ -478,7 +472,7 @@ class CertificateApplication:
             return
         if actor.union is None and actor.upazila == union.upazila_slug and actor.role in STANDS_IN_FOR_CHAIRMAN:
             return
-        raise ApplicationError(f"{union.slug} is not the union of this officer", type=WRONG_OFFICER)
+        raise refuse(Refusal.NOT_THIS_UNION, union=union.slug)
 
     def check_applicant_side(self, actor: Actor) -> None:
         """The applicant's side is whoever submitted (that portal key, that UDC operator or secretary) and the
@@ -488,7 +482,7 @@ class CertificateApplication:
             proved = normalise_mobile(actor.mobile)
             if proved and proved == normalise_mobile(contact.mobile):
                 return
-            raise ApplicationError("the mobile number does not match this application", type=WRONG_OFFICER)
+            raise refuse(Refusal.MOBILE_MISMATCH)
         if actor.role is submitter.role and actor.username == submitter.username:
             return
-        raise ApplicationError(f"{actor.username} did not submit this application", type=WRONG_OFFICER)
+        raise refuse(Refusal.NOT_SUBMITTER, username=actor.username)
