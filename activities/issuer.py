@@ -24,6 +24,7 @@ from sonod.keys import KeyStore
 from sonod.metrics import TIME_TO_ISSUE
 from sonod.unions import GOPALGANJ_SADAR
 from sonod.signing import CertificateClaims, content_hash, qr_text, sign_payload
+from workflows import activities as contract
 from workflows.messages import IssuedCertificate, IssueRequest
 
 TITLES = {
@@ -45,7 +46,7 @@ def memo_number(union: str, certificate_type: str, year: int, seq: int) -> str:
     return f"{union_no:02d}.{type_no:02d}.{year}.{seq:06d}"
 
 
-class Issuer:
+class Issuer(contract.Issuer):
     def __init__(self, sessions: sessionmaker, keys: KeyStore, renderer: CertificateRenderer, pdf_dir: Path,
                  verify_url: str) -> None:
         self.sessions, self.keys, self.renderer = sessions, keys, renderer

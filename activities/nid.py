@@ -9,6 +9,7 @@ from temporalio import activity
 
 from sonod.metrics import GATEWAY_ERRORS, GATEWAY_LATENCY
 from sonod.nid import check_identity_number
+from workflows import activities as contract
 from workflows.messages import Identity, NidCheck
 
 REASONS = {
@@ -19,7 +20,7 @@ REASONS = {
 }
 
 
-class NidGateway:
+class NidGateway(contract.NidGateway):
     def __init__(self, http: httpx.AsyncClient, base_url: str, api_key: str) -> None:
         self.http, self.base_url, self.api_key = http, base_url.rstrip("/"), api_key
 

@@ -12,6 +12,7 @@ from sonod.db import upsert
 from sonod.bengali import to_bn_digits
 from sonod.domain import Role
 from sonod.metrics import NOTIFICATIONS, template_family
+from workflows import activities as contract
 from workflows.messages import Delivered, Notice
 
 TEMPLATES = {
@@ -51,7 +52,7 @@ OFFICERS = (select(USERS.c.username, USERS.c.role, USERS.c.ward_no, USERS.c.mobi
 SENT = update(OUTBOX).where(OUTBOX.c.id == bindparam("message_id")).values(status="sent", sent_at=bindparam("at"))
 
 
-class Outbox:
+class Outbox(contract.Outbox):
     def __init__(self, sessions: sessionmaker, sms: SmsSender, mail: Mailer) -> None:
         self.sessions, self.sms, self.mail = sessions, sms, mail
 

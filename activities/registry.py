@@ -14,6 +14,7 @@ from sonod import audit, db
 from sonod.db import upsert, upsert_statement
 from sonod.domain import Role
 from sonod.settings import Settings
+from workflows import activities as contract
 from workflows.messages import (
     ApplicationInput,
     CertificateNumber,
@@ -43,7 +44,7 @@ NEXT_NO = (update(COUNTERS)
            .returning(COUNTERS.c.last_no))
 
 
-class Registry:
+class Registry(contract.Registry):
     def __init__(self, sessions: sessionmaker, settings: Settings) -> None:
         self.sessions = sessions
         self.settings = settings

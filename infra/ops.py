@@ -31,6 +31,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
 from sonod.domain import FINAL_STATUSES, Role, Status
+from workflows.application import CertificateApplication
 from workflows.messages import Actor, Cancellation, Escalation, Resend, StatusView
 from workflows.search_attributes import (
     CERTIFICATE_TYPE,
@@ -267,8 +268,8 @@ async def status_entered(client: Client, wf) -> dt.datetime | None:
     """When the application entered its current status, from the workflow's own view (a query, not the history).
     None when no worker answers in time."""
     try:
-        view: StatusView = await client.get_workflow_handle(wf.id, run_id=wf.run_id).query(
-            "view", result_type=StatusView, rpc_timeout=RPC_TIMEOUT)
+        view = await client.get_workflow_handle(wf.id, run_id=wf.run_id).query(
+            CertificateApplication.view, rpc_timeout=RPC_TIMEOUT)
     except (RPCError, WorkflowQueryFailedError, asyncio.TimeoutError):
         return None
     entered = None
@@ -424,7 +425,7 @@ async def describe_or_explain(handle):
 
 async def reassign(client: Client, application_id: str, username: str, reason: str) -> Outcome:
     """Let the acting chairman (or the administrator) decide now: the workflow's `escalate` update."""
-    view = await update(client, application_id, "escalate",
+    view = await update(client, application_id, CertificateApplication.escalate,
                         Escalation(reason=reason, actor=operator(username)), once("escalate", username, reason))
     return Outcome(application_id=application_id, union=view.union, status=view.status.value,
                    message=f"{application_id} ({view.status.value}): the acting chairman may decide now",
@@ -433,7 +434,7 @@ async def reassign(client: Client, application_id: str, username: str, reason: s
 
 async def cancel(client: Client, application_id: str, username: str, reason: str) -> Outcome:
     """End the application: the workflow's `cancel` update, which waits until it has ended."""
-    view = await update(client, application_id, "cancel",
+    view = await update(client, application_id, CertificateApplication.cancel,
                         Cancellation(reason=reason, actor=operator(username)), once("cancel", username, reason))
     return Outcome(application_id=application_id, union=view.union, status=view.status.value,
                    message=f"{application_id} is {view.status.value}", actions=["cancel"])
@@ -441,20 +442,18 @@ async def cancel(client: Client, application_id: str, username: str, reason: str
 
 async def resend(client: Client, application_id: str, username: str, reason: str) -> Outcome:
     """Send the application's last notification again, under a new idempotency key (`resend-N`)."""
-    view = await update(client, application_id, "resend",
+    view = await update(client, application_id, CertificateApplication.resend,
                         Resend(reason=reason, actor=operator(username)), None)
     note = next((e.note for e in reversed(view.events) if e.note.startswith("resent")), "resent")
     return Outcome(application_id=application_id, union=view.union, status=view.status.value,
                    message=f"{application_id}: {note}", actions=["resend"])
 
 
-async def update(client: Client, application_id: str, name: str, arg, update_id: str | None) -> StatusView:
-    """One of CertificateApplication's updates, by name (importing the workflow would load every activity's
-    dependencies, PDF renderer included, and make each `sonod ops` command seconds slower)."""
+async def update(client: Client, application_id: str, handler, arg, update_id: str | None) -> StatusView:
+    """One of CertificateApplication's updates (the workflow module loads no activity, so importing it is cheap)."""
     handle = client.get_workflow_handle(application_id)
     try:
-        return await handle.execute_update(name, arg, id=update_id, result_type=StatusView,
-                                           rpc_timeout=dt.timedelta(seconds=30))
+        return await handle.execute_update(handler, arg, id=update_id, rpc_timeout=dt.timedelta(seconds=30))
     except WorkflowUpdateFailedError as e:
         cause = e.cause
         raise NotPossible(f"{application_id}: {getattr(cause, 'message', None) or cause}") from None

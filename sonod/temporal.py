@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client, TLSConfig
+from temporalio.common import SearchAttributeKey
 from temporalio.runtime import Runtime
 
 from sonod.codec import data_converter
@@ -20,16 +24,12 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     )
 
 
-async def ensure_search_attributes(client: Client) -> list[str]:
-    """Register sonod's search attributes in the namespace when missing; returns the names added."""
-    from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
-
-    from workflows.search_attributes import ALL_KEYS
-
+async def ensure_search_attributes(client: Client, keys: Sequence[SearchAttributeKey]) -> list[str]:
+    """Register these search attributes in the namespace when missing; returns the names added."""
     existing = await client.operator_service.list_search_attributes(
         ListSearchAttributesRequest(namespace=client.namespace))
     have = set(existing.custom_attributes) | set(existing.system_attributes)
-    missing = {k.name: int(k.indexed_value_type) for k in ALL_KEYS if k.name not in have}
+    missing = {k.name: int(k.indexed_value_type) for k in keys if k.name not in have}
     if missing:
         await client.operator_service.add_search_attributes(
             AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing))

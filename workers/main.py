@@ -24,6 +24,7 @@ from sonod.logs import configure_logging
 from sonod.settings import Settings
 from sonod.temporal import connect, ensure_search_attributes
 from workflows.application import CertificateApplication
+from workflows.search_attributes import ALL_KEYS
 
 log = logging.getLogger("sonod.worker")
 # The activities' threads share one pool. It keeps 10 connections open: with the engine's default 5, an overflow
@@ -83,7 +84,7 @@ async def run_worker(settings: Settings) -> None:
     configure_logging(settings.log_format, settings.log_level)
     runtime, metrics = telemetry(settings)
     client = await connect(settings, runtime=runtime)
-    added = await ensure_search_attributes(client)
+    added = await ensure_search_attributes(client, ALL_KEYS)
     if added:
         log.info("registered search attributes %s", ", ".join(added))
     engine = make_engine(settings.db_url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)

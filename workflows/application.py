@@ -17,11 +17,8 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.issuer import Issuer
-    from activities.nid import NidGateway
-    from activities.outbox import Outbox
-    from activities.registry import Registry
     from sonod.domain import STANDS_IN_FOR_CHAIRMAN, STEP_STATUS, DecisionKind, Role, Status, normalise_mobile
+    from workflows.activities import Issuer, NidGateway, Outbox, Registry
     from workflows.messages import (
         Actor,
         Amendment,
