@@ -12,6 +12,8 @@ escalation.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -56,6 +58,16 @@ class Returned(Exception):
 
 
 SONOD = Actor(username="sonod", role=Role.OPERATOR)  # the workflow's own clock acting
+
+
+@dataclass
+class Clock:
+    """A durable timer of a human step (`until`): `act` runs at `at` while `live` holds, again every `every`."""
+
+    at: datetime
+    act: Callable[[datetime], Awaitable[None]]
+    every: timedelta | None = None
+    live: Callable[[], bool] = lambda: True
 
 
 class Ended(Exception):
@@ -157,23 +169,17 @@ class CertificateApplication:
         self.waiting_on = role
         await self.step(STEP_STATUS[role], "sonod", f"waiting for the {role.value}")
         await self.notify(f"awaiting_{role.value}", {}, to_roles=[role], to_applicant=False)
-        reminder_at = workflow.now() + self.app.timing.reminder_every
-        escalate_at = self.deadline_at + self.app.timing.escalate_after
-        while self.decision is None:
+        timing = self.app.timing
+        await self.until(
+            lambda: self.decision is not None or self.cancellation is not None,
+            Clock(self.deadline_at, lambda now: self.mark_overdue(role), live=lambda: not self.overdue),
+            Clock(self.deadline_at + timing.escalate_after,
+                  lambda now: self.escalate_now("the chairman did not decide in time", SONOD),
+                  live=lambda: role is Role.CHAIRMAN and not self.escalated),
+            Clock(workflow.now() + timing.reminder_every, lambda now: self.remind(role, now), every=timing.reminder_every),
+        )
+        if self.decision is None:
             self.check_cancelled()
-            wake = min(t for t in self.timers(reminder_at, escalate_at, role))
-            if await self.wait(lambda: self.decision is not None or self.cancellation is not None,
-                               wake - workflow.now()):
-                continue
-            now = workflow.now()
-            if not self.overdue and now >= self.deadline_at:
-                await self.mark_overdue(role)
-            if not self.escalated and role is Role.CHAIRMAN and now >= escalate_at:
-                await self.escalate_now("the chairman did not decide in time", SONOD)
-            if now >= reminder_at:
-                await self.notify(f"reminder_{role.value}", {"due": self.deadline_at.isoformat()},
-                                  to_roles=[role], to_applicant=False, key=f"reminder-{now.isoformat()}")
-                reminder_at = now + self.app.timing.reminder_every
         decision = self.decision
         self.decisions.append(decision)
         self.waiting_on = None
@@ -421,13 +427,23 @@ class CertificateApplication:
             self.append(Event(at=workflow.now(), status=self.status, actor="outbox",
                               note=f"{template}: sent by {', '.join(delivered.channels)}"))
 
-    def timers(self, reminder_at: datetime, escalate_at: datetime, role: Role) -> list[datetime]:
-        times = [reminder_at]
-        if not self.overdue:
-            times.append(self.deadline_at)
-        if not self.escalated and role is Role.CHAIRMAN:
-            times.append(escalate_at)
-        return times
+    async def until(self, done: Callable[[], bool], *clocks: Clock) -> None:
+        """Wait for a person (`done`), racing the step's durable timers: each live clock acts when it comes due, in
+        the order given, and a clock with `every` comes due again after each interval."""
+        while not done():
+            live = [clock for clock in clocks if clock.live()]
+            if await self.wait(done, min(clock.at for clock in live) - workflow.now()):
+                return
+            now = workflow.now()
+            for clock in clocks:
+                if clock.live() and now >= clock.at:
+                    if clock.every:
+                        clock.at = now + clock.every
+                    await clock.act(now)
+
+    async def remind(self, role: Role, now: datetime) -> None:
+        await self.notify(f"reminder_{role.value}", {"due": self.deadline_at.isoformat()},
+                          to_roles=[role], to_applicant=False, key=f"reminder-{now.isoformat()}")
 
     async def wait(self, condition, timeout: timedelta) -> bool:
         """True when the condition held before the timeout."""
