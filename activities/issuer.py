@@ -114,7 +114,7 @@ class Issuer(contract.Issuer):
         """The holder as printed (`sonod.printed`), and the fields printed on the applicant's word alone."""
         app = req.application
         values, claims = holder_values(printed(app.certificate_type, app.applicant.model_dump(mode="json"),
-                                               app.details, req.identity))
+                                               app.details, req.identity.fields()))
         return Holder(**values), sorted(claims)
 
     @staticmethod

@@ -64,7 +64,7 @@ class Registry(contract.Registry):
             id=app.application_id, union_slug=app.union.slug, certificate_type=app.certificate_type,
             status=view.status.value, round=view.round, submitted_by=app.submitted_by.username,
             applicant=app.applicant.model_dump(mode="json"), contact=app.contact.model_dump(mode="json"),
-            details=app.details, identity=p.identity, fee_amount=app.fee.amount, fee_paid=view.fee_paid,
+            details=app.details, identity=p.identity.fields() if p.identity else None, fee_amount=app.fee.amount, fee_paid=view.fee_paid,
             deadline_at=view.deadline_at, overdue=view.overdue, certificate_no=view.certificate_no,
             events=[e.model_dump(mode="json") for e in view.events], created_at=app.submitted_at,
             updated_at=view.events[-1].at if view.events else app.submitted_at,

@@ -23,6 +23,7 @@ from workflows.messages import (
     Decision,
     Escalation,
     Fee,
+    NidRecord,
     PaymentIn,
     Resend,
     Submission,
@@ -55,7 +56,7 @@ def application(status: Status, chain: tuple[Role, ...] = (Role.WARD_MEMBER, Rol
         timing=Timing(deadline_days=7, reminder_every=dt.timedelta(days=1), escalate_after=dt.timedelta(days=3),
                       payment_expiry=dt.timedelta(days=7), correction_expiry=dt.timedelta(days=30)),
         escalation_roles=[Role.ACTING_CHAIRMAN])
-    workflow.identity = {"union": UNION.slug, "ward_no": 3}
+    workflow.identity = NidRecord(union=UNION.slug, ward_no=3)
     workflow.status, workflow.waiting_on = status, STEP.get(status)
     return workflow
 

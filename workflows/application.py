@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         Fee,
         IssueRequest,
         NidCheck,
+        NidRecord,
         Notice,
         NumberRequest,
         PaymentIn,
@@ -87,7 +88,7 @@ class CertificateApplication:
         self.status = Status.SUBMITTED
         self.events: list[Event] = []
         self.round = 0
-        self.identity: dict | None = None
+        self.identity: NidRecord | None = None
         self.fee_paid = False
         self.waiting_on: Role | None = None
         self.decision: Decision | None = None
@@ -223,7 +224,7 @@ class CertificateApplication:
         self.certificate_no = number.certificate_no
         certificate = await workflow.execute_activity_method(
             Issuer.issue,
-            IssueRequest(application=self.app, identity=self.identity or {}, certificate_no=number.certificate_no,
+            IssueRequest(application=self.app, identity=self.identity or NidRecord(), certificate_no=number.certificate_no,
                          issued_at=issued_at, decisions=self.decisions),
             **ISSUE_POLICY,
         )
@@ -456,10 +457,8 @@ class CertificateApplication:
     def ward_no(self) -> int | None:
         """The ward whose member recommends: the NID record's, when the record lives in this union; never the
         applicant's claim."""
-        identity = self.identity or {}
-        if identity.get("union") not in (None, self.submission.union):
-            return None
-        return identity.get("ward_no")
+        record = self.identity or NidRecord()
+        return record.ward_no if record.union in (None, self.submission.union) else None
 
     def admitted(self) -> ApplicationInput:
         if self.app is None:

@@ -234,7 +234,7 @@ class Projection(Model):
 
     input: ApplicationInput
     view: StatusView
-    identity: dict[str, Any] | None = None
+    identity: NidRecord | None = None
     audit: list[AuditNote] = []
 
 
@@ -245,11 +245,32 @@ class NidCheck(Model):
     name: str
 
 
+class NidRecord(BaseModel):
+    """What the NID gateway's record says of the applicant (not what the applicant claims). The fields sonod reads
+    are typed; the gateway's others are kept as they come, for the certificate to print."""
+
+    model_config = ConfigDict(extra="allow")
+    nid: str | None = None
+    date_of_birth: dt.date | None = None
+    name_bn: str | None = None
+    name_en: str | None = None
+    father_name_bn: str | None = None
+    mother_name_bn: str | None = None
+    gender: str | None = None
+    union: str | None = None
+    ward_no: int | None = None
+    photo: str | None = None
+
+    def fields(self) -> dict[str, Any]:
+        """Every field the record holds, by name, as JSON."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
 class Identity(Model):
     matches: bool
     error_code: str | None = None
     reason: str = ""
-    voter: dict[str, Any] | None = None
+    voter: NidRecord | None = None
 
 
 class NumberRequest(Model):
@@ -267,7 +288,7 @@ class CertificateNumber(Model):
 
 class IssueRequest(Model):
     application: ApplicationInput
-    identity: dict[str, Any]
+    identity: NidRecord
     certificate_no: str
     issued_at: dt.datetime
     decisions: list[Decision]
