@@ -22,7 +22,6 @@ from sonod.printed import holder_values, printed, validity
 from sonod.domain import Role
 from sonod.keys import KeyStore
 from sonod.metrics import TIME_TO_ISSUE
-from sonod.unions import GOPALGANJ_SADAR
 from sonod.signing import CertificateClaims, content_hash, qr_text, sign_payload
 from workflows import activities as contract
 from workflows.messages import IssuedCertificate, IssueRequest
@@ -39,11 +38,10 @@ TITLES = {
 RECORD = update(db.Certificate.__table__).where(db.Certificate.__table__.c.certificate_no == bindparam("number"))
 
 
-def memo_number(union: str, certificate_type: str, year: int, seq: int) -> str:
-    """All digits, as union memos are (স্মারক নং ০৭.০২.২০২৬.০০০০১৫): union, type, year, number."""
-    union_no = next((i for i, u in enumerate(GOPALGANJ_SADAR, 1) if u.slug == union), 0)
+def memo_number(union_code: str, certificate_type: str, year: int, seq: int) -> str:
+    """All digits, as union memos are (স্মারক নং ০৭.০২.২০২৬.০০০০১৫): the union's code, the type, year, number."""
     type_no = next((i for i, t in enumerate(CATALOGUE, 1) if t.code == certificate_type), 0)
-    return f"{union_no:02d}.{type_no:02d}.{year}.{seq:06d}"
+    return f"{union_code}.{type_no:02d}.{year}.{seq:06d}"
 
 
 class Issuer(contract.Issuer):
@@ -62,7 +60,7 @@ class Issuer(contract.Issuer):
                 return IssuedCertificate(certificate_no=row.certificate_no, kid=row.kid, pdf_ref=row.pdf_path)
             officers = {u.username: u for u in session.scalars(
                 select(db.User).where(db.User.username.in_([d.actor.username for d in req.decisions])))}
-            memo_no = memo_number(app.union.slug, app.certificate_type, row.year, row.seq)
+            memo_no = memo_number(app.union.code, app.certificate_type, row.year, row.seq)
             kind = session.get(db.CertificateTypeRow, app.certificate_type)
             valid_days = kind.valid_days if kind is not None else BY_CODE[app.certificate_type].valid_days
 

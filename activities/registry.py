@@ -118,7 +118,7 @@ def rules_for(session: Session, settings: Settings, submission: Submission) -> A
     fee_lines = rule.fee_lines or []
     return ApplicationInput(
         **submission.model_dump(exclude={"union"}),
-        union=UnionView(slug=union.slug, name_bn=union.name_bn, name_en=union.name_en, upazila_bn=union.upazila_bn,
+        union=UnionView(slug=union.slug, code=union.code, name_bn=union.name_bn, name_en=union.name_en, upazila_bn=union.upazila_bn,
                         upazila_en=union.upazila_en, upazila_slug=union.upazila_slug,
                         district_bn=union.district_bn, district_en=union.district_en),
         chain=[Role(r) for r in rule.chain],
@@ -132,6 +132,7 @@ def rules_for(session: Session, settings: Settings, submission: Submission) -> A
             correction_expiry=seconds(timing, "correction_expiry_s", days=settings.correction_expiry_days),
         ),
         escalation_roles=[Role(r) for r in escalation.get("roles", DEFAULT_ESCALATION_ROLES)],
+        escalation_notify=[Role(r) for r in escalation.get("notify", [Role.UPAZILA_ADMIN])],
     )
 
 

@@ -109,7 +109,8 @@ def add_rules(session: Session, union: str, overrides: Overrides | None = None) 
 
 def add_union(session: Session, values: Mapping[str, str], master_key: str, now: dt.datetime,
               overrides: Overrides | None = None) -> db.Union:
-    """A new union (`values`: slug, name_bn, name_en, upazila_slug, upazila_bn, upazila_en, district_bn, district_en)
+    """A new union (`values`: slug, code, name_bn, name_en, upazila_slug, upazila_bn, upazila_en, district_bn,
+    district_en)
     with the catalogue, its rules and its signing key, in the caller's transaction."""
     from sonod.keys import KeyStore
 

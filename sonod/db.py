@@ -57,6 +57,8 @@ class Base(DeclarativeBase):
 class Union(Base):
     __tablename__ = "unions"
     slug: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # the union's own code (its BBS geo-code where it has one): digits, unique, the first part of its memo numbers
+    code: Mapped[str] = mapped_column(String(12), unique=True)
     name_bn: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(100))
     upazila_bn: Mapped[str] = mapped_column(String(100))

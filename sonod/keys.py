@@ -24,7 +24,7 @@ class KeyStore:
         self._known: dict[str, TrustedKey] = {}  # public keys by kid, as last read
 
     def ensure(self, session: Session, union: str, now: dt.datetime) -> db.SigningKey:
-        """The union's current key, made if it has none."""
+        """The union's current key, made if it has none (a union made by `sonod admin add-union` has one already)."""
         current = session.scalars(
             select(db.SigningKey).where(db.SigningKey.union_slug == union, db.SigningKey.not_after.is_(None))
             .order_by(db.SigningKey.not_before)
@@ -53,7 +53,7 @@ class KeyStore:
             old = self.ensure(session, union, now)
             old.not_after = at
             new = self._add(session, union, at)
-            from sonod import audit
+            from sonod import audit  # audit's checkpoints use this module's keys
 
             audit.record(session, union=union, actor=actor, role="operator", action="key.rotate", target=new.kid,
                          detail={"retired": old.kid, "from": at.isoformat()})

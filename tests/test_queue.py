@@ -1,6 +1,6 @@
-"""The officers' queue and the union's figures, read from the read model (api/services.py). The queue goes by the
-workflow's word on who may decide now (`applications.awaiting`), which these rows carry as the workflow publishes
-it."""
+"""The officers' queue and the union's figures, read from the read model (api/services/officers.py and unions.py).
+The queue goes by the workflow's word on who may decide now (`officers.awaiting`), which these rows carry as the
+workflow publishes it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from api import services
+from api.services import officers, unions
 from sonod import db
 from sonod.db import make_engine, make_session_factory
 from sonod.domain import STEP_STATUS, Role, Status
@@ -23,7 +23,7 @@ STEP = {status: role for role, status in STEP_STATUS.items()}
 def session(database_url):
     engine = make_engine(database_url)
     with make_session_factory(engine)() as s:
-        s.add(db.Union(slug=UNION, name_bn="পরীক্ষা", name_en="Test", upazila_bn="গোপালগঞ্জ সদর",
+        s.add(db.Union(slug=UNION, code="99", name_bn="পরীক্ষা", name_en="Test", upazila_bn="গোপালগঞ্জ সদর",
                        upazila_en="Gopalganj Sadar", upazila_slug=UPAZILA, district_bn="গোপালগঞ্জ",
                        district_en="Gopalganj"))
         s.flush()
@@ -58,16 +58,16 @@ def test_the_queue_puts_overdue_first_then_the_nearest_deadline_and_keeps_to_the
     ])
     session.flush()
     member = Actor(username=f"ward2.{UNION}", role=Role.WARD_MEMBER, union=UNION, ward_no=2)
-    assert [r.id for r in services.queue(session, member)] == ["Q-OVERDUE", "Q-SOONER", "Q-LATER"]
+    assert [r.id for r in officers.queue(session, member)] == ["Q-OVERDUE", "Q-SOONER", "Q-LATER"]
     secretary = Actor(username=f"secretary.{UNION}", role=Role.SECRETARY, union=UNION)
-    assert [r.id for r in services.queue(session, secretary)] == ["Q-SECRETARY"]
+    assert [r.id for r in officers.queue(session, secretary)] == ["Q-SECRETARY"]
 
 
 def test_an_acting_chairman_sees_the_chairmans_queue(session):
     session.add(application("Q-DECIDE", Status.AWAITING_DECISION, ward=1, due_in_days=2))
     session.flush()
     acting = Actor(username=f"acting.{UNION}", role=Role.ACTING_CHAIRMAN, union=UNION, acts_for=[Role.CHAIRMAN])
-    assert [r.id for r in services.queue(session, acting)] == ["Q-DECIDE"]
+    assert [r.id for r in officers.queue(session, acting)] == ["Q-DECIDE"]
 
 
 def test_once_escalated_the_chairmans_step_is_in_the_queue_of_the_upazilas_administrator(session):
@@ -78,11 +78,11 @@ def test_once_escalated_the_chairmans_step_is_in_the_queue_of_the_upazilas_admin
     ])
     session.flush()
     administrator = Actor(username=f"admin.{UPAZILA}", role=Role.ADMINISTRATOR, upazila=UPAZILA)
-    assert [r.id for r in services.queue(session, administrator)] == ["Q-ESCALATED"]
+    assert [r.id for r in officers.queue(session, administrator)] == ["Q-ESCALATED"]
     elsewhere = Actor(username="admin.kotalipara", role=Role.ADMINISTRATOR, upazila="kotalipara")
-    assert services.queue(session, elsewhere) == []
+    assert officers.queue(session, elsewhere) == []
     acting = Actor(username=f"acting.{UNION}", role=Role.ACTING_CHAIRMAN, union=UNION)  # no delegation
-    assert [r.id for r in services.queue(session, acting)] == ["Q-ESCALATED"]
+    assert [r.id for r in officers.queue(session, acting)] == ["Q-ESCALATED"]
 
 
 def test_the_figures_count_the_backlog_and_the_overdue_and_the_median_time_to_issue(session):
@@ -97,7 +97,7 @@ def test_the_figures_count_the_backlog_and_the_overdue_and_the_median_time_to_is
                                year=2026, seq=1, certificate_type="warish", pdf_path="x.pdf",
                                issued_at=f3.created_at + dt.timedelta(hours=30)))
     session.flush()
-    figures = services.union_figures(session, UNION)
+    figures = unions.union_figures(session, UNION)
     assert figures["backlog"][Status.AWAITING_VERIFICATION] == 2
     assert figures["overdue"][Status.AWAITING_VERIFICATION] == 1
     assert figures["issued"] == 1 and figures["median_to_issue"] == dt.timedelta(hours=30)

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from temporalio.client import Client, WorkflowHandle
 from typer.testing import CliRunner
 
-from api import services
+from api.services import applications
 from api.schemas import ApplicationIn
 from sonod import db
 from sonod.db import make_engine, make_session_factory
@@ -45,6 +45,11 @@ def database(url: str) -> Iterator[db.Session]:
         engine.dispose()
 
 
+def kit_union_code(slug: str) -> str:
+    """A code of 8 digits of the test union's own (the seeded unions have 01 to 21)."""
+    return f"9{int(hashlib.sha1(slug.encode()).hexdigest(), 16) % 10**7:07d}"
+
+
 def add_union(url: str, slug: str, upazila: str = "gopalganj-sadar", template: str = "paikkandi") -> None:
     """A union of the test's own, with the template union's rules and the demo accounts (demo password and TOTP);
     in another upazila, also that upazila's administrator `uno.<upazila>`."""
@@ -53,7 +58,7 @@ def add_union(url: str, slug: str, upazila: str = "gopalganj-sadar", template: s
         if session.get(db.Union, slug) is not None:
             return
         model = session.get(db.Union, template)
-        session.add(db.Union(slug=slug, name_bn=f"{model.name_bn} ({slug})", name_en=f"{model.name_en} ({slug})",
+        session.add(db.Union(slug=slug, code=kit_union_code(slug), name_bn=f"{model.name_bn} ({slug})", name_en=f"{model.name_en} ({slug})",
                              upazila_bn=upazila_bn, upazila_en=upazila_en, upazila_slug=upazila,
                              district_bn=model.district_bn, district_en=model.district_en,
                              escalation=model.escalation))
@@ -91,11 +96,11 @@ def set_timing(url: str, slug: str, **timing: int | timedelta) -> None:
 
 
 def submissions(url: str, bodies: list[dict], actor: Actor) -> list[Submission]:
-    """The workflow's inputs as the API builds them (`services.submission`), for starting workflows directly."""
+    """The workflow's inputs as the API builds them (`applications.submission`), for starting workflows directly."""
     with database(url) as session:
         now = db.utcnow()
-        return [services.submission(session, ApplicationIn.model_validate(body), actor, None,
-                                    services.new_application_id(now), now) for body in bodies]
+        return [applications.submission(session, ApplicationIn.model_validate(body), actor, None,
+                                        applications.new_application_id(now), now) for body in bodies]
 
 
 async def start(client: Client, task_queue: str, submission: Submission) -> WorkflowHandle:

@@ -324,7 +324,7 @@ class CertificateApplication:
         await self.project()
         self.upsert_search_attributes()
         await self.notify("escalated", {"reason": reason}, to_applicant=False,
-                          to_roles=[*self.admitted().escalation_roles, Role.UPAZILA_ADMIN])
+                          to_roles=[*self.admitted().escalation_roles, *self.admitted().escalation_notify])
 
     @escalate.validator
     def check_escalation(self, escalation: Escalation) -> None:

@@ -85,6 +85,7 @@ class Timing(Model):
 
 class UnionView(Model):
     slug: str
+    code: str = ""  # the union's own code: its memo numbers begin with it
     name_bn: str
     name_en: str
     upazila_bn: str
@@ -122,6 +123,7 @@ class ApplicationInput(Model):
     fee: Fee
     timing: Timing
     escalation_roles: list[Role]
+    escalation_notify: list[Role] = [Role.UPAZILA_ADMIN]  # told, with the escalation roles, when a step escalates
     submitted_by: Actor
     submitted_at: dt.datetime
 

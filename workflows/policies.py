@@ -19,10 +19,11 @@ REGISTRY_POLICY = dict(
     start_to_close_timeout=timedelta(seconds=20),
     retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=500), maximum_interval=timedelta(seconds=30)),
 )
+# Every failure of the issue is retried: a key that does not open (a wrong master key) or a full disk is mended by
+# an operator, and the next attempt issues; `sonod ops stuck` shows the retrying application meanwhile.
 ISSUE_POLICY = dict(
     start_to_close_timeout=timedelta(seconds=60),
-    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=60),
-                             non_retryable_error_types=["NoSigningKey"]),
+    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=60)),
 )
 NOTIFY_POLICY = dict(
     start_to_close_timeout=timedelta(seconds=30),
