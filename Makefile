@@ -8,13 +8,14 @@ BENCH_ARGS  ?=
 SYSTEM_DEPS := poppler-utils zbar-tools libzbar0 fonts-noto-core chromium
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test system-deps bench clean
+.PHONY: help venv run test system-deps bench clean i18n
 
 help:
 	@echo "make run          create .venv, migrate, seed and start everything in the foreground (Ctrl-C stops it)"
 	@echo "make test         run the tests (on PostgreSQL when SONOD_DATABASE_URL names one); PYTEST_ARGS=... passes through"
 	@echo "make venv         create .venv and install sonod with its test extras"
 	@echo "make system-deps  apt-get install what the tests need (pdftoppm, zbarimg, Noto fonts, chromium), as root"
+	@echo "make i18n         extract the pages' words into api/locale/sonod.pot, update the bn and en .po files, compile them"
 	@echo "make bench        run the benchmarks in bench/ (BENCH=pdf for one; BENCH_ARGS=--quick passes through)"
 	@echo "make clean CONFIRM=yes   delete $(VAR_DIR)/: the database, Temporal's history, certificates, logs"
 
@@ -45,6 +46,17 @@ system-deps:
 	  echo "make system-deps: installing$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+
+# The translation catalogues (babel.cfg says where the words are): extract, update the .po files (the English one
+# fills itself in), compile the .mo files that the pages read and that are committed beside them.
+LOCALE := api/locale
+i18n: venv
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k 'NP_:1c,2' --add-location=file --sort-output --width=120 \
+	  --project=sonod --copyright-holder="sonod's authors" -o $(LOCALE)/sonod.pot .
+	$(VENV)/bin/pybabel -q update -i $(LOCALE)/sonod.pot -d $(LOCALE) -D sonod --width=120 --no-fuzzy-matching \
+	  --ignore-obsolete --ignore-pot-creation-date
+	$(VENV)/bin/python $(LOCALE)/english.py $(LOCALE)/en/LC_MESSAGES/sonod.po
+	$(VENV)/bin/pybabel -q compile -d $(LOCALE) -D sonod --statistics
 
 # Every bench/*.py script (or only BENCH=name), each printing its own table; BENCH_ARGS=--quick and so on.
 bench: venv

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -12,15 +14,24 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from workflows.refusals import NOT_AWAITING, REASON_REQUIRED, WRONG_AMOUNT, WRONG_OFFICER
+from workflows.refusals import NOT_AWAITING, REASON_REQUIRED, WRONG_AMOUNT, WRONG_OFFICER, refusal_of
 
 
 class ApiError(Exception):
+    """`detail` is English (API v1's answer); `code` and `params`, when the refusal has them (a workflow's
+    `Refusal`), let the pages say it in the reader's language (api/pages/i18n.py)."""
+
     status_code = 400
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, code: str | None = None, params: dict | None = None) -> None:
         super().__init__(detail)
-        self.detail = detail
+        self.detail, self.code, self.params = detail, code, params
+
+    @classmethod
+    def said(cls, template: str, **params: str | int) -> Self:
+        """An error whose English is a catalogue's msgid, filled in: `NotFound.said(N_("no application {id}"),
+        id=...)`; the pages translate the template and fill it in again."""
+        return cls(template.format(**params), template, params)
 
 
 class Unauthorized(ApiError):
@@ -56,8 +67,9 @@ class Invalid(ApiError):
 
     status_code = 422
 
-    def __init__(self, loc: list[str | int], msg: str, kind: str = "value_error") -> None:
-        super().__init__(msg)
+    def __init__(self, loc: list[str | int], msg: str, kind: str = "value_error", code: str | None = None,
+                 params: dict | None = None) -> None:
+        super().__init__(msg, code, params)
         self.errors = [{"loc": loc, "msg": msg, "type": kind}]
 
 
@@ -66,18 +78,23 @@ WORKFLOW_INVALID = {WRONG_AMOUNT: ["body", "amount"], REASON_REQUIRED: ["body", 
 
 
 def from_update_failure(err: WorkflowUpdateFailedError) -> ApiError:
+    """The workflow's refusal as an API error of its kind, its code and parameters carried along."""
     cause = err.cause
     if isinstance(cause, ApplicationError):
+        code, params = refusal_of(cause) or (None, None)
+        code = code.value if code else None
         if cause.type in WORKFLOW_INVALID:
-            return Invalid(WORKFLOW_INVALID[cause.type], cause.message)
-        return WORKFLOW_ERRORS.get(cause.type or "", Conflict)(cause.message)
+            return Invalid(WORKFLOW_INVALID[cause.type], cause.message, code=code, params=params)
+        return WORKFLOW_ERRORS.get(cause.type or "", Conflict)(cause.message, code, params)
     return Conflict(str(cause or err))
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        body = {"detail": exc.errors} if isinstance(exc, Invalid) else {"detail": exc.detail}
+        body: dict = {"detail": exc.errors} if isinstance(exc, Invalid) else {"detail": exc.detail}
+        if exc.code:  # beside the English detail, for a client that words it itself (the pages' own gateway)
+            body |= {"code": exc.code, "params": exc.params or {}}
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
         return JSONResponse(body, status_code=exc.status_code, headers=headers)
 

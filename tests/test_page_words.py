@@ -1,6 +1,6 @@
-"""The pages' words: every refusal the workflow's validators can send (taken from the validators themselves, so that
-a reworded message fails here rather than reaching a Bengali page in English) is said in Bengali on a Bengali page and
-kept as it is on an English one."""
+"""The pages' words: every refusal of the workflow (`workflows.refusals.Refusal`) has its Bengali in the bn catalogue,
+and the refusals its validators send (taken from the validators themselves) are said in Bengali on a Bengali page, by
+their code, and as they are on an English one."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ import datetime as dt
 import re
 
 import pytest
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from api.pages.i18n import Words
+from api.errors import ApiError, NotFound, from_update_failure
+from api.pages.i18n import N_, Words
 from sonod.domain import STEP_STATUS, DecisionKind, Role, Status
 from workflows.application import CertificateApplication
+from workflows.refusals import Refusal, refusal_of
 from workflows.messages import (
     Actor,
     Amendment,
@@ -36,6 +39,7 @@ UNION = UnionView(slug="paikkandi", name_bn="পাইককান্দি", na
                   district_en="Gopalganj")
 NOW = dt.datetime(2026, 1, 5, 10, tzinfo=dt.UTC)
 LATIN = re.compile(r"[A-Za-z]")
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 STEP = {status: role for role, status in STEP_STATUS.items()}
@@ -65,10 +69,10 @@ def officer(role: Role, union: str = "paikkandi", ward_no: int | None = None) ->
     return Actor(username=f"{role.value}.{union}", role=role, union=union, ward_no=ward_no)
 
 
-def refusal(check, arg) -> str:
+def refusal(check, arg) -> ApplicationError:
     with pytest.raises(ApplicationError) as refused:
         check(arg)
-    return refused.value.message
+    return refused.value
 
 
 CITIZEN = Actor(username="citizen", role=Role.CITIZEN, mobile="01711000000")
@@ -105,10 +109,12 @@ REFUSALS = {
         Decision(kind=DecisionKind.APPROVE, actor=officer(Role.CHAIRMAN))),
     "not admitted yet": lambda: refusal(changed(application(Status.SUBMITTED), app=None).check_cancellation,
                                         Cancellation(reason="x", actor=CITIZEN)),
+    "no reason to reject": lambda: refusal(application(Status.AWAITING_DECISION).check_decision,
+                                           Decision(kind=DecisionKind.REJECT, actor=officer(Role.CHAIRMAN))),
+    "being cancelled": lambda: refusal(
+        changed(application(Status.AWAITING_DECISION), cancellation=Cancellation(reason="x", actor=CITIZEN)
+                ).check_decision, Decision(kind=DecisionKind.APPROVE, actor=officer(Role.CHAIRMAN))),
 }
-# Refusals of issue 12 that api/pages/i18n.py (KNOWN_REFUSALS) does not say in Bengali yet: strict, so that the
-# mark goes when the words come.
-UNTRANSLATED = {"not for the applicant", "another mobile number", "corrected by this officer", "not admitted yet"}
 
 
 def changed(workflow: CertificateApplication, **fields) -> CertificateApplication:
@@ -117,22 +123,53 @@ def changed(workflow: CertificateApplication, **fields) -> CertificateApplicatio
     return workflow
 
 
-@pytest.mark.parametrize("case", [
-    pytest.param(case, marks=pytest.mark.xfail(strict=True, reason="no Bengali in api/pages/i18n.py yet"))
-    if case in UNTRANSLATED else case for case in REFUSALS])
+def as_api_error(error: ApplicationError) -> ApiError:
+    """What a page gets: the API error of the refusal, its code and parameters carried along."""
+    return from_update_failure(WorkflowUpdateFailedError(error))
+
+
+def test_the_validators_cases_cover_every_refusal():
+    assert {refusal_of(make())[0] for make in REFUSALS.values()} == set(Refusal)
+
+
+@pytest.mark.parametrize("case", REFUSALS)
 def test_a_refusal_of_the_workflow_is_said_in_bengali_on_a_bengali_page(case):
-    english = REFUSALS[case]()
-    bengali = Words("bn")(english)
-    assert bengali != english and not LATIN.search(bengali), f"{english!r} -> {bengali!r}"
-    assert Words("en")(english) == english
+    """Translated by its code: no Latin letter is left but those of the identifiers it names (a username, a
+    union's slug); the English page says the refusal's own message."""
+    error = as_api_error(REFUSALS[case]())
+    bengali = Words("bn")(error)
+    identifiers = [str(v) for v in (error.params or {}).values()]
+    assert bengali != error.detail and not LATIN.search(_without(bengali, identifiers)), (error.detail, bengali)
+    assert Words("en")(error) == error.detail
+
+
+def _without(text: str, parts: list[str]) -> str:
+    for part in parts:
+        text = text.replace(part, "")
+    return text
+
+
+@pytest.mark.parametrize("refusal", list(Refusal))
+def test_every_refusal_has_its_bengali_with_the_same_parameters(refusal):
+    bengali = Words("bn").gettext(refusal.text)
+    assert bengali != refusal.text
+    assert set(PLACEHOLDER.findall(bengali)) == set(PLACEHOLDER.findall(refusal.text))
+    assert Words("en").gettext(refusal.text) == refusal.text
 
 
 def test_a_refusal_names_the_status_and_the_role_in_bengali():
-    assert Words("bn")("the application is issuing, not awaiting the secretary") == \
+    words = Words("bn")
+    assert words.filled(Refusal.NOT_AWAITING_OFFICER.text, {"status": "issuing", "role": "secretary"}) == \
         "আবেদনটি এখন «সনদ তৈরি হচ্ছে» অবস্থায় আছে, সচিব পদের সিদ্ধান্তের অপেক্ষায় নেই।"
-    assert Words("bn")("the fee is 1500 BDT, not 100 BDT") == "ফি ১,৫০০ টাকা, ১০০ টাকা নয়।"
+    assert words.filled(Refusal.WRONG_FEE.text, {"fee": 1500, "currency": "BDT", "amount": 100,
+                                                 "paid_currency": "BDT"}) == "ফি ১,৫০০ টাকা, ১০০ টাকা নয়।"
+    assert words.filled(Refusal.REASON_REQUIRED.text, {"decision": "return"}) == \
+        "আবেদন সংশোধনে ফেরত পাঠাতে কারণ লিখুন।"
 
 
-def test_unknown_text_and_application_numbers_stay_as_they_are():
+def test_unknown_text_stays_as_it_is_and_an_error_said_with_parameters_is_translated_by_its_template():
     assert Words("bn")("something new went wrong") == "something new went wrong"
-    assert Words("bn")("no application A260105-00000001") == "A260105-00000001 নম্বরে কোনো আবেদন নেই।"
+    error = NotFound.said(N_("no application {application_id}"), application_id="A260105-00000001")
+    assert error.detail == "no application A260105-00000001"
+    assert Words("bn")(error) == "A260105-00000001 নম্বরে কোনো আবেদন নেই।"
+    assert Words("en")(error) == error.detail

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from temporalio.client import Client
 
 from api import services
-from api.errors import Conflict, Invalid, NotFound
+from api.errors import ApiError, Conflict, Invalid, NotFound
 from api.pages import forms
 from api.schemas import AmendIn, ApplicationIn
 from sonod import db
@@ -31,7 +31,7 @@ class ApplicationForm:
     details: list[forms.Field]
     values: dict = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
-    problem: str | None = None
+    problem: ApiError | None = None
     idempotency_key: str = field(default_factory=lambda: secrets.token_urlsafe(18))
 
     @property
@@ -93,7 +93,7 @@ async def submit(request: Request, session: Session, settings: Settings, tempora
         form.idempotency_key = secrets.token_urlsafe(18)
         return None
     except Conflict as e:
-        form.problem, form.idempotency_key = e.detail, secrets.token_urlsafe(18)
+        form.problem, form.idempotency_key = e, secrets.token_urlsafe(18)
         return None
     await run_in_threadpool(session.commit)
     return application_id

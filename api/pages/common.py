@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from api.deps import DbSession, SettingsDep, _officer, client_ip
 from api.errors import ApiError, Forbidden, Invalid, Unauthorized
@@ -37,8 +38,36 @@ TOKEN_COOKIE, CSRF_COOKIE, LANG_COOKIE = "sonod_session", "sonod_csrf", "sonod_l
 WEB_PORTAL = "portal:sonod-web"
 
 templates = Jinja2Templates(env=jinja2.Environment(
-    loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True))
+    loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"]))
 templates.env.globals.update(value_at=forms.value_at, rows_of=forms.rows_of)
+# `_()` and `{% trans %}` format with keywords (`_("by %(d)s", d=...)`); each page brings its language's gettext
+templates.env.newstyle_gettext = True  # type: ignore[attr-defined]
+
+
+def _newstyle(translate):
+    """A catalogue's gettext as Jinja's new-style `_()` calls it: the translation is trusted markup, the values it
+    is filled in with are escaped."""
+
+    @jinja2.pass_context
+    def gettext(context, message: str, **variables) -> str:
+        text = translate(message)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables if variables else text
+
+    return gettext
+
+
+def _newstyle_plural(translate):
+    @jinja2.pass_context
+    def ngettext(context, singular: str, plural: str, n: int, **variables) -> str:
+        text = translate(singular, plural, n)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % ({"num": n} | variables)
+
+    return ngettext
 
 
 def web_portal(request: Request) -> Actor:
@@ -139,8 +168,9 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
            status_code: int = 200) -> HTMLResponse:
     lang = language(request)
     words = Words(lang)
-    ctx = {"t": words, "lang": lang, "base": base(request), "csrf": csrf_token(request),
-           "now": db.utcnow(), "path": request.url.path} | (context or {})
+    ctx = {"t": words, "gettext": _newstyle(words.gettext), "ngettext": _newstyle_plural(words.ngettext),
+           "lang": lang, "base": base(request), "csrf": csrf_token(request), "now": db.utcnow(),
+           "path": request.url.path} | (context or {})
     response = templates.TemplateResponse(request, template, ctx, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -162,9 +192,9 @@ ERROR_TITLES = {401: "login", 403: "forbidden", 404: "not_found", 409: "conflict
 
 
 def error_page(request: Request, exc: ApiError) -> HTMLResponse:
-    message = Words(language(request))("bad_csrf") if isinstance(exc, BadCsrf) else exc.detail
+    """The error as a page, in the reader's words (`Words.error`: by its refusal's code, else its detail)."""
     return render(request, "error.html", {"title_key": ERROR_TITLES.get(exc.status_code, "error"),
-                                          "message": message}, status_code=exc.status_code)
+                                          "message": exc}, status_code=exc.status_code)
 
 
 class PageRoute(APIRoute):

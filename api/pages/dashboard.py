@@ -105,7 +105,7 @@ def all_applications(request: Request, officer: PageOfficer, session: DbSession,
 
 # --- one application ----------------------------------------------------------------------------------
 
-def _detail(request: Request, session, settings, officer: Actor, application_id: str, *, problem: str | None = None,
+def _detail(request: Request, session, settings, officer: Actor, application_id: str, *, problem: ApiError | str | None = None,
             done: str | None = None, status_code: int = 200) -> Response:
     row = services.load_application(session, application_id)
     services.require_read(session, officer, row.union_slug, row.submitted_by)
@@ -147,7 +147,7 @@ async def decide(application_id: str, request: Request, officer: PageOfficer, se
     except ValidationError as e:
         problem, code = e.errors()[0]["msg"], 422
     except ApiError as e:
-        problem, code = e.detail, e.status_code
+        problem, code = e, e.status_code
     if problem is None:
         return redirect(f"/dashboard/applications/{quote(application_id)}?done=decided")
     return await run_in_threadpool(_detail, request, session, settings, officer, application_id,
@@ -164,7 +164,7 @@ def revoke(certificate_no: str, request: Request, officer: PageOfficer, session:
         services.revoke(session, officer, None, certificate_no, reason.strip())
     except ApiError as e:
         session.rollback()
-        return _detail(request, session, settings, officer, row.application_id, problem=e.detail,
+        return _detail(request, session, settings, officer, row.application_id, problem=e,
                        status_code=e.status_code)
     return redirect(f"/dashboard/applications/{quote(row.application_id)}?done=revoked_ok")
 

@@ -14,6 +14,7 @@ import json
 import httpx
 from fastapi import FastAPI
 
+from api.errors import ApiError
 from sonod.security import hmac_sha256_hex
 from sonod.settings import Settings
 
@@ -31,8 +32,9 @@ def signed_callback(settings: Settings, application_id: str, amount: int) -> tup
     return body, {"Content-Type": "application/json", "X-Signature": hmac_sha256_hex(settings.payment_secret, body)}
 
 
-async def pay(app: FastAPI, settings: Settings, application_id: str, amount: int) -> tuple[int, str | None]:
-    """Post the signed callback; its HTTP status, and its detail when it refused (the field's problem for a 422)."""
+async def pay(app: FastAPI, settings: Settings, application_id: str, amount: int) -> tuple[int, ApiError | None]:
+    """Post the signed callback; its HTTP status, and what it refused with (the field's problem for a 422), with the
+    refusal's code for the page to word."""
     body, headers = signed_callback(settings, application_id, amount)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway.invalid",
                                  timeout=60) as http:
@@ -40,9 +42,10 @@ async def pay(app: FastAPI, settings: Settings, application_id: str, amount: int
     if answer.status_code == 200:
         return 200, None
     try:
-        detail = answer.json().get("detail")
+        body = answer.json()
     except ValueError:
-        detail = answer.text[:300]
+        body = {"detail": answer.text[:300]}
+    detail = body.get("detail")
     if isinstance(detail, list) and detail:
         detail = detail[0].get("msg")
-    return answer.status_code, str(detail)
+    return answer.status_code, ApiError(str(detail), body.get("code"), body.get("params"))

@@ -22,6 +22,7 @@ from api.errors import ApiError, NotFound
 from api.limits import Window, address_key
 from api.pages import apply, forms, gateway
 from api.pages.common import ERROR_TITLES, Csrf, PageRoute, citizen, render
+from api.pages.i18n import N_
 from api.schemas import CancelIn
 from sonod import db
 from sonod.bengali import to_ascii_digits
@@ -73,7 +74,7 @@ def not_tracked(request: Request, session, tenant: str | None, application_id: s
 
 
 def track_page(request: Request, session, settings: Settings, union: db.Union, row: db.Application, mobile: str, *,
-               done: str | None = None, problem: str | None = None, status_code: int = 200) -> Response:
+               done: str | None = None, problem: ApiError | str | None = None, status_code: int = 200) -> Response:
     """The application as the citizen sees it, with what they may do next."""
     session.refresh(row)  # an action has just moved it on
     return render(request, "portal/track.html", {
@@ -90,7 +91,7 @@ def track_page(request: Request, session, settings: Settings, union: db.Union, r
 async def refused(request: Request, session, settings: Settings, union: db.Union, row: db.Application, mobile: str,
                   e: ApiError) -> Response:
     """The track page with the reason an action was refused (the workflow's 409, 403 or 422)."""
-    return await run_in_threadpool(track_page, request, session, settings, union, row, mobile, problem=e.detail,
+    return await run_in_threadpool(track_page, request, session, settings, union, row, mobile, problem=e,
                                    status_code=e.status_code)
 
 
@@ -117,7 +118,7 @@ def certificate_pdf(request: Request, session: DbSession, settings: SettingsDep,
     _, row = tracked(request, session, tenant, application_id, mobile)
     certificate = services.certificate_of(session, row.id)
     if certificate is None:
-        raise NotFound("no issued certificate matches this application number and mobile number")
+        raise NotFound(N_("no issued certificate matches this application number and mobile number"))
     return FileResponse(services.certificate_file(settings, certificate), media_type="application/pdf",
                         filename=f"{certificate.certificate_no}.pdf")
 
