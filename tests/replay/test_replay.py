@@ -9,6 +9,7 @@ in their file's name (`<path>@<workflow id>.json`), under which they replay.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -18,13 +19,13 @@ from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 from temporalio.workflow import NondeterminismError
 
 from sonod.codec import data_converter
+from sonod.domain import Status
 from sonod.settings import DEV_SECRETS, Settings
 from tests.replay.record import path_and_workflow_id, saved
 from workflows.application import CertificateApplication
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
-PATHS = {"issued_citizenship", "issued_warish", "nid_failed", "rejected", "cancelled", "returned_amended",
-         "paid_trade_licence", "overdue_escalated_resent"}
+DEFINITION = workflow._Definition.must_from_class(CertificateApplication)
 
 
 def dev_converter():
@@ -42,8 +43,26 @@ def issued_citizenship() -> WorkflowHistory:
     return history(path)
 
 
-async def test_every_path_of_the_workflow_has_a_saved_history():
-    assert {path_and_workflow_id(p)[0] for p in HISTORIES} >= PATHS
+def statuses_and_updates(path: Path) -> tuple[set[str], set[str]]:
+    """The statuses a saved history passed through (its `SonodStatus` upserts, which are plain) and the updates the
+    workflow accepted in it."""
+    statuses, updates = set(), set()
+    for event in history(path).events:
+        if event.HasField("upsert_workflow_search_attributes_event_attributes"):
+            fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+            if "SonodStatus" in fields:
+                statuses.add(json.loads(fields["SonodStatus"].data))
+        elif event.HasField("workflow_execution_update_accepted_event_attributes"):
+            updates.add(event.workflow_execution_update_accepted_event_attributes.accepted_request.input.name)
+    return statuses, updates
+
+
+def test_the_saved_histories_pass_through_every_status_and_every_update_of_the_workflow():
+    """Coverage derived from the workflow itself: a new status or a new update without a saved history that takes
+    it fails here (record one with `python -m tests.replay.record`)."""
+    seen = [statuses_and_updates(p) for p in HISTORIES]
+    assert {s.value for s in Status} - set().union(*(s for s, _ in seen)) == set()
+    assert set(DEFINITION.updates) - set().union(*(u for _, u in seen)) == set()
     assert all(path_and_workflow_id(p)[1] for p in HISTORIES), "a history without its workflow id"
 
 
