@@ -1,38 +1,44 @@
-"""The administrator's commands: officers' accounts and delegations, portals' keys, the audit log.
+"""The administrator's commands: unions, officers' accounts and delegations, portals' keys.
 
+    sonod admin add-union patgati --name-bn ... --name-en Patgati ...
+    sonod admin import-upazila upazila.csv
     sonod officers create ward3.paikkandi --role ward_member --union paikkandi --ward 3
     sonod officers disable ward3.paikkandi
     sonod officers list --union paikkandi
     sonod officers delegate acting.paikkandi --as chairman --union paikkandi --from 2025-07-01 --to 2025-07-14
     sonod portal-keys rotate demo-portal
-    sonod audit verify paikkandi
 
-Exit codes: 0 done; 1 it could not be done (a name already taken, an audit chain with problems);
+Exit codes: 0 done; 1 it could not be done (a name already taken, a disabled officer);
 2 bad arguments (an unknown role, union, officer or portal key).
 Passwords and portal keys are printed once and stored hashed. What these commands change in a union is
 recorded in that union's audit log, by `cli:<login name>`.
 
-`mount(app, audit_app)` adds them to the `sonod` command (infra/cli.py).
+infra/cli.py mounts `admin_app`, `officers_app` and `portal_keys_app` on the `sonod` command. Imports marked
+`# lazy:` are slow ones that `--help` does not need (infra/cli_common.py).
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
-import getpass
+import io
 import re
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+import pyotp
 import typer
+
+from infra.cli_common import BAD_ARGUMENT, database, fail, load_settings, record
+from sonod.domain import STANDS_IN_FOR_CHAIRMAN, Role
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from sonod import db
-    from sonod.domain import Role
+    from sonod.bootstrap import Overrides
 
 admin_app = typer.Typer(help="Unions: one at a time, or a whole upazila from a CSV file.", no_args_is_help=True)
 officers_app = typer.Typer(help="Officers' accounts and delegations.", no_args_is_help=True)
@@ -43,61 +49,10 @@ DHAKA = dt.timezone(dt.timedelta(hours=6), "Asia/Dhaka")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,79}$")
 KEY_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 MOBILE = re.compile(r"^(\+?88)?01[3-9][0-9]{8}$")
-BAD_ARGUMENT, NOT_DONE = 2, 1
-
-
-def mount(app: typer.Typer) -> None:
-    app.add_typer(admin_app, name="admin")
-    app.add_typer(officers_app, name="officers")
-    app.add_typer(portal_keys_app, name="portal-keys")
-
-
-def fail(message: str, code: int = NOT_DONE):
-    from infra.cli import fail as cli_fail
-
-    cli_fail(message, code)
-
-
-@contextmanager
-def database() -> Iterator[Session]:
-    """A session on SONOD_DATABASE_URL, committed when the command ends without failing."""
-    from sqlalchemy import exc as sa_exc
-
-    from infra.cli import _database_error, load_settings
-    from sonod.db import make_engine, make_session_factory
-
-    settings = load_settings()
-    engine = make_engine(settings.db_url)
-    try:
-        with make_session_factory(engine)() as session:
-            try:
-                yield session
-                session.commit()
-            except (sa_exc.SQLAlchemyError, OSError) as exc:
-                session.rollback()
-                fail(str(_database_error(settings.db_url, exc)))
-    finally:
-        engine.dispose()
-
-
-def cli_actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"[:80]
-    except (KeyError, OSError):  # no login name in a bare container
-        return "cli"
-
-
-def record(session: Session, union: str | None, action: str, target: str, detail: dict | None = None) -> None:
-    """In the union's audit log; what belongs to no union (upazila officers, operators, portals) in the
-    deployment's."""
-    from sonod import audit
-
-    audit.record(session, union=union or audit.DEPLOYMENT, actor=cli_actor(), role="operator", action=action,
-                 target=target, detail=detail or {})
 
 
 def get_union(session: Session, slug: str) -> db.Union:
-    from sonod import db
+    from sonod import db  # lazy: SQLAlchemy
 
     union = session.get(db.Union, slug.strip().lower())
     if union is None:
@@ -106,9 +61,9 @@ def get_union(session: Session, slug: str) -> db.Union:
 
 
 def get_officer(session: Session, username: str) -> db.User:
-    from sqlalchemy import select
+    from sqlalchemy import select  # lazy: SQLAlchemy
 
-    from sonod import db
+    from sonod import db  # lazy: SQLAlchemy
 
     user = session.scalar(select(db.User).where(db.User.username == username.strip().lower()))
     if user is None:
@@ -137,8 +92,6 @@ def officer_role(username: str, role: str, has_union: bool, ward: int | None, mo
                  names: dict[str, str] = OPTIONS) -> Role:
     """The officer's role once the account's values fit together; raises BadField. `names` says how the message
     names the other values: by option or by column."""
-    from sonod.domain import Role
-
     if not USERNAME.match(username):
         raise BadField("username", f"{username!r} is not a valid username: 3-80 of a-z, 0-9, '.', '_', '-'")
     officer_roles = [r for r in Role if r is not Role.PORTAL]
@@ -165,11 +118,8 @@ def add_officer(session: Session, username: str, kind: Role, union: str | None, 
                 ward: int | None, name_bn: str, name_en: str, mobile: str | None,
                 password: str | None = None) -> tuple[str | None, str | None]:
     """The account, audited; returns (the generated password or None when one was given, the TOTP secret)."""
-    import pyotp
-
-    from sonod import db
-    from sonod.domain import Role
-    from sonod.security import hash_password
+    from sonod import db  # lazy: SQLAlchemy
+    from sonod.security import hash_password  # lazy: argon2 and PyJWT
 
     generated = None if password else secrets.token_urlsafe(12)
     totp_secret = pyotp.random_base32() if kind.needs_totp else None
@@ -188,8 +138,6 @@ def add_officer(session: Session, username: str, kind: Role, union: str | None, 
 
 
 def show_credentials(username: str, password: str | None, totp_secret: str | None) -> None:
-    import pyotp
-
     if password:
         typer.echo(f"password: {password}")
     if totp_secret:
@@ -213,9 +161,7 @@ def officers_create(
 ) -> None:
     """Create an officer; prints a generated password (unless one is given) and, for roles that need it, the TOTP
     enrolment URI."""
-    import sys
-
-    from sonod import db
+    from sonod import db  # lazy: SQLAlchemy
 
     username = username.strip().lower()
     try:
@@ -241,19 +187,23 @@ def officers_create(
     typer.echo("(shown once: hand them to the officer now)")
 
 
+def end_sessions(session: Session, user: db.User) -> int:
+    """Revoke every open session of the officer: their tokens stop working at once. Returns how many."""
+    from sqlalchemy import update  # lazy: SQLAlchemy
+
+    from sonod import db  # lazy: SQLAlchemy
+
+    return session.execute(update(db.Session).where(db.Session.user_id == user.id, db.Session.revoked_at.is_(None))
+                           .values(revoked_at=db.utcnow())).rowcount
+
+
 @officers_app.command("disable")
 def officers_disable(username: Annotated[str, typer.Argument(help="The officer's log-in name.")]) -> None:
     """Disable an officer's account and end every session they have: their tokens stop working at once."""
-    from sqlalchemy import update
-
-    from sonod import db
-
     with database() as session:
         user = get_officer(session, username)
         user.active = False
-        ended = session.execute(update(db.Session).where(db.Session.user_id == user.id,
-                                                         db.Session.revoked_at.is_(None))
-                                .values(revoked_at=db.utcnow())).rowcount
+        ended = end_sessions(session, user)
         record(session, user.union_slug, "officer.disable", user.username, {"sessions_ended": ended})
     typer.echo(f"disabled {user.username}; ended {ended} session(s)")
 
@@ -262,17 +212,10 @@ def officers_disable(username: Annotated[str, typer.Argument(help="The officer's
 def officers_enrol_totp(username: Annotated[str, typer.Argument(help="The officer's log-in name.")]) -> None:
     """Give an officer a new TOTP secret (a lost phone, or a role that now needs two factors), print its otpauth
     URI once, and end every session they have."""
-    import pyotp
-    from sqlalchemy import update
-
-    from sonod import db
-
     with database() as session:
         user = get_officer(session, username)
         user.totp_secret, user.totp_last_step = pyotp.random_base32(), None
-        ended = session.execute(update(db.Session).where(db.Session.user_id == user.id,
-                                                         db.Session.revoked_at.is_(None))
-                                .values(revoked_at=db.utcnow())).rowcount
+        ended = end_sessions(session, user)
         record(session, user.union_slug, "officer.enrol_totp", user.username, {"sessions_ended": ended})
         secret = user.totp_secret
     show_credentials(username, None, secret)
@@ -283,9 +226,9 @@ def officers_enrol_totp(username: Annotated[str, typer.Argument(help="The office
 def officers_list(union: Annotated[str | None, typer.Option("--union", help="Only this union's officers.")] = None,
                   ) -> None:
     """Every officer: username, role, union (or upazila), ward, state."""
-    from sqlalchemy import or_, select
+    from sqlalchemy import or_, select  # lazy: SQLAlchemy
 
-    from sonod import db
+    from sonod import db  # lazy: SQLAlchemy
 
     with database() as session:
         q = select(db.User).order_by(db.User.union_slug, db.User.role, db.User.username)
@@ -312,8 +255,7 @@ def officers_delegate(
     end: Annotated[dt.datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Last day (YYYY-MM-DD).")],
 ) -> None:
     """Let an acting chairman decide the chairman's steps, whole days in Bangladesh time, both days included."""
-    from sonod import db
-    from sonod.domain import STANDS_IN_FOR_CHAIRMAN, Role
+    from sonod import db  # lazy: SQLAlchemy
 
     if acts_as.strip().lower() != Role.CHAIRMAN.value:
         fail(f"--as {acts_as!r}: only the chairman's role is delegated", BAD_ARGUMENT)
@@ -357,10 +299,10 @@ def _key_name(name: str) -> str:
 @portal_keys_app.command("create")
 def portal_keys_create(name: Annotated[str, typer.Argument(help="The portal's name, e.g. ekpay.")]) -> None:
     """Give a new portal its API key (printed once)."""
-    from sqlalchemy import select
+    from sqlalchemy import select  # lazy: SQLAlchemy
 
-    from sonod import db
-    from sonod.security import hash_api_key
+    from sonod import db  # lazy: SQLAlchemy
+    from sonod.security import hash_api_key  # lazy: argon2 and PyJWT
 
     name = _key_name(name)
     key = new_portal_key()
@@ -376,10 +318,10 @@ def portal_keys_create(name: Annotated[str, typer.Argument(help="The portal's na
 @portal_keys_app.command("rotate")
 def portal_keys_rotate(name: Annotated[str, typer.Argument(help="The portal's name, e.g. demo-portal.")]) -> None:
     """Replace a portal's API key: the new one is printed once, the old one stops working at once."""
-    from sqlalchemy import select
+    from sqlalchemy import select  # lazy: SQLAlchemy
 
-    from sonod import db
-    from sonod.security import hash_api_key
+    from sonod import db  # lazy: SQLAlchemy
+    from sonod.security import hash_api_key  # lazy: argon2 and PyJWT
 
     name = _key_name(name)
     key = new_portal_key()
@@ -396,9 +338,9 @@ def portal_keys_rotate(name: Annotated[str, typer.Argument(help="The portal's na
 @portal_keys_app.command("disable")
 def portal_keys_disable(name: Annotated[str, typer.Argument(help="The portal's name.")]) -> None:
     """Refuse a portal's key from now on."""
-    from sqlalchemy import select
+    from sqlalchemy import select  # lazy: SQLAlchemy
 
-    from sonod import db
+    from sonod import db  # lazy: SQLAlchemy
 
     name = _key_name(name)
     with database() as session:
@@ -413,9 +355,9 @@ def portal_keys_disable(name: Annotated[str, typer.Argument(help="The portal's n
 @portal_keys_app.command("list")
 def portal_keys_list() -> None:
     """Every portal: name, state, created at (never the key: only its hash is stored)."""
-    from sqlalchemy import select
+    from sqlalchemy import select  # lazy: SQLAlchemy
 
-    from sonod import db
+    from sonod import db  # lazy: SQLAlchemy
 
     with database() as session:
         for row in session.scalars(select(db.PortalKey).order_by(db.PortalKey.name)):
@@ -427,10 +369,10 @@ def portal_keys_list() -> None:
 # unions
 
 
-def overrides(fees: list[str], deadlines: list[str], chains: list[str], disabled: list[str]):
+def overrides(fees: list[str], deadlines: list[str], chains: list[str], disabled: list[str]) -> Overrides:
     """The `--fee TYPE.LINE=AMOUNT`, `--deadline TYPE=DAYS`, `--chain TYPE=ROLE,...` and `--disable TYPE` options;
     exit 2 naming the first one that does not fit the catalogue."""
-    from sonod.bootstrap import Overrides, RuleError
+    from sonod.bootstrap import Overrides, RuleError  # lazy: SQLAlchemy
 
     o = Overrides()
     try:
@@ -458,8 +400,8 @@ def overrides(fees: list[str], deadlines: list[str], chains: list[str], disabled
 def union_values(slug: str, name_bn: str, name_en: str, upazila_bn: str, upazila_en: str, district_bn: str,
                  district_en: str, upazila: str | None = None) -> dict[str, str]:
     """A new union's columns, checked; raises BadField naming the value."""
-    from sonod import audit
-    from sonod.bootstrap import SLUG
+    from sonod import audit  # lazy: SQLAlchemy
+    from sonod.bootstrap import SLUG  # lazy: SQLAlchemy
 
     slug = slug.strip().lower()
     if not SLUG.match(slug) or slug == audit.DEPLOYMENT:
@@ -478,11 +420,10 @@ def union_values(slug: str, name_bn: str, name_en: str, upazila_bn: str, upazila
     return values
 
 
-def create_union(session: Session, values: dict[str, str], rules=None) -> db.Union:
+def create_union(session: Session, values: dict[str, str], rules: Overrides | None = None) -> db.Union:
     """The union with its rules and signing key, audited as its chain's first entry."""
-    from infra.cli import load_settings
-    from sonod import db
-    from sonod.bootstrap import add_union
+    from sonod import db  # lazy: SQLAlchemy
+    from sonod.bootstrap import add_union  # lazy: SQLAlchemy
 
     union = add_union(session, values, load_settings().master_key, db.utcnow(), rules)
     session.flush()
@@ -513,7 +454,7 @@ def admin_add_union(
         "--disable", help="A certificate type the union does not issue (repeatable).")] = None,
 ) -> None:
     """Add a union with the catalogue's fees, deadlines and chains (overridable) and its signing key."""
-    from sonod import db
+    from sonod import db  # lazy: SQLAlchemy
 
     rules = overrides(fee or [], deadline or [], chain or [], disable or [])
     try:
@@ -532,9 +473,9 @@ def admin_add_union(
 
 
 def select_rules(union: str):
-    from sqlalchemy import select
+    from sqlalchemy import select  # lazy: SQLAlchemy
 
-    from sonod import db
+    from sonod import db  # lazy: SQLAlchemy
 
     return select(db.UnionRule).where(db.UnionRule.union_slug == union)
 
@@ -587,12 +528,9 @@ def admin_import_upazila(
 def read_upazila_csv(session: Session, text: str) -> tuple[list[dict], list[dict]]:
     """The new unions and officers of the file, every row checked against the file and the database; raises
     BadRow for the first row that does not fit."""
-    import csv
-    import io
+    from sqlalchemy import select  # lazy: SQLAlchemy
 
-    from sqlalchemy import select
-
-    from sonod import db
+    from sonod import db  # lazy: SQLAlchemy
 
     reader = csv.DictReader(io.StringIO(text))
     header = [name.strip() for name in reader.fieldnames or []]

@@ -7,30 +7,30 @@
 `--checkpoints FILE` takes what GET /api/v1/audit/checkpoints?union=<slug> published, as kept by someone outside:
 one answer, a JSON list of answers or of checkpoints, or one JSON document a line.
 Exit codes: 0 intact; 1 problems found (each listed as `<chain>: <problem>`); 2 bad arguments.
+sonod.audit is built on SQLAlchemy: the commands import it when they run (`# lazy:`, see infra/cli_common.py).
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from infra.admin_cli import BAD_ARGUMENT, database, fail
+from infra.cli_common import BAD_ARGUMENT, database, fail
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
-def mount(audit_app: typer.Typer) -> None:
-    audit_app.command("verify")(audit_verify)
-    audit_app.command("checkpoint")(audit_checkpoint)
-
+audit_app = typer.Typer(help="The keyed, checkpointed audit log.", no_args_is_help=True)
 
 UnionOption = Annotated[str | None, typer.Option("--union", help="Only this chain: a union's slug, or `deployment`.")]
 
 
-def chains_asked(session, union: str | None) -> list[str]:
-    from sonod import audit
-    from sonod.db import Union
+def chains_asked(session: Session, union: str | None) -> list[str]:
+    from sonod import audit  # lazy: SQLAlchemy
+    from sonod.db import Union  # lazy: SQLAlchemy
 
     if union is None:
         return audit.chains(session)
@@ -70,6 +70,7 @@ def kept_checkpoints(path: Path) -> list[dict]:
     return found
 
 
+@audit_app.command("verify")
 def audit_verify(
     union_arg: Annotated[str | None, typer.Argument(metavar="[UNION]", help="Same as --union.")] = None,
     union: UnionOption = None,
@@ -79,7 +80,7 @@ def audit_verify(
 ) -> None:
     """Check the chains with the audit key and against their signed checkpoints: exit 0 when intact, 1 with each
     problem listed (an entry edited, recomputed, reordered or deleted; a checkpoint forged)."""
-    from sonod import audit
+    from sonod import audit  # lazy: SQLAlchemy
 
     kept = kept_checkpoints(checkpoints) if checkpoints else []
     found: list[str] = []
@@ -96,9 +97,10 @@ def audit_verify(
         fail(f"{len(found)} problem(s) in the audit log")
 
 
+@audit_app.command("checkpoint")
 def audit_checkpoint(union: UnionOption = None) -> None:
     """Sign the head of each chain (or of one) now; the checkpoints are published at /api/v1/audit/checkpoints."""
-    from sonod import audit
+    from sonod import audit  # lazy: SQLAlchemy
 
     with database() as session:
         for chain in chains_asked(session, union):

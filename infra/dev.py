@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import datetime as dt
 import errno
 import fcntl
@@ -33,7 +34,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from infra import temporal_server
+from infra.cli_common import CliError, describe_seed, masked_url, migrate_database, seed_database
+from infra.porichoy import REGISTRY_PATH
 from sonod.settings import Settings
+from sonod.unions import GOPALGANJ_SADAR
 
 GRACE_SECONDS = 10.0
 TAIL_LINES = 25
@@ -178,8 +182,6 @@ def _set_parent_death_signal() -> Callable[[], None] | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
-        import ctypes
-
         prctl = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
         return None
@@ -453,8 +455,6 @@ def preflight(components: list[Component]) -> None:
 
 def run_dev(settings: Settings, *, embed_temporal: bool | None = None, porichoy: bool = True,
             forward_logs: bool = True) -> int:
-    from infra.cli import CliError, describe_seed, masked_url, migrate_database, seed_database
-
     try:
         settings = effective_settings(settings)
         embed = temporal_server.should_embed(settings) if embed_temporal is None else embed_temporal
@@ -504,8 +504,6 @@ def run_dev(settings: Settings, *, embed_temporal: bool | None = None, porichoy:
 
 
 def banner(settings: Settings, *, embedded_temporal: bool, porichoy: bool) -> str:
-    from sonod.unions import GOPALGANJ_SADAR
-
     api = settings.public_url.rstrip("/")
     slug = DEMO_UNION if any(u.slug == DEMO_UNION for u in GOPALGANJ_SADAR) else GOPALGANJ_SADAR[0].slug
     upazila = GOPALGANJ_SADAR[0].upazila_slug
@@ -557,8 +555,6 @@ def curl_example(settings: Settings, slug: str) -> str:
 
 def demo_person(slug: str) -> dict:
     """An adult of the synthetic NID registry living in `slug`, so that the NID check passes."""
-    from infra.porichoy import REGISTRY_PATH
-
     fallback = {"nid": "0000000000", "date_of_birth": "1980-01-01", "name_bn": "...", "name_en": "...",
                 "father_name_bn": "...", "mother_name_bn": "..."}
     try:

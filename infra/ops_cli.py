@@ -9,63 +9,48 @@
 `stuck` reads Temporal's visibility store (search attributes), never histories. The verbs go through the workflow's
 own updates (or the server's activity reset), never the database; each is recorded in the union's audit log by
 `cli:<login name>` (or `--as`). Exit codes: 0 done; 1 it could not be done (the message says why); 2 bad arguments.
-`mount(ops_app)` adds them to the `sonod` command (infra/cli.py).
+infra/cli.py mounts `ops_app` as `sonod ops`. infra/ops.py (the Temporal client, the workflow's contract) and the
+database are imported when a command runs (`# lazy:`, see infra/cli_common.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
-import getpass
 import json
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from infra.cli_common import BAD_ARGUMENT, cli_actor, fail, load_settings, masked_url, record
+from sonod.settings import Settings
 
 if TYPE_CHECKING:
     from temporalio.client import Client
 
     from infra.ops import Outcome, Stuck
-    from sonod.settings import Settings
 
-BAD_ARGUMENT, NOT_DONE = 2, 1
+T = TypeVar("T")
+
+ops_app = typer.Typer(help="Operators' tools.", no_args_is_help=True)
 
 AsOption = Annotated[str | None, typer.Option("--as", help="Who acts, for the audit log (default: cli:<login>).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON, for scripts.")]
 
 
-def mount(ops_app: typer.Typer) -> None:
-    ops_app.command("stuck")(stuck)
-    ops_app.command("retry")(retry)
-    ops_app.command("reassign")(reassign)
-    ops_app.command("cancel")(cancel)
-    ops_app.command("resend")(resend)
-
-
-def fail(message: str, code: int = NOT_DONE):
-    from infra.cli import fail as cli_fail
-
-    cli_fail(message, code)
-
-
-def operator_name(given: str | None) -> str:
-    if given:
-        return given[:80]
-    try:
-        return f"cli:{getpass.getuser()}"[:80]
-    except (KeyError, OSError):  # no login name in a bare container
-        return "cli"
-
-
-def run(job):
+def run(job: Callable[[Client, Settings], Awaitable[T]]) -> T:
     """Connect to Temporal with sonod's settings and codec, then run `job(client, settings)`."""
-    from infra.cli import load_settings
-    from infra.ops import NotPossible
-    from sonod.temporal import connect
+    from temporalio.service import RPCError  # lazy: the Temporal client
+
+    from infra.ops import NotPossible  # lazy: the Temporal client
+    from sonod.temporal import connect  # lazy: the Temporal client
 
     settings = load_settings()
 
-    async def main():
+    async def main() -> T:
         try:
             client = await connect(settings)
         except RuntimeError as e:
@@ -83,8 +68,6 @@ def run(job):
             del client
             gc.collect()
 
-    from temporalio.service import RPCError
-
     try:
         return asyncio.run(main())
     except NotPossible as e:
@@ -99,6 +82,7 @@ def run(job):
 # stuck
 
 
+@ops_app.command("stuck")
 def stuck(
     union: Annotated[str | None, typer.Option("--union", help="Only this union (its slug).")] = None,
     retrying_for: Annotated[str, typer.Option(
@@ -112,7 +96,7 @@ def stuck(
     as_json: JsonOption = False,
 ) -> None:
     """Applications past their deadline, with an activity retrying, or failed: the cause and a Web UI link."""
-    from infra.ops import Thresholds, find_stuck, parse_duration
+    from infra.ops import Thresholds, find_stuck, parse_duration  # lazy: the Temporal client
 
     try:
         thresholds = Thresholds(retrying_for=parse_duration(retrying_for), deep=deep, union=union, limit=limit,
@@ -131,9 +115,6 @@ def stuck(
 
 
 def print_table(found: list[Stuck]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
     console = Console()
     if not found:
         console.print("No stuck applications.")
@@ -160,11 +141,9 @@ def report(outcome: Outcome, as_json: bool) -> None:
 
 def audited(outcome: Outcome, action: str, who: str, detail: dict) -> None:
     """Record the operator's act in the union's audit log; the act itself is already done."""
-    from sqlalchemy import exc as sa_exc
+    from sqlalchemy import exc as sa_exc  # lazy: SQLAlchemy
 
-    from infra.cli import load_settings, masked_url
-    from sonod import audit
-    from sonod.db import make_engine, make_session_factory
+    from sonod.db import make_engine, make_session_factory  # lazy: SQLAlchemy
 
     if not outcome.union:
         return
@@ -172,8 +151,7 @@ def audited(outcome: Outcome, action: str, who: str, detail: dict) -> None:
     engine = make_engine(settings.db_url)
     try:
         with make_session_factory(engine).begin() as session:
-            audit.record(session, union=outcome.union, actor=who, role="operator", action=action,
-                         target=outcome.application_id, detail=detail)
+            record(session, outcome.union, action, outcome.application_id, detail, actor=who)
     except (sa_exc.SQLAlchemyError, OSError) as e:
         fail(f"{outcome.message}; but the audit log at {masked_url(settings.db_url)} could not record it: "
              f"{str(getattr(e, 'orig', e)).splitlines()[0]}")
@@ -181,52 +159,56 @@ def audited(outcome: Outcome, action: str, who: str, detail: dict) -> None:
         engine.dispose()
 
 
+@ops_app.command("retry")
 def retry(application_id: Annotated[str, typer.Argument(help="The application's ID.")],
           who: AsOption = None, as_json: JsonOption = False) -> None:
     """Retry now the activity that keeps failing (e.g. once the NID gateway is back), instead of waiting out its
     backoff. Explains what to do when there is nothing to retry."""
-    from infra import ops
+    from infra import ops  # lazy: the Temporal client
 
-    who = operator_name(who)
+    who = cli_actor(who)
     outcome = run(lambda client, _: ops.retry(client, application_id, who))
     audited(outcome, "ops.retry", who, {"actions": outcome.actions})
     report(outcome, as_json)
 
 
+@ops_app.command("reassign")
 def reassign(application_id: Annotated[str, typer.Argument(help="The application's ID.")],
              reason: Annotated[str, typer.Option("--reason", help="Why; shown in the application's events.")]
              = "reassigned by an operator",
              who: AsOption = None, as_json: JsonOption = False) -> None:
     """Let the acting chairman (or the administrator) decide an application waiting for the chairman."""
-    from infra import ops
+    from infra import ops  # lazy: the Temporal client
 
-    who = operator_name(who)
+    who = cli_actor(who)
     outcome = run(lambda client, _: ops.reassign(client, application_id, who, reason))
     audited(outcome, "ops.reassign", who, {"reason": reason})
     report(outcome, as_json)
 
 
+@ops_app.command("cancel")
 def cancel(application_id: Annotated[str, typer.Argument(help="The application's ID.")],
            reason: Annotated[str, typer.Option("--reason", help="Why; the applicant is told.")],
            who: AsOption = None, as_json: JsonOption = False) -> None:
     """Cancel an open application; the workflow ends it and notifies the applicant."""
-    from infra import ops
+    from infra import ops  # lazy: the Temporal client
 
     if not reason.strip():
         fail("--reason must say why", BAD_ARGUMENT)
-    who = operator_name(who)
+    who = cli_actor(who)
     outcome = run(lambda client, _: ops.cancel(client, application_id, who, reason))
     audited(outcome, "ops.cancel", who, {"reason": reason})
     report(outcome, as_json)
 
 
+@ops_app.command("resend")
 def resend(application_id: Annotated[str, typer.Argument(help="The application's ID.")],
            reason: Annotated[str, typer.Option("--reason", help="Why.")] = "",
            who: AsOption = None, as_json: JsonOption = False) -> None:
     """Send the application's last notification (SMS, email, officers' inbox) again."""
-    from infra import ops
+    from infra import ops  # lazy: the Temporal client
 
-    who = operator_name(who)
+    who = cli_actor(who)
     outcome = run(lambda client, _: ops.resend(client, application_id, who, reason))
     audited(outcome, "ops.resend", who, {"reason": reason})
     report(outcome, as_json)

@@ -156,10 +156,10 @@ def _render_pages(pdf: Path, out_dir: Path, max_pages: int = 20) -> list[Path]:
 
 
 def _decode_image(path: Path) -> str:
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError  # lazy: only images need Pillow
 
     try:
-        from pyzbar.pyzbar import ZBarSymbol, decode
+        from pyzbar.pyzbar import ZBarSymbol, decode  # lazy: only images need zbar, which may be missing
     except ImportError as exc:  # pyzbar, or the zbar shared library it loads
         raise CannotVerify(f"cannot decode images: {exc}") from None
     try:
