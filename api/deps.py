@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-
 import ipaddress
 from collections.abc import Iterator
 from typing import Annotated
 
-import jwt
 from fastapi import Depends, Header, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
@@ -15,9 +13,10 @@ from sqlalchemy.orm import Session
 from temporalio.client import Client
 
 from api.errors import Forbidden, Unauthorized
+from api.services import sessions
 from sonod import db
 from sonod.domain import Role
-from sonod.security import hash_api_key, read_token
+from sonod.security import hash_api_key
 from sonod.settings import Settings
 from workflows.messages import Actor
 
@@ -28,7 +27,8 @@ async def get_settings(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One session per request, committed when the handler succeeds."""
+    """One session per request, committed when the handler succeeds: the request's one commit (services flush;
+    api/services/transaction.py names the few that must commit earlier)."""
     with request.app.state.sessions() as session:
         try:
             yield session
@@ -88,45 +88,11 @@ def _among(address, networks) -> bool:  # noqa: ANN001
     return address is not None and any(address in network for network in networks)
 
 
-def delegated_roles(session: Session, user_id: int, union: str | None) -> list[Role]:
-    """The roles this officer acts for in this union today: a delegation counts only in its own union."""
-    if union is None:
-        return []
-    now = db.utcnow()
-    delegated = session.scalars(select(db.Delegation.acts_as).where(
-        db.Delegation.user_id == user_id, db.Delegation.union_slug == union,
-        db.Delegation.starts_at <= now, db.Delegation.ends_at > now)).all()
-    return sorted({Role(r) for r in delegated})
-
-
-def officer_actor(session: Session, user: db.User, ip: str | None) -> Actor:
-    return Actor(username=user.username, role=Role(user.role), union=user.union_slug, upazila=user.upazila_slug,
-                 ward_no=user.ward_no, acts_for=delegated_roles(session, user.id, user.union_slug), ip=ip)
-
-
-def acting_in(session: Session, actor: Actor, union: str) -> Actor:
-    """The officer as they act in `union`: with the delegations of that union only."""
-    if actor.role is Role.PORTAL:
-        return actor
-    user_id = session.scalar(select(db.User.id).where(db.User.username == actor.username))
-    return actor.model_copy(update={"acts_for": delegated_roles(session, user_id, union)})
-
-
 def _officer(request: Request, session: Session, settings: Settings,
              credentials: HTTPAuthorizationCredentials | None) -> Actor | None:
     if credentials is None:
         return None
-    try:
-        claims = read_token(settings.secret_key, credentials.credentials)
-    except jwt.InvalidTokenError:
-        raise Unauthorized("the bearer token is invalid or has expired") from None
-    sess = session.get(db.Session, claims["sid"])
-    if sess is None or sess.revoked_at is not None or sess.expires_at <= db.utcnow():
-        raise Unauthorized("this session has ended; log in again")
-    user = session.get(db.User, sess.user_id)
-    if user is None or not user.active or user.username != claims["sub"]:
-        raise Unauthorized("this account is disabled")
-    return officer_actor(session, user, client_ip(request))
+    return sessions.officer_of(session, settings, credentials.credentials, client_ip(request))
 
 
 def _portal(request: Request, session: Session, key: str | None) -> Actor | None:
@@ -167,18 +133,3 @@ async def get_tenant(request: Request) -> str | None:
 Caller = Annotated[Actor, Depends(get_caller)]
 Officer = Annotated[Actor, Depends(get_officer)]
 Tenant = Annotated[str | None, Depends(get_tenant)]
-
-
-def sees_union(actor: Actor, union: db.Union) -> bool:
-    """Officers see their own union; upazila-wide roles see every union of their upazila."""
-    if actor.union is not None:
-        return actor.union == union.slug
-    return actor.role in (Role.UPAZILA_ADMIN, Role.ADMINISTRATOR) and actor.upazila == union.upazila_slug \
-        or actor.role is Role.OPERATOR
-
-
-def require_union(actor: Actor, union: db.Union) -> None:
-    if not sees_union(actor, union):
-        raise Forbidden(f"{actor.username} does not serve the union {union.slug}")
-
-

@@ -16,7 +16,7 @@ through the same workflow on the same worker:
 - api: the portal's `POST /api/v1/applications` (X-API-Key, an Idempotency-Key of its own) and the
   chairman's `POST /api/v1/applications/{id}/decision` (a bearer token got once, with TOTP, before the clock).
 - bare: what those handlers end in, called by the driver itself: `client.start_workflow(
-  CertificateApplication.run, …)` with the same input, id policy and search attributes as `services.submit`
+  CertificateApplication.run, …)` with the same input, id policy and search attributes as `applications.submit`
   (the input is built before the clock starts), and `handle.execute_update(CertificateApplication.decide, …)`.
   No HTTP, no API process, no idempotency row, no audit entry.
 Submit latency is the round trip of the submit (a 202, or start_workflow's return); decision latency is the
@@ -211,13 +211,13 @@ class BarePath:
         self.chairmen: dict[str, object] = {}
 
     async def prepare(self, items: list) -> None:
-        """Build each application's workflow input as `services.submit` does (before the clock starts)."""
+        """Build each application's workflow input as `applications.submit` does (before the clock starts)."""
         await asyncio.to_thread(self._prepare, items)
 
     def _prepare(self, items: list) -> None:
-        from api.deps import officer_actor
         from api.schemas import ApplicationIn
-        from api.services import new_application_id, submission
+        from api.services.applications import new_application_id, submission
+        from api.services.officers import officer_actor
         from sonod import db
         from sonod.domain import Role
         from workflows.messages import Actor

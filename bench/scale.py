@@ -200,14 +200,14 @@ def explain(url: str, union: str, status: str, depth: int) -> tuple[str, dict]:
     from sqlalchemy import event
     from sqlalchemy.orm import Session
 
-    from api import services
+    from api.services import applications
     from sonod.db import make_engine
 
     engine = make_engine(url)
     cursor = None
     with Session(engine) as session:
         for _ in range(depth - 1):
-            cursor = services.page(session, union, status, 50, cursor).next_cursor
+            cursor = applications.page(session, union, status, 50, cursor).next_cursor
         captured: list[tuple[str, object]] = []
 
         def capture(conn, cur, statement, parameters, context, executemany):
@@ -215,7 +215,7 @@ def explain(url: str, union: str, status: str, depth: int) -> tuple[str, dict]:
                 captured.append((statement, parameters))
 
         event.listen(engine, "before_cursor_execute", capture)
-        services.page(session, union, status, 50, cursor)
+        applications.page(session, union, status, 50, cursor)
         event.remove(engine, "before_cursor_execute", capture)
     engine.dispose()
     statement, params = captured[-1]

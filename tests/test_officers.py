@@ -298,18 +298,11 @@ async def test_audit_verify_on_the_live_database_finds_an_edited_decision(stack,
     assert r.exit_code == 1 and "was edited" in r.output, r.output
 
 
-class _Request:
-    """What `auth.login` reads of a request: the client's address, and the app's settings (no trusted proxy)."""
-
-    client = type("Client", (), {"host": "192.0.2.7"})()
-    app = type("App", (), {"state": type("State", (), {})()})()
-
-
 @pytest.mark.parametrize("dev_mode", [False, True])
 async def test_outside_dev_mode_a_totp_code_works_once(stack, settings, union, dev_mode):
     """Outside dev mode a replayed code is refused, even a right one within its 30 s; the demo allows reuse."""
     from api.errors import Unauthorized
-    from api.routers import auth
+    from api.services import sessions as log_ins
 
     real = settings.model_copy(update={"dev_mode": dev_mode})
     engine = db.make_engine(settings.db_url)
@@ -319,8 +312,7 @@ async def test_outside_dev_mode_a_totp_code_works_once(stack, settings, union, d
     def log_in(totp: str) -> bool:
         with sessions() as session:
             try:
-                auth.login(request=_Request(), session=session, settings=real, username=f"chairman.{union}",
-                           password=PASSWORD, totp=totp)
+                log_ins.log_in(session, real, f"chairman.{union}", PASSWORD, totp, "192.0.2.7")
             except Unauthorized:
                 session.commit()
                 return False

@@ -1,6 +1,6 @@
 """The web UI, server-rendered: the citizen portal of each union, the UDC desk and the officers' dashboard.
 
-Pages call the same services as API v1 (api/services.py); they hold no rules of their own.
+Pages call the same services as API v1 (api/services/); they hold no rules of their own.
 """
 
 from __future__ import annotations

@@ -8,15 +8,14 @@ import secrets
 from dataclasses import dataclass, field
 
 from fastapi import Request
-from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from temporalio.client import Client
 
-from api import services
 from api.errors import ApiError, Conflict, Invalid, NotFound
 from api.pages import forms
 from api.schemas import AmendIn, ApplicationIn
+from api.services import applications, unions
 from sonod import db
 from sonod.settings import Settings
 from workflows.messages import Actor
@@ -45,8 +44,8 @@ class ApplicationForm:
 
 
 def load(session: Session, union_slug: str | None, code: str, mobile_required: bool) -> ApplicationForm:
-    union = services.get_union(session, union_slug, ["path", "union"])
-    kind = next((k for k in services.catalogue(session, union.slug) if k["code"] == code and "union" in k), None)
+    union = unions.get_union(session, union_slug, ["path", "union"])
+    kind = next((k for k in unions.catalogue(session, union.slug) if k["code"] == code and "union" in k), None)
     if kind is None:
         raise NotFound(f"{union.slug} does not issue {code!r}")
     return ApplicationForm(union=union, kind=kind, applicant=forms.applicant_fields(),
@@ -87,7 +86,7 @@ async def submit(request: Request, session: Session, settings: Settings, tempora
         return None
     key = str((await request.form()).get("idem", ""))[:100] or None
     try:
-        application_id, _ = await services.submit(session, settings, temporal, body, actor, form.union.slug, key)
+        application_id, _ = await applications.submit(session, settings, temporal, body, actor, form.union.slug, key)
     except Invalid as e:
         _invalid(form, e)
         form.idempotency_key = secrets.token_urlsafe(18)
@@ -95,7 +94,6 @@ async def submit(request: Request, session: Session, settings: Settings, tempora
     except Conflict as e:
         form.problem, form.idempotency_key = e, secrets.token_urlsafe(18)
         return None
-    await run_in_threadpool(session.commit)
     return application_id
 
 
@@ -115,7 +113,7 @@ async def amend(request: Request, session: Session, temporal: Client, form: Appl
         return None
     amendment = AmendIn(applicant=body.applicant, contact=body.contact, details=body.details)
     try:
-        await services.amend(session, temporal, actor, row, amendment)
+        await applications.amend(session, temporal, actor, row, amendment)
     except Invalid as e:
         _invalid(form, e)
         return None

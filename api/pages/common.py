@@ -155,13 +155,6 @@ def session_id(request: Request) -> str | None:
         return None
 
 
-def end_session(session, sid: str | None) -> None:
-    """Log out this browser's session only (the API's logout ends every session of the officer)."""
-    row = session.get(db.Session, sid) if sid else None
-    if row is not None and row.revoked_at is None:
-        row.revoked_at = db.utcnow()
-
-
 # --- rendering ----------------------------------------------------------------------------------------
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None,

@@ -9,12 +9,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response
-from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import ValidationError
-from sqlalchemy import select
 
-from api import services
-from api.deps import DbSession, SettingsDep, TemporalClient, _officer, acting_in, require_union
+from api.deps import DbSession, SettingsDep, TemporalClient, client_ip
 from api.errors import ApiError, Invalid, Locked, TooManyRequests
 from api.pages.common import (
     ERROR_TITLES,
@@ -22,17 +19,15 @@ from api.pages.common import (
     PageOfficer,
     PageRoute,
     TOKEN_COOKIE,
-    end_session,
     local_next,
     redirect,
     render,
     session_id,
     set_session_cookie,
 )
-from api.routers import auth
-from api.schemas import DecisionIn
-from sonod import db
-from sonod.domain import DecisionKind, Role, Status
+from api.schemas import DecisionIn, RevokeIn
+from api.services import applications, certificates, officers, sessions, unions
+from sonod.domain import Role, Status
 from sonod.printed import printed
 from workflows.messages import Actor
 
@@ -43,8 +38,8 @@ APPROVE_LABEL = {Status.AWAITING_RECOMMENDATION: "act_recommend", Status.AWAITIN
 DESK_ROLES = {Role.UDC}
 
 
-def landing(actor: Actor) -> str:
-    return "/desk/" if actor.role in DESK_ROLES else "/dashboard/"
+def landing(role: Role) -> str:
+    return "/desk/" if role in DESK_ROLES else "/dashboard/"
 
 
 # --- logging in and out ---------------------------------------------------------------------------
@@ -61,23 +56,20 @@ def login(request: Request, session: DbSession, settings: SettingsDep,
     """The same log-in as `POST /api/v1/auth/token`; its bearer token goes into an HttpOnly cookie. A mistyped code
     is a wrong code there, whatever it holds."""
     try:
-        token = auth.login(request=request, session=session, settings=settings, username=username,
-                           password=password, totp=totp or None)
+        logged_in = sessions.log_in(session, settings, username, password, totp or None, client_ip(request))
     except ApiError as e:
         problem = "locked" if isinstance(e, Locked) else "too_many" if isinstance(e, TooManyRequests) \
             else "totp_needed" if "TOTP code:" in e.detail else "login_failed"
         return render(request, "dashboard/login.html", {"problem": problem, "username": username, "next": next},
                       status_code=e.status_code)
-    actor = _officer(request, session, settings, HTTPAuthorizationCredentials(scheme="Bearer",
-                                                                              credentials=token.access_token))
-    response = redirect(local_next(next, landing(actor)))
-    set_session_cookie(response, request, token.access_token, token.expires_in)
+    response = redirect(local_next(next, landing(logged_in.role)))
+    set_session_cookie(response, request, logged_in.token.access_token, logged_in.token.expires_in)
     return response
 
 
 @router.post("/logout", dependencies=[Csrf])
 def logout(request: Request, session: DbSession) -> Response:
-    end_session(session, session_id(request))
+    sessions.end_session(session, session_id(request))
     response = redirect("/dashboard/login")
     response.delete_cookie(TOKEN_COOKIE, path="/")
     return response
@@ -88,38 +80,36 @@ def logout(request: Request, session: DbSession) -> Response:
 @router.get("/")
 def my_queue(request: Request, officer: PageOfficer, session: DbSession) -> Response:
     return render(request, "dashboard/queue.html", {
-        "officer": officer, "rows": services.queue(session, officer), "types": type_names(session)})
+        "officer": officer, "rows": officers.queue(session, officer), "types": unions.type_names(session)})
 
 
 @router.get("/applications")
 def all_applications(request: Request, officer: PageOfficer, session: DbSession, status: str = "",
                      cursor: str | None = None) -> Response:
-    union = services.get_union(session, officer.union, ["query", "union"])
-    require_union(officer, union)
+    union = unions.served_by(session, officer)
     wanted = Status(status).value if status in Status.__members__.values() else None
-    page = services.page(session, union.slug, wanted, 50, cursor)
+    page = applications.page(session, union.slug, wanted, 50, cursor)
     return render(request, "dashboard/applications.html", {
         "officer": officer, "page": page, "status": wanted or "", "statuses": list(Status),
-        "types": type_names(session)})
+        "types": unions.type_names(session)})
 
 
 # --- one application ----------------------------------------------------------------------------------
 
 def _detail(request: Request, session, settings, officer: Actor, application_id: str, *, problem: ApiError | str | None = None,
             done: str | None = None, status_code: int = 200) -> Response:
-    row = services.load_application(session, application_id)
-    services.require_read(session, officer, row.union_slug, row.submitted_by)
-    certificate = services.certificate_of(session, row.id)
-    acting = acting_in(session, officer, row.union_slug)
+    row = applications.readable(session, officer, application_id, None)
+    certificate = certificates.certificate_of(session, row.id)
+    acting = officers.acting_in(session, officer, row.union_slug)
     status = Status(row.status)
     return render(request, "dashboard/detail.html", {
         "officer": officer, "app": row, "status": status, "certificate": certificate,
-        "types": type_names(session),
+        "types": unions.type_names(session),
         # what the certificate will print, as the issuer prints it: the NID record's, the applicant's claims, details
         "printed": printed(row.certificate_type, row.applicant, row.details, row.identity or {}),
-        "photo": _photo((row.identity or {}).get("photo")), "decides": services.may_decide(row, acting), "approve_label": APPROVE_LABEL.get(status),
-        "may_revoke": certificate is not None and certificate.revoked_at is None and (
-            (acting.role is Role.CHAIRMAN and acting.union == row.union_slug) or Role.CHAIRMAN in acting.acts_for),
+        "photo": _photo((row.identity or {}).get("photo")), "decides": officers.may_decide(row, acting), "approve_label": APPROVE_LABEL.get(status),
+        "may_revoke": certificate is not None and certificate.revoked_at is None
+                      and certificates.may_revoke(acting, row.union_slug),
         "workflow_url": f"{settings.temporal_ui_url.rstrip('/')}/namespaces/{quote(settings.temporal_namespace)}"
                         f"/workflows/{quote(row.id)}",
         "problem": problem, "problem_title": ERROR_TITLES.get(status_code, "error"), "done": done,
@@ -141,11 +131,11 @@ async def decide(application_id: str, request: Request, officer: PageOfficer, se
     problem, code = None, 200
     try:
         body = DecisionIn(decision=decision, reason=reason)
-        if body.decision is not DecisionKind.APPROVE and not body.reason:
-            raise Invalid(["body", "reason"], "reason_needed")
-        await services.decide(session, temporal, officer, None, application_id, body)
+        await applications.decide(session, temporal, officer, None, application_id, body)
     except ValidationError as e:
         problem, code = e.errors()[0]["msg"], 422
+    except Invalid:  # the workflow refuses a reject or return without a reason: a decision's only 422
+        problem, code = "reason_needed", 422
     except ApiError as e:
         problem, code = e, e.status_code
     if problem is None:
@@ -157,11 +147,15 @@ async def decide(application_id: str, request: Request, officer: PageOfficer, se
 @router.post("/certificates/{certificate_no}/revoke", dependencies=[Csrf])
 def revoke(certificate_no: str, request: Request, officer: PageOfficer, session: DbSession, settings: SettingsDep,
            reason: Annotated[str, Form(max_length=1000)] = "") -> Response:
-    row = services.issued_certificate(session, certificate_no)
+    row = certificates.issued_certificate(session, certificate_no)
     try:
-        if len(reason.strip()) < 3:
-            raise Invalid(["body", "reason"], "revoke_reason_short")
-        services.revoke(session, officer, None, certificate_no, reason.strip())
+        body = RevokeIn(reason=reason)
+    except ValidationError as e:  # RevokeIn's rule, as in API v1, in the page's words
+        err = e.errors()[0]
+        return _detail(request, session, settings, officer, row.application_id, status_code=422,
+                       problem="revoke_reason_short" if err["type"] == "string_too_short" else err["msg"])
+    try:
+        certificates.revoke(session, officer, None, certificate_no, body.reason)
     except ApiError as e:
         session.rollback()
         return _detail(request, session, settings, officer, row.application_id, problem=e,
@@ -171,9 +165,8 @@ def revoke(certificate_no: str, request: Request, officer: PageOfficer, session:
 
 @router.get("/certificates/{certificate_no}/pdf")
 def certificate_pdf(certificate_no: str, officer: PageOfficer, session: DbSession, settings: SettingsDep) -> Response:
-    row = services.issued_certificate(session, certificate_no)
-    services.require_read(session, officer, row.union_slug, row.submitted_by)
-    return FileResponse(services.certificate_file(settings, row), media_type="application/pdf",
+    row = certificates.readable(session, officer, certificate_no)
+    return FileResponse(certificates.certificate_file(settings, row), media_type="application/pdf",
                         filename=f"{row.certificate_no}.pdf")
 
 
@@ -181,9 +174,8 @@ def certificate_pdf(certificate_no: str, officer: PageOfficer, session: DbSessio
 
 @router.get("/figures")
 def figures(request: Request, officer: PageOfficer, session: DbSession) -> Response:
-    union = services.get_union(session, officer.union, ["query", "union"])
-    require_union(officer, union)
-    numbers = services.union_figures(session, union.slug)
+    union = unions.served_by(session, officer)
+    numbers = unions.union_figures(session, union.slug)
     return render(request, "dashboard/figures.html", {
         "officer": officer, "union": union, "figures": numbers,
         "backlog_rows": [(s.value, n) for s, n in numbers["backlog"].items()],
@@ -191,10 +183,6 @@ def figures(request: Request, officer: PageOfficer, session: DbSession) -> Respo
 
 
 # --- helpers -----------------------------------------------------------------------------------------------
-
-def type_names(session) -> dict[str, db.CertificateTypeRow]:
-    return {t.code: t for t in session.scalars(select(db.CertificateTypeRow))}
-
 
 def _photo(value) -> str | None:
     """Only image data URIs are shown: the gateway's answer is data, never markup."""

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from api import services
 from api.deps import DbSession, SettingsDep, TemporalClient
 from api.pages import apply
 from api.pages.common import Csrf, PageOfficer, PageRoute, redirect, render, require_role
-from api.pages.dashboard import type_names
+from api.services import applications, certificates, officers, unions
+from api.services.transaction import end_transaction
 from sonod import db
 from sonod.domain import Role
 from workflows.messages import Actor
@@ -32,14 +32,15 @@ def _desk_officer(officer: Actor) -> Actor:
 def my_submissions(request: Request, officer: PageOfficer, session: DbSession) -> Response:
     _desk_officer(officer)
     return render(request, "desk/home.html", {
-        "officer": officer, "rows": services.submitted_by(session, officer.username), "types": type_names(session)})
+        "officer": officer, "rows": officers.submitted_by(session, officer.username),
+        "types": unions.type_names(session)})
 
 
 @router.get("/new")
 def choose_type(request: Request, officer: PageOfficer, session: DbSession) -> Response:
     _desk_officer(officer)
-    union = services.get_union(session, officer.union, ["query", "union"])
-    kinds = [k for k in services.catalogue(session, union.slug) if "union" in k]
+    union = unions.get_union(session, officer.union, ["query", "union"])
+    kinds = unions.issued_here(session, union.slug)
     return render(request, "desk/new.html", {"officer": officer, "union": union, "kinds": kinds})
 
 
@@ -73,10 +74,10 @@ async def receipt(application_id: str, request: Request, officer: PageOfficer, s
 
 
 def _receipt(session, officer: Actor, row: db.Application) -> dict:
-    services.require_read(session, officer, row.union_slug, row.submitted_by)
-    return {"officer": officer, "app": row, "application_id": row.id, "types": type_names(session),
-            "union": services.get_union(session, row.union_slug, ["path", "union"]),
-            "certificate": services.certificate_of(session, row.id)}
+    applications.require_read(session, officer, row.union_slug, row.submitted_by)
+    return {"officer": officer, "app": row, "application_id": row.id, "types": unions.type_names(session),
+            "union": unions.get_union(session, row.union_slug, ["path", "union"]),
+            "certificate": certificates.certificate_of(session, row.id)}
 
 
 async def _projected(session, application_id: str, wait_s: float = 3.0) -> db.Application | None:
@@ -86,5 +87,5 @@ async def _projected(session, application_id: str, wait_s: float = 3.0) -> db.Ap
         row = await run_in_threadpool(session.get, db.Application, application_id[:40])
         if row is not None or time.monotonic() > deadline:
             return row
-        await services.end_transaction(session)  # no transaction held open (SQLite: one writer) while waiting
+        await end_transaction(session)  # no transaction held open (SQLite: one writer) while waiting
         await asyncio.sleep(0.1)

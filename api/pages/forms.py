@@ -196,7 +196,7 @@ ERROR_KEYS = {
 }
 
 
-# the same, known by pydantic's words, for errors that arrive as text (api/services.validate_details)
+# the same, known by pydantic's words, for errors that arrive as text (api/services/applications.validate_details)
 ERROR_PREFIXES = {
     "Field required": "err_required", "String should match pattern": "err_pattern",
     "Input should be a valid integer": "err_number", "Input should be a valid number": "err_number",

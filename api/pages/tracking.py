@@ -16,16 +16,16 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response
 from pydantic import ValidationError
 
-from api import services
 from api.deps import DbSession, SettingsDep, TemporalClient, Tenant, client_ip
 from api.errors import ApiError, NotFound
-from api.limits import Window, address_key
 from api.pages import apply, forms, gateway
 from api.pages.common import ERROR_TITLES, Csrf, PageRoute, citizen, render
 from api.pages.i18n import N_
 from api.schemas import CancelIn
+from api.services import applications, certificates, unions
+from api.services.applications import NotTracked
+from api.services.transaction import end_transaction
 from sonod import db
-from sonod.bengali import to_ascii_digits
 from sonod.domain import Status
 from sonod.settings import Settings
 
@@ -35,41 +35,15 @@ Text = Annotated[str, Form(max_length=100)]
 Reason = Annotated[str, Form(max_length=1000)]
 
 
-def union_of(session, tenant: str | None) -> db.Union:
-    union = session.get(db.Union, tenant) if tenant else None
-    if union is None:
-        raise NotFound(f"no union {tenant!r} here: open /unions/<slug>/ with one of the unions' slugs")
-    return union
-
-
-class NotTracked(NotFound):
-    """No application of this union has this number and this mobile number."""
-
-
-# The pair is the citizen's only key. From one address: ten wrong mobile numbers for one application number in 15
-# minutes, then 429, and thirty wrong tries whatever the numbers. Per address, so that a stranger's wrong guesses
-# never lock the owner out of his own application.
-WRONG_TRIES = Window(10, 15 * 60.0, "too many wrong tries for this application number; try again in 15 minutes")
-ADDRESS_TRIES = Window(30, 15 * 60.0, "too many wrong tries from this address; try again in 15 minutes")
-
-
 def tracked(request: Request, session, tenant: str | None, application_id: str,
             mobile: str) -> tuple[db.Union, db.Application]:
-    union = union_of(session, tenant)
-    # the number as the lookup reads it (Bengali digits folded): every spelling of one number is one key
-    number, address = to_ascii_digits(application_id.strip().upper()), address_key(client_ip(request))
-    ADDRESS_TRIES.check(address)
-    WRONG_TRIES.check(f"{number}|{address}")
-    row = services.track(session, number, mobile)
-    if row is None or row.union_slug != union.slug:
-        ADDRESS_TRIES.hit(address)
-        WRONG_TRIES.hit(f"{number}|{address}")
-        raise NotTracked("not_found_track")
-    return union, row
+    union = unions.tenant_union(session, tenant)
+    return union, applications.track(session, union.slug, application_id, mobile, client_ip(request))
 
 
 def not_tracked(request: Request, session, tenant: str | None, application_id: str, mobile: str) -> Response:
-    return render(request, "portal/track.html", {"union": union_of(session, tenant), "application_id": application_id,
+    return render(request, "portal/track.html", {"union": unions.tenant_union(session, tenant),
+                                                 "application_id": application_id,
                                                  "mobile": mobile, "not_found": True}, status_code=404)
 
 
@@ -80,10 +54,10 @@ def track_page(request: Request, session, settings: Settings, union: db.Union, r
     return render(request, "portal/track.html", {
         "union": union, "application_id": row.id, "mobile": mobile, "app": row,
         "kind": session.get(db.CertificateTypeRow, row.certificate_type),
-        "certificate": services.certificate_of(session, row.id),
-        "may_cancel": services.cancellable(row), "final": Status(row.status).is_final,
-        "returned": services.last_event(row, Status.RETURNED) if row.status == Status.RETURNED else None,
-        "turn_ends": services.citizens_turn_ends(settings, row), "dev_mode": settings.dev_mode,
+        "certificate": certificates.certificate_of(session, row.id),
+        "may_cancel": applications.cancellable(row), "final": Status(row.status).is_final,
+        "returned": applications.last_event(row, Status.RETURNED) if row.status == Status.RETURNED else None,
+        "turn_ends": applications.citizens_turn_ends(settings, row), "dev_mode": settings.dev_mode,
         "done": done, "problem": problem, "problem_title": ERROR_TITLES.get(status_code, "error"),
     }, status_code=status_code)
 
@@ -99,7 +73,8 @@ async def refused(request: Request, session, settings: Settings, union: db.Union
 
 @router.get("/track")
 def track_form(request: Request, session: DbSession, tenant: Tenant, id: str = "") -> Response:
-    return render(request, "portal/track.html", {"union": union_of(session, tenant), "application_id": id[:40]})
+    return render(request, "portal/track.html", {"union": unions.tenant_union(session, tenant),
+                                                 "application_id": id[:40]})
 
 
 @router.post("/track", dependencies=[Csrf])
@@ -116,10 +91,10 @@ def track(request: Request, session: DbSession, settings: SettingsDep, tenant: T
 def certificate_pdf(request: Request, session: DbSession, settings: SettingsDep, tenant: Tenant,
                     application_id: Text = "", mobile: Text = "") -> Response:
     _, row = tracked(request, session, tenant, application_id, mobile)
-    certificate = services.certificate_of(session, row.id)
+    certificate = certificates.certificate_of(session, row.id)
     if certificate is None:
         raise NotFound(N_("no issued certificate matches this application number and mobile number"))
-    return FileResponse(services.certificate_file(settings, certificate), media_type="application/pdf",
+    return FileResponse(certificates.certificate_file(settings, certificate), media_type="application/pdf",
                         filename=f"{certificate.certificate_no}.pdf")
 
 
@@ -129,7 +104,7 @@ def certificate_pdf(request: Request, session: DbSession, settings: SettingsDep,
 def cancel_form(request: Request, session: DbSession, settings: SettingsDep, tenant: Tenant,
                 application_id: Text = "", mobile: Text = "") -> Response:
     union, row = tracked(request, session, tenant, application_id, mobile)
-    if not services.cancellable(row):
+    if not applications.cancellable(row):
         return track_page(request, session, settings, union, row, mobile, problem="cannot_cancel", status_code=409)
     return render(request, "portal/cancel.html", {"union": union, "app": row, "mobile": mobile,
                                                   "kind": session.get(db.CertificateTypeRow, row.certificate_type)})
@@ -150,7 +125,7 @@ async def cancel(request: Request, session: DbSession, settings: SettingsDep, te
             "kind": await run_in_threadpool(session.get, db.CertificateTypeRow, row.certificate_type)},
             status_code=422)
     try:
-        await services.cancel(session, temporal, citizen(request, mobile), row, body.reason)
+        await applications.cancel(session, temporal, citizen(request, mobile), row, body.reason)
     except ApiError as e:
         return await refused(request, session, settings, union, row, mobile, e)
     return await run_in_threadpool(track_page, request, session, settings, union, row, mobile, done="cancelled_ok")
@@ -185,7 +160,7 @@ async def amend(request: Request, session: DbSession, settings: SettingsDep, ten
 
 def _amend_context(union: db.Union, row: db.Application, mobile: str, form: apply.ApplicationForm) -> dict:
     return {"union": union, "app": row, "mobile": mobile, "form": form,
-            "returned": services.last_event(row, Status.RETURNED)}
+            "returned": applications.last_event(row, Status.RETURNED)}
 
 
 # --- paying: in dev mode, through the simulated gateway -------------------------------------------------------------
@@ -196,7 +171,7 @@ async def simulated_payment(request: Request, session: DbSession, settings: Sett
     if not settings.dev_mode:
         raise NotFound("the simulated payment gateway exists in dev mode only")
     union, row = await run_in_threadpool(tracked, request, session, tenant, application_id, mobile)
-    await services.end_transaction(session)  # the callback writes the payment (SQLite: one writer at a time)
+    await end_transaction(session)  # the callback writes the payment (SQLite: one writer at a time)
     status, problem = await gateway.pay(request.app, settings, row.id, row.fee_amount)
     return await run_in_threadpool(track_page, request, session, settings, union, row, mobile,
                                    done="paid_ok" if status == 200 else None, problem=problem, status_code=status)

@@ -4,11 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from temporalio.service import RPCError, RPCStatusCode
 
-from api import services
 from api.deps import Caller, DbSession, IdempotencyKey, Officer, SettingsDep, TemporalClient, Tenant
-from api.errors import Invalid, NotFound
+from api.errors import Invalid
 from api.schemas import (
     Accepted,
     AmendIn,
@@ -20,10 +18,8 @@ from api.schemas import (
     DecisionOut,
     EscalateIn,
 )
-from sonod import db
+from api.services import applications
 from sonod.domain import Role, Status
-from workflows.application import CertificateApplication
-from workflows.messages import Escalation
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
 
@@ -34,7 +30,7 @@ async def submit(body: ApplicationIn, request: Request, caller: Caller, tenant: 
                  key: IdempotencyKey = None) -> Accepted:
     if caller.role is Role.PORTAL and not key:
         raise Invalid(["header", "Idempotency-Key"], "portals must send an Idempotency-Key header")
-    application_id, status = await services.submit(session, settings, temporal, body, caller, tenant, key)
+    application_id, status = await applications.submit(session, settings, temporal, body, caller, tenant, key)
     return Accepted(application_id=application_id, status=status,
                     status_url=str(request.url_for("get_application", application_id=application_id)))
 
@@ -45,62 +41,37 @@ def list_applications(caller: Officer, session: DbSession, tenant: Tenant,
                       status: Status | None = None,
                       limit: Annotated[int, Query(ge=1, le=200)] = 50,
                       cursor: Annotated[str | None, Query(max_length=200)] = None) -> ApplicationPage:
-    if union and tenant and union != tenant:
-        raise Invalid(["query", "union"], f"this address serves the union {tenant}, not {union}")
-    slug = union or tenant or caller.union
-    row = services.get_union(session, slug, ["query", "union"])
-    services.require_read(session, caller, row.slug, None)
-    return services.page(session, row.slug, status.value if status else None, limit, cursor)
+    return applications.listing(session, caller, tenant, union, status, limit, cursor)
 
 
 @router.get("/{application_id}", name="get_application")
 async def get_application(application_id: str, caller: Caller, session: DbSession, tenant: Tenant,
                           temporal: TemporalClient) -> ApplicationOut:
-    row = await run_in_threadpool(session.get, db.Application, application_id)
-    if row is not None:
-        await run_in_threadpool(services.require_read, session, caller, row.union_slug, row.submitted_by, tenant)
-        return services.out_from_row(row)
-    # submitted a moment ago: the read model has not caught up yet, so ask the workflow
-    await services.end_transaction(session)
-    try:
-        view = await temporal.get_workflow_handle(application_id).query(CertificateApplication.view)
-    except RPCError as e:
-        if e.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
-            raise NotFound(f"no application {application_id}") from None
-        raise
-    await run_in_threadpool(services.require_read, session, caller, view.union, view.submitted_by, tenant)
-    return services.out_from_view(view)
+    return await applications.read(session, temporal, caller, tenant, application_id)
 
 
 @router.post("/{application_id}/decision")
 async def decide(application_id: str, body: DecisionIn, officer: Officer, session: DbSession, tenant: Tenant,
                  temporal: TemporalClient) -> DecisionOut:
-    return await services.decide(session, temporal, officer, tenant, application_id, body)
+    return await applications.decide(session, temporal, officer, tenant, application_id, body)
 
 
 @router.post("/{application_id}/cancel")
 async def cancel(application_id: str, body: CancelIn, caller: Caller, session: DbSession, tenant: Tenant,
                  temporal: TemporalClient) -> DecisionOut:
-    row = await run_in_threadpool(services.load_application, session, application_id)
-    await run_in_threadpool(services.require_read, session, caller, row.union_slug, row.submitted_by, tenant)
-    return await services.cancel(session, temporal, caller, row, body.reason)
+    row = await run_in_threadpool(applications.readable, session, caller, application_id, tenant)
+    return await applications.cancel(session, temporal, caller, row, body.reason)
 
 
 @router.post("/{application_id}/amend")
 async def amend(application_id: str, body: AmendIn, caller: Caller, session: DbSession, tenant: Tenant,
                 temporal: TemporalClient) -> DecisionOut:
-    row = await run_in_threadpool(services.load_application, session, application_id)
-    await run_in_threadpool(services.require_read, session, caller, row.union_slug, row.submitted_by, tenant)
-    return await services.amend(session, temporal, caller, row, body)
+    row = await run_in_threadpool(applications.readable, session, caller, application_id, tenant)
+    return await applications.amend(session, temporal, caller, row, body)
 
 
 @router.post("/{application_id}/escalate")
 async def escalate(application_id: str, body: EscalateIn, officer: Officer, session: DbSession, tenant: Tenant,
                    temporal: TemporalClient) -> DecisionOut:
     """An operator lets the acting chairman or administrator decide now, before the deadline escalates."""
-    row = await run_in_threadpool(services.load_application, session, application_id)
-    await run_in_threadpool(services.require_read, session, officer, row.union_slug, None, tenant)
-    view = await services.run_update(session, temporal, application_id, CertificateApplication.escalate,
-                                     Escalation(reason=body.reason, actor=officer),
-                                     f"escalate:{row.round}:{officer.username}")
-    return DecisionOut(application_id=application_id, status=view.status)
+    return await applications.escalate(session, temporal, officer, tenant, application_id, body.reason)

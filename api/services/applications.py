@@ -1,4 +1,5 @@
-"""What the handlers share: turning a request into a workflow input, idempotency, and reading the read model."""
+"""Applications: turning a request into the workflow's input, idempotency, who may read one, the workflow's
+updates (decide, cancel, amend, escalate), and reading the read model (API v1's list, the citizen's tracking)."""
 
 from __future__ import annotations
 
@@ -7,21 +8,19 @@ import datetime as dt
 import hashlib
 import json
 import secrets
-import statistics
 from datetime import timedelta
-from pathlib import Path
 
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session, load_only
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import acting_in
 from api.errors import Conflict, Forbidden, Invalid, NotFound, from_update_failure
+from api.limits import Window, address_key
 from api.schemas import (
     AmendIn,
     ApplicationIn,
@@ -32,11 +31,14 @@ from api.schemas import (
     EventOut,
     FeeOut,
 )
-from sonod import audit, db
+from api.services.officers import acting_in, awaiting
+from api.services.transaction import end_transaction
+from api.services.unions import get_union
+from sonod import db
 from sonod.bengali import to_ascii_digits
 from sonod.catalogue import BY_CODE
 from sonod.db import upsert
-from sonod.domain import OFFICER_STEPS, STANDS_IN_FOR_CHAIRMAN, STEP_STATUS, Role, Status
+from sonod.domain import Role, Status
 from sonod.nid import check_identity_number, normalise_number
 from sonod.settings import Settings
 from workflows.application import CANCELLABLE, CertificateApplication
@@ -44,9 +46,9 @@ from workflows.messages import (
     Actor,
     Amendment,
     Applicant,
-    Awaiting,
     Cancellation,
     Decision,
+    Escalation,
     StatusView,
     Submission,
 )
@@ -63,29 +65,28 @@ def canonical_hash(body: dict) -> str:
 
 
 def claim_idempotency_key(session: Session, caller: str, key: str, digest: str, candidate: str) -> tuple[str, bool]:
-    """The application this key stands for, and whether it is new (else an identical earlier request made it)."""
+    """The application this key stands for, and whether it is new (else an identical earlier request made it).
+
+    Not committed here: `submit` ends the transaction before it starts the workflow."""
     upsert(session, db.IdempotencyKey, dict(caller=caller, key=key, request_hash=digest, application_id=candidate,
                                             created_at=db.utcnow()), ["caller", "key"])
-    session.commit()
     row = session.get(db.IdempotencyKey, (caller, key), populate_existing=True)
     if row.request_hash != digest:
         raise Conflict("this Idempotency-Key was used for a different request")
     return row.application_id, row.application_id == candidate
 
 
-def get_union(session: Session, slug: str | None, loc: list) -> db.Union:
-    union = session.get(db.Union, slug) if slug else None
-    if union is None:
-        raise Invalid(loc, f"unknown union {slug!r}" if slug else "name the union")
-    return union
+def named_union(session: Session, named: str | None, tenant: str | None, loc: list) -> db.Union:
+    """The union a request names, or the one its address serves; 422 when the two differ."""
+    if named and tenant and named != tenant:
+        raise Invalid(loc, f"this address serves the union {tenant}, not {named}")
+    return get_union(session, named or tenant, loc)
 
 
 def submission(session: Session, body: ApplicationIn, actor: Actor, tenant: str | None, application_id: str,
                now: dt.datetime) -> Submission:
     """The workflow's input, or 422 naming the field. The union's rules are not in it: the workflow reads them."""
-    if body.union and tenant and body.union != tenant:
-        raise Invalid(["body", "union"], f"this address serves the union {tenant}, not {body.union}")
-    union = get_union(session, body.union or tenant, ["body", "union"])
+    union = named_union(session, body.union, tenant, ["body", "union"])
     if actor.role is not Role.PORTAL:
         if not actor.role.applies_for_citizens:
             raise Forbidden(f"a {actor.role.value} does not submit applications")
@@ -148,6 +149,13 @@ def require_read(session: Session, actor: Actor, union_slug: str, submitted_by: 
         raise Forbidden(f"{actor.username} may not see this union's applications")
 
 
+def readable(session: Session, actor: Actor, application_id: str, tenant: str | None) -> db.Application:
+    """The application, if this caller may see it (the applicant's side: only what it submitted)."""
+    row = load_application(session, application_id)
+    require_read(session, actor, row.union_slug, row.submitted_by, tenant)
+    return row
+
+
 def out_from_row(row: db.Application, events: bool = True) -> ApplicationOut:
     return ApplicationOut(
         application_id=row.id, union=row.union_slug, certificate_type=row.certificate_type, status=row.status,
@@ -201,13 +209,35 @@ def page(session: Session, union: str, status: str | None, limit: int, cursor: s
     return ApplicationPage(items=items, next_cursor=encode_cursor(rows[limit - 1]) if len(rows) > limit else None)
 
 
-# --- what the JSON API and the pages both do: submit, decide, revoke -------------------------------
+def listing(session: Session, caller: Actor, tenant: str | None, union: str | None, status: Status | None,
+            limit: int, cursor: str | None) -> ApplicationPage:
+    """A page of a union's applications (the one named, else the address's, else the officer's), for its officers."""
+    row = named_union(session, union, tenant, ["query", "union"]) if union or tenant else \
+        get_union(session, caller.union, ["query", "union"])
+    require_read(session, caller, row.slug, None)
+    return page(session, row.slug, status.value if status else None, limit, cursor)
 
-async def end_transaction(session: Session) -> None:
-    """Close the request's read transaction before waiting on Temporal: the workflow's activities write to the
-    same database, and SQLite lets one writer in at a time."""
-    await run_in_threadpool(session.commit)
 
+async def read(session: Session, temporal: Client, caller: Actor, tenant: str | None,
+               application_id: str) -> ApplicationOut:
+    """The application as the read model has it, or, submitted a moment ago, as its workflow says."""
+    row = await run_in_threadpool(session.get, db.Application, application_id)
+    if row is not None:
+        await run_in_threadpool(require_read, session, caller, row.union_slug, row.submitted_by, tenant)
+        return out_from_row(row)
+    # the read model has not caught up yet, so ask the workflow
+    await end_transaction(session)
+    try:
+        view = await temporal.get_workflow_handle(application_id).query(CertificateApplication.view)
+    except RPCError as e:
+        if e.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
+            raise NotFound(f"no application {application_id}") from None
+        raise
+    await run_in_threadpool(require_read, session, caller, view.union, view.submitted_by, tenant)
+    return out_from_view(view)
+
+
+# --- what the JSON API and the pages both do: submit, decide, cancel, amend, escalate -------------
 
 async def run_update(session: Session, temporal: Client, application_id: str, update, arg, update_id: str):
     """Send a workflow update; the workflow's refusals become 403/409."""
@@ -220,11 +250,6 @@ async def run_update(session: Session, temporal: Client, application_id: str, up
         if e.status == RPCStatusCode.NOT_FOUND:
             raise Conflict("the application has finished and takes no more decisions") from None
         raise
-
-
-def audit_action(session: Session, union: str, actor: Actor, action: str, target: str, detail: dict) -> None:
-    audit.record(session, union=union, actor=actor.username, role=actor.role.value, action=action, target=target,
-                 detail=detail, ip=actor.ip)
 
 
 async def submit(session: Session, settings: Settings, temporal: Client, body: ApplicationIn, caller: Actor,
@@ -287,6 +312,17 @@ async def amend(session: Session, temporal: Client, caller: Actor, row: db.Appli
     return DecisionOut(application_id=row.id, status=view.status)
 
 
+async def escalate(session: Session, temporal: Client, officer: Actor, tenant: str | None, application_id: str,
+                   reason: str) -> DecisionOut:
+    """An operator lets the acting chairman or administrator decide now, before the deadline escalates (the workflow
+    checks who)."""
+    row = await run_in_threadpool(load_application, session, application_id)
+    await run_in_threadpool(require_read, session, officer, row.union_slug, None, tenant)
+    view = await run_update(session, temporal, application_id, CertificateApplication.escalate,
+                            Escalation(reason=reason, actor=officer), f"escalate:{row.round}:{officer.username}")
+    return DecisionOut(application_id=application_id, status=view.status)
+
+
 def cancellable(row: db.Application) -> bool:
     """Whether the workflow would still take a cancellation (it has the last word: a decision may come first)."""
     return Status(row.status) in CANCELLABLE
@@ -307,131 +343,36 @@ def citizens_turn_ends(settings: Settings, row: db.Application) -> dt.datetime |
     return dt.datetime.fromisoformat(since["at"]) + timedelta(days=waits) if since else None
 
 
-def issued_certificate(session: Session, certificate_no: str) -> db.Certificate:
-    row = session.get(db.Certificate, certificate_no)
-    if row is None or row.pdf_path is None:
-        raise NotFound(f"no certificate {certificate_no}")
-    return row
-
-
-def certificate_file(settings: Settings, row: db.Certificate) -> Path:
-    path = settings.pdf_dir / row.pdf_path
-    if not path.exists():
-        raise NotFound(f"the PDF of {row.certificate_no} is missing from storage")
-    return path
-
-
-def revoke(session: Session, officer: Actor, tenant: str | None, certificate_no: str, reason: str) -> db.Certificate:
-    """The union's chairman, or whoever acts for the chairman there, revokes an issued certificate."""
-    row = issued_certificate(session, certificate_no)
-    require_read(session, officer, row.union_slug, row.submitted_by, tenant)
-    officer = acting_in(session, officer, row.union_slug)
-    chairman = officer.role is Role.CHAIRMAN and officer.union == row.union_slug
-    if not chairman and Role.CHAIRMAN not in officer.acts_for:
-        raise Forbidden("only the union's chairman, or whoever acts for the chairman by delegation, revokes")
-    if row.revoked_at is not None:
-        raise Conflict(f"{certificate_no} was already revoked")
-    row.revoked_at, row.revoked_by, row.revoke_reason = db.utcnow(), officer.username, reason
-    audit_action(session, row.union_slug, officer, "certificate.revoke", certificate_no, {"reason": reason})
-    session.flush()
-    return row
-
-
-def catalogue(session: Session, slug: str | None) -> list[dict]:
-    """Every certificate type with the JSON Schema of its `details`; with a union, its fee, deadline and chain."""
-    rules = {}
-    if slug:
-        get_union(session, slug, ["query", "union"])
-        rules = {r.certificate_type: r
-                 for r in session.scalars(select(db.UnionRule).where(db.UnionRule.union_slug == slug))}
-    out = []
-    for t in session.scalars(select(db.CertificateTypeRow).order_by(db.CertificateTypeRow.code)):
-        item = {"code": t.code, "name_bn": t.name_bn, "name_en": t.name_en, "fields": t.fields_schema,
-                "valid_days": t.valid_days}
-        if rule := rules.get(t.code):
-            if not rule.enabled:
-                continue
-            item |= {"union": slug, "deadline_days": rule.deadline_days, "chain": rule.chain,
-                     "fee": {"amount": sum(line["amount"] for line in rule.fee_lines), "currency": "BDT",
-                             "lines": rule.fee_lines}}
-        out.append(item)
-    return out
-
-
-# --- reading the read model for people: the citizen's tracking, the officer's queue, the union's figures -----
+# --- the citizen's tracking: the application number and the mobile number given with it ---------------
 
 def _mobile(number: str | None) -> str:
     digits = to_ascii_digits(number or "").strip().replace(" ", "").replace("-", "")
     return digits.removeprefix("+").removeprefix("88") if len(digits) > 11 else digits
 
 
-def track(session: Session, application_id: str, mobile: str) -> db.Application | None:
-    """The application, only when the mobile number given at submission matches too."""
-    row = session.get(db.Application, to_ascii_digits(application_id.strip().upper()))
+# The pair is the citizen's only key. From one address: ten wrong mobile numbers for one application number in 15
+# minutes, then 429, and thirty wrong tries whatever the numbers. Per address, so that a stranger's wrong guesses
+# never lock the owner out of his own application.
+WRONG_TRIES = Window(10, 15 * 60.0, "too many wrong tries for this application number; try again in 15 minutes")
+ADDRESS_TRIES = Window(30, 15 * 60.0, "too many wrong tries from this address; try again in 15 minutes")
+
+
+class NotTracked(NotFound):
+    """No application of this union has this number and this mobile number."""
+
+
+def track(session: Session, union: str, application_id: str, mobile: str, ip: str | None) -> db.Application:
+    """The union's application with this number, only when the mobile number given at submission matches too: else
+    404 (NotTracked), and 429 after too many wrong tries from one address."""
+    # the number as the lookup reads it (Bengali digits folded): every spelling of one number is one key
+    number, address = to_ascii_digits(application_id.strip().upper()), address_key(ip)
+    ADDRESS_TRIES.check(address)
+    WRONG_TRIES.check(f"{number}|{address}")
+    row = session.get(db.Application, number)
     given = _mobile(mobile)
-    if row is None or not given or not secrets.compare_digest(_mobile(row.contact.get("mobile")), given):
-        return None
+    if row is None or not given or not secrets.compare_digest(_mobile(row.contact.get("mobile")), given) \
+            or row.union_slug != union:
+        ADDRESS_TRIES.hit(address)
+        WRONG_TRIES.hit(f"{number}|{address}")
+        raise NotTracked("not_found_track")
     return row
-
-
-def certificate_of(session: Session, application_id: str) -> db.Certificate | None:
-    return session.scalar(select(db.Certificate).where(db.Certificate.application_id == application_id,
-                                                       db.Certificate.pdf_path.is_not(None)))
-
-
-def awaiting(row: db.Application) -> Awaiting | None:
-    """Who may decide the application now, as its workflow published it."""
-    return Awaiting.model_validate(row.awaiting) if row.awaiting and Status(row.status).awaits_officer else None
-
-
-def may_decide(row: db.Application, actor: Actor) -> bool:
-    return (waits := awaiting(row)) is not None and waits.admits(actor)
-
-
-def queue(session: Session, actor: Actor, limit: int = 200) -> list[db.Application]:
-    """What this officer may decide now, by the workflow's word, overdue first, then by deadline: in their union, or
-    in their upazila's unions for those who stand in for a chairman."""
-    if actor.union is not None:
-        unions = [actor.union]
-    elif actor.role in STANDS_IN_FOR_CHAIRMAN and actor.upazila:
-        unions = list(session.scalars(select(db.Union.slug).where(db.Union.upazila_slug == actor.upazila)))
-    else:
-        return []
-    rows = session.scalars(select(db.Application).where(
-        db.Application.union_slug.in_(unions), db.Application.status.in_([s.value for s in OFFICER_STEPS]))).all()
-    far = dt.datetime.max.replace(tzinfo=dt.UTC)
-    return sorted((r for r in rows if may_decide(r, actor)),
-                  key=lambda r: (not r.overdue, r.deadline_at or far, r.id))[:limit]
-
-
-def submitted_by(session: Session, username: str, limit: int = 100) -> list[db.Application]:
-    return list(session.scalars(select(db.Application).where(db.Application.submitted_by == username)
-                                .order_by(db.Application.created_at.desc()).limit(limit)))
-
-
-FINAL_VALUES = [s.value for s in Status if s.is_final]
-OFFICER_STEPS_IN_ORDER = [STEP_STATUS[r] for r in (Role.WARD_MEMBER, Role.SECRETARY, Role.CHAIRMAN)]
-
-
-def union_figures(session: Session, union: str) -> dict:
-    """The union's backlog by status, overdue applications by step, and the median time to issue."""
-    backlog = dict(session.execute(
-        select(db.Application.status, func.count()).where(db.Application.union_slug == union,
-                                                           db.Application.status.not_in(FINAL_VALUES))
-        .group_by(db.Application.status)).all())
-    overdue = dict(session.execute(
-        select(db.Application.status, func.count()).where(db.Application.union_slug == union,
-                                                           db.Application.overdue,
-                                                           db.Application.status.not_in(FINAL_VALUES))
-        .group_by(db.Application.status)).all())
-    issued = session.execute(
-        select(db.Application.created_at, db.Certificate.issued_at)
-        .join(db.Certificate, db.Certificate.application_id == db.Application.id)
-        .where(db.Application.union_slug == union, db.Certificate.pdf_path.is_not(None))).all()
-    durations = [issued_at - created for created, issued_at in issued]
-    return {
-        "backlog": {s: backlog.get(s.value, 0) for s in Status if not s.is_final},
-        "overdue": {s: overdue.get(s.value, 0) for s in OFFICER_STEPS_IN_ORDER},
-        "issued": len(durations),
-        "median_to_issue": statistics.median(durations) if durations else None,
-    }

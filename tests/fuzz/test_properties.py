@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from api.schemas import AmendIn, ApplicationIn, DecisionIn, PaymentCallback, RevokeIn, VerifyIn, unstorable
-from api.services import canonical_hash
+from api.services.applications import canonical_hash
 from sonod.bengali import BN_DIGITS, bangla_date, format_bangla_date, format_date_bn, to_ascii_digits, to_bn_digits
 from sonod.nid import (
     NID_LENGTHS,

@@ -19,7 +19,7 @@ import pytest
 from activities.issuer import Issuer
 from activities.registry import Registry, rules_for
 from activities.render import CertificateRenderer
-from api import services
+from api.services import applications
 from api.schemas import ApplicationIn
 from sonod import db
 from sonod.bengali import DHAKA, format_date_bn
@@ -79,14 +79,14 @@ async def issued_long_ago(stack, settings, sessions, issuer: Issuer, union: str,
     """A trade licence of the registry's person `index` whose workflow decided to issue it 400 days ago."""
     issued_at = db.utcnow() - LONG_AGO
     person = people(REGISTRY_UNION)[index]
-    app_id = services.new_application_id(issued_at)
+    app_id = applications.new_application_id(issued_at)
     body = ApplicationIn.model_validate(application(union, index, "trade_licence"))
     chairman = Actor(username=f"chairman.{union}", role=Role.CHAIRMAN, union=union)
 
     def work() -> str:
         with sessions() as session:  # what the API submits, with the union's rules as the workflow reads them
-            submitted = services.submission(session, body, Actor(username="portal:demo-portal", role=Role.PORTAL),
-                                            None, app_id, issued_at)
+            portal = Actor(username="portal:demo-portal", role=Role.PORTAL)
+            submitted = applications.submission(session, body, portal, None, app_id, issued_at)
             app = rules_for(session, settings, submitted)
         number = Registry(sessions, settings).allocate_number(NumberRequest(
             application_id=app_id, union=union, certificate_type="trade_licence", issued_at=issued_at))
