@@ -10,18 +10,28 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import select
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import UnsandboxedWorkflowRunner
 
 from sonod import db
 from sonod.codec import data_converter
 from sonod.db import make_engine, make_session_factory
 from sonod.domain import DecisionKind, Role, Status
-from tests.unions_kit import add_union, person, set_timing, submissions
+from tests.unions_kit import (
+    add_union,
+    person,
+    reach,
+    refused,
+    register_search_attributes,
+    set_timing,
+    start,
+    submissions,
+)
 from workers.main import build_worker
 from workflows.application import CertificateApplication
 from workflows.messages import Actor, Decision
+from workflows.refusals import Refusal
+from workflows.search_attributes import SONOD_OVERDUE, SONOD_STATUS
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -32,12 +42,13 @@ def officer(role: Role, union: str, name: str) -> Actor:
     return Actor(username=f"{name}.{union}", role=role, union=union, upazila="gopalganj-sadar")
 
 
-async def test_the_chairmans_step_reminds_goes_overdue_then_escalates(settings, porichoy, monkeypatch):
-    # The time-skipping test server knows no custom search attributes: record the upserts instead, which
-    # needs the workflow to run unsandboxed so that the patched class is the one that runs.
-    indexed: list[tuple[Status, bool]] = []
-    monkeypatch.setattr(CertificateApplication, "upsert_search_attributes",
-                        lambda self: indexed.append((self.status, self.overdue)))
+async def indexed(handle: WorkflowHandle) -> tuple[str | None, bool | None]:
+    """The application's SonodStatus and SonodOverdue as the server holds them (what operators filter on)."""
+    attributes = (await handle.describe()).typed_search_attributes
+    return attributes.get(SONOD_STATUS), attributes.get(SONOD_OVERDUE)
+
+
+async def test_the_chairmans_step_reminds_goes_overdue_then_escalates(settings, porichoy):
     union = "deadlines-ts"  # its own, with the union's clock shortened
     add_union(settings.db_url, union)
     set_timing(settings.db_url, union, deadline_days=3, reminder_every=timedelta(days=1),
@@ -46,28 +57,26 @@ async def test_the_chairmans_step_reminds_goes_overdue_then_escalates(settings, 
     sessions = make_session_factory(engine)
     env = await WorkflowEnvironment.start_time_skipping(data_converter=data_converter(settings),
                                                         test_server_existing_path=str(TEST_SERVER))
+    await register_search_attributes(env.client)
     queue = f"deadlines-{uuid.uuid4().hex[:6]}"
     try:
         [app] = submissions(settings.db_url, [person(0, union=union)],
                             Actor(username="portal:demo", role=Role.PORTAL))
-        async with httpx.AsyncClient() as http, build_worker(env.client, settings, sessions, http, queue,
-                                                             workflow_runner=UnsandboxedWorkflowRunner()):
-            handle = await env.client.start_workflow(CertificateApplication.run, app, id=app.application_id,
-                                                     task_queue=queue)
-            for _ in range(100):
-                if (await handle.query(CertificateApplication.view)).status is Status.AWAITING_DECISION:
-                    break
-                await env.sleep(timedelta(milliseconds=100))
+        async with httpx.AsyncClient() as http, build_worker(env.client, settings, sessions, http, queue):
+            handle = await start(env.client, queue, app)
+            await reach(env, handle, Status.AWAITING_DECISION)
             acting = Decision(kind=DecisionKind.APPROVE, actor=officer(Role.ACTING_CHAIRMAN, union, "acting"))
-            with pytest.raises(WorkflowUpdateFailedError):
-                await handle.execute_update(CertificateApplication.decide, acting)
+            assert await refused(handle, CertificateApplication.decide, acting) == (
+                Refusal.NOT_IN_CHAIN, {"role": "acting_chairman", "certificate_type": "citizenship"})
 
             await env.sleep(timedelta(days=2, hours=1))
             view = await handle.query(CertificateApplication.view)
             assert not view.overdue and not view.escalated
+            assert await indexed(handle) == (Status.AWAITING_DECISION, False)
             await env.sleep(timedelta(days=1))
             view = await handle.query(CertificateApplication.view)
             assert view.overdue and not view.escalated
+            assert await indexed(handle) == (Status.AWAITING_DECISION, True)
             await env.sleep(timedelta(days=1, hours=1))
             view = await handle.query(CertificateApplication.view)
             assert view.escalated
@@ -75,6 +84,7 @@ async def test_the_chairmans_step_reminds_goes_overdue_then_escalates(settings, 
             result = await handle.execute_update(CertificateApplication.decide, acting)
             assert result.status is Status.ISSUING
             assert (await handle.result()).status is Status.ISSUED
+            assert await indexed(handle) == (Status.ISSUED, True)
 
         with sessions() as session:
             inbox = session.scalars(select(db.OutboxMessage.idempotency_key).where(
@@ -83,7 +93,6 @@ async def test_the_chairmans_step_reminds_goes_overdue_then_escalates(settings, 
         assert len(reminders) >= 3, inbox
         assert any(":r0:escalated:" in k and "uno.gopalganj-sadar" in k for k in inbox), inbox
         assert any(":r0:overdue:" in k for k in inbox)
-        assert (Status.AWAITING_DECISION, True) in indexed and indexed[-1] == (Status.ISSUED, True)
     finally:
         await env.shutdown()
         engine.dispose()

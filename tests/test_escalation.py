@@ -15,19 +15,26 @@ from pathlib import Path
 
 import httpx
 import pytest
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
+from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from sonod.codec import data_converter
 from sonod.db import make_engine, make_session_factory
 from sonod.domain import DecisionKind, Role, Status
-from tests.unions_kit import add_union, person, set_timing, start, submissions
+from tests.unions_kit import (
+    add_union,
+    person,
+    reach,
+    refused,
+    register_search_attributes,
+    set_timing,
+    start,
+    submissions,
+)
 from workers.main import build_worker
 from workflows.application import CertificateApplication
 from workflows.messages import Actor, Amendment, Decision
-from workflows.search_attributes import ALL_KEYS
+from workflows.refusals import Refusal
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -45,14 +52,6 @@ def officer(role: Role, username: str, union: str | None = UNION) -> Actor:
 ADMINISTRATOR = officer(Role.ADMINISTRATOR, f"admin.{UPAZILA}", None)
 UNO = officer(Role.UPAZILA_ADMIN, f"uno.{UPAZILA}", None)
 PORTAL = Actor(username="portal:demo-portal", role=Role.PORTAL)
-
-
-async def register_search_attributes(client) -> None:
-    """The test server starts without sonod's search attributes, and then every upsert fails the workflow task
-    ("search attribute SonodStatus is not defined"): queries time out. It implements AddSearchAttributes (though
-    not ListSearchAttributes, which `sonod.temporal.ensure_search_attributes` needs), so add them all."""
-    await client.operator_service.add_search_attributes(AddSearchAttributesRequest(
-        namespace=client.namespace, search_attributes={k.name: int(k.indexed_value_type) for k in ALL_KEYS}))
 
 
 @pytest.fixture(scope="module")
@@ -81,25 +80,10 @@ async def run(env, settings):
     engine.dispose()
 
 
-async def reach(env, handle: WorkflowHandle, status: Status) -> None:
-    for _ in range(200):
-        if (await handle.query(CertificateApplication.view)).status is status:
-            return
-        await env.sleep(timedelta(milliseconds=100))
-    raise AssertionError(f"never reached {status}: {(await handle.query(CertificateApplication.view)).status}")
-
-
 def waited(view, status: Status) -> timedelta:
     """How long the application stayed in `status` before it was cancelled."""
     entered = next(e.at for e in view.events if e.status is status)
     return next(e.at for e in view.events if e.status is Status.CANCELLED) - entered
-
-
-async def refused(handle: WorkflowHandle, update, arg) -> str:
-    with pytest.raises(WorkflowUpdateFailedError) as caught:
-        await handle.execute_update(update, arg)
-    assert isinstance(caught.value.cause, ApplicationError)
-    return caught.value.cause.type
 
 
 async def test_after_escalation_the_administrator_decides_but_not_the_upazila_admin(env, run):
@@ -107,15 +91,17 @@ async def test_after_escalation_the_administrator_decides_but_not_the_upazila_ad
                        reminder_every=timedelta(days=2))
     await reach(env, handle, Status.AWAITING_DECISION)
     approve = Decision(kind=DecisionKind.APPROVE, reason="escalated", actor=ADMINISTRATOR)
-    assert await refused(handle, CertificateApplication.decide, approve) == "WrongOfficer"
+    assert await refused(handle, CertificateApplication.decide, approve) == (
+        Refusal.NOT_IN_CHAIN, {"role": "administrator", "certificate_type": "citizenship"})
 
     await env.sleep(timedelta(days=4, hours=1))
     assert (await handle.query(CertificateApplication.view)).escalated
     assert await refused(handle, CertificateApplication.decide,
-                         Decision(kind=DecisionKind.APPROVE, actor=UNO)) == "WrongOfficer"
+                         Decision(kind=DecisionKind.APPROVE, actor=UNO)) == (Refusal.NOT_THIS_UNION, {"union": UNION})
     elsewhere = officer(Role.ACTING_CHAIRMAN, "acting.paikkandi", "paikkandi")
     assert await refused(handle, CertificateApplication.decide,
-                         Decision(kind=DecisionKind.APPROVE, actor=elsewhere)) == "WrongOfficer"
+                         Decision(kind=DecisionKind.APPROVE, actor=elsewhere)) == (
+        Refusal.NOT_THIS_UNION, {"union": UNION})
     assert (await handle.execute_update(CertificateApplication.decide, approve)).status is Status.ISSUING
     assert (await handle.result()).status is Status.ISSUED
 
@@ -143,7 +129,7 @@ async def test_a_returned_application_not_corrected_in_time_is_cancelled(env, ru
                                 Decision(kind=DecisionKind.RETURN, reason="a clearer photo", actor=chairman))
     await reach(env, handle, Status.RETURNED)
     assert await refused(handle, CertificateApplication.amend,
-                         Amendment(actor=chairman)) == "WrongOfficer"
+                         Amendment(actor=chairman)) == (Refusal.NOT_SUBMITTER, {"username": f"chairman.{UNION}"})
     await env.sleep(timedelta(days=10, hours=1))
     assert (await handle.result()).status is Status.CANCELLED
     view = await handle.query(CertificateApplication.view)

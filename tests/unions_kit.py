@@ -15,8 +15,12 @@ from datetime import timedelta
 
 import httpx
 import pyotp
+import pytest
 from sqlalchemy import select
-from temporalio.client import Client, WorkflowHandle
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
 from api.services import applications
@@ -29,7 +33,8 @@ from sonod.seed import demo_accounts
 from tests.stack import PASSWORD, PORTAL_KEY, TOTP_SECRET, citizen, needs_totp
 from workflows.application import CertificateApplication
 from workflows.messages import Actor, Submission
-from workflows.search_attributes import submitted_attributes
+from workflows.refusals import Refusal, refusal_of
+from workflows.search_attributes import ALL_KEYS, submitted_attributes
 
 PAYMENT_SECRET = "demo-payment-secret"
 UPAZILAS = {"gopalganj-sadar": ("গোপালগঞ্জ সদর", "Gopalganj Sadar"), "kotalipara": ("কোটালীপাড়া", "Kotalipara")}
@@ -107,6 +112,33 @@ async def start(client: Client, task_queue: str, submission: Submission) -> Work
     """CertificateApplication started as the API starts it."""
     return await client.start_workflow(CertificateApplication.run, submission, id=submission.application_id,
                                        task_queue=task_queue, search_attributes=submitted_attributes(submission))
+
+
+async def register_search_attributes(client: Client) -> None:
+    """The time-skipping test server starts without sonod's search attributes, and then every upsert fails the
+    workflow task ("search attribute SonodStatus is not defined"): queries time out. It implements
+    AddSearchAttributes (though not ListSearchAttributes, which `sonod.temporal.ensure_search_attributes` needs), so
+    add them all."""
+    await client.operator_service.add_search_attributes(AddSearchAttributesRequest(
+        namespace=client.namespace, search_attributes={k.name: int(k.indexed_value_type) for k in ALL_KEYS}))
+
+
+async def reach(env: WorkflowEnvironment, handle: WorkflowHandle, status: Status) -> None:
+    """Wait, skipping time on the test server, until the workflow says `status` (20 skipped seconds at most)."""
+    for _ in range(200):
+        if (await handle.query(CertificateApplication.view)).status is status:
+            return
+        await env.sleep(timedelta(milliseconds=100))
+    raise AssertionError(f"never reached {status}: {(await handle.query(CertificateApplication.view)).status}")
+
+
+async def refused(handle: WorkflowHandle, update, arg) -> tuple[Refusal, dict]:
+    """The workflow's refusal of `update(arg)`, which must be one: its code and parameters."""
+    with pytest.raises(WorkflowUpdateFailedError) as caught:
+        await handle.execute_update(update, arg)
+    cause = caught.value.cause
+    assert isinstance(cause, ApplicationError) and refusal_of(cause) is not None, repr(cause)
+    return refusal_of(cause)
 
 
 def add_portal(url: str, name: str, key: str) -> None:
