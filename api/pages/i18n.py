@@ -65,6 +65,7 @@ KEYS: dict[str, str] = {
     "amended_ok": N_("The corrected application is in. Once the NID is checked again, it goes back to the officer."),
     "paid_ok": N_("The fee is paid."),
     "cannot_cancel": N_("The application can no longer be cancelled."),
+    "not_found_track": N_("No application matches this application number and mobile number."),
     "not_returned": N_("The application was not sent back for correction, so it cannot be corrected now."),
     # pydantic's errors on a form's fields (api/pages/forms.py)
     "err_required": N_("Fill in this field"),
