@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from temporalio import activity, workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.client import WorkflowFailureError
+from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
+from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.worker import Worker
 
 from infra.ops import Problem, Thresholds, find_stuck
@@ -24,9 +25,11 @@ from sonod import db
 from sonod.db import make_engine, make_session_factory
 from sonod.domain import Role, Status
 from tests.stack import citizen
-from tests.unions_kit import add_union, person, set_timing, start, submissions
+from tests.unions_kit import add_union, person, refused, set_timing, start, submissions
 from workflows.application import CertificateApplication
-from workflows.messages import Actor
+from workflows.messages import Actor, Resend
+from workflows.refusals import Refusal
+from workflows.search_attributes import CERTIFICATE_TYPE, SONOD_STATUS, UNION_SLUG
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -165,10 +168,6 @@ class FailingApplication:
 
 def issuing_in(union: str):
     """The search attributes of a citizenship application of `union` that is issuing."""
-    from temporalio.common import SearchAttributePair, TypedSearchAttributes
-
-    from workflows.search_attributes import CERTIFICATE_TYPE, SONOD_STATUS, UNION_SLUG
-
     return TypedSearchAttributes([SearchAttributePair(UNION_SLUG, union),
                                   SearchAttributePair(CERTIFICATE_TYPE, "citizenship"),
                                   SearchAttributePair(SONOD_STATUS, "issuing")])
@@ -183,8 +182,11 @@ async def test_stuck_shows_a_failed_application_with_the_failing_activity_and_er
     async with Worker(client, task_queue=queue, workflows=[FailingApplication], activities=[issue_without_a_key]):
         handle = await client.start_workflow("CertificateApplication", {}, id=app_id, task_queue=queue,
                                              search_attributes=attributes)
-        with pytest.raises(Exception):
+        with pytest.raises(WorkflowFailureError) as failed:
             await handle.result()
+    activity_error = failed.value.cause
+    assert isinstance(activity_error, ActivityError) and isinstance(activity_error.cause, ApplicationError)
+    assert activity_error.cause.type == "NoSigningKey"
     found = await eventually(lambda: _found(client, settings, union, app_id, Problem.FAILED))
     assert "Issuer.issue failed" in found.cause and "NoSigningKey: no signing key for the union" in found.cause
     assert found.status == "issuing"
@@ -285,16 +287,11 @@ async def test_resend_sends_the_last_notification_again_under_a_new_key(stack, s
 
 
 async def test_an_officer_cannot_use_the_operators_updates(stack, temporal_env):
-    from temporalio.client import WorkflowUpdateFailedError
-
-    from workflows.messages import Resend
-
     app_id = await stack.submitted(citizen("raghunathpur", 5))
     await stack.wait_for(app_id, Status.AWAITING_DECISION)
     chairman = Actor(username="chairman.raghunathpur", role=Role.CHAIRMAN, union="raghunathpur")
-    with pytest.raises(WorkflowUpdateFailedError):
-        await temporal_env.client.get_workflow_handle(app_id).execute_update(
-            CertificateApplication.resend, Resend(actor=chairman))
+    assert await refused(temporal_env.client.get_workflow_handle(app_id), CertificateApplication.resend,
+                         Resend(actor=chairman)) == (Refusal.OPERATORS_ONLY, {"verb": "resend notifications"})
 
 
 # A stand-in for a bad deploy: code the worker cannot run, so the workflow task fails and retries for ever.
