@@ -223,8 +223,11 @@ async def test_an_over_long_or_malformed_body_is_refused_with_422(stack, body):
 async def test_the_verify_page_answers_garbage_with_a_page_never_an_error(stack):
     for name, text in GARBAGE.items():
         r = await stack.http.get("/verify", params={"qr": text})
-        assert r.status_code in (200, 422), (name, r.status_code)
-        if text.strip() and r.status_code == 200:
+        if "\x00" in text:  # a NUL in a query is refused before any page reads it
+            assert r.status_code == 422, (name, r.status_code)
+            continue
+        assert r.status_code == 200, (name, r.status_code)
+        if text.strip():
             assert "বৈধ নয়" in r.text, name
     assert (await stack.http.get("/verify", params={"c": "A" * 9000})).status_code == 422
 
