@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
@@ -13,7 +10,6 @@ from api.deps import DbSession, SettingsDep, TemporalClient
 from api.pages import apply
 from api.pages.common import Csrf, PageOfficer, PageRoute, redirect, render, require_role
 from api.services import applications, certificates, officers, unions
-from api.services.transaction import end_transaction
 from sonod import db
 from sonod.domain import Role
 from workflows.messages import Actor
@@ -67,7 +63,7 @@ async def apply_post(code: str, request: Request, officer: PageOfficer, session:
 async def receipt(application_id: str, request: Request, officer: PageOfficer, session: DbSession) -> Response:
     """A printable receipt for the citizen: the application number, the fee and the promised date."""
     _desk_officer(officer)
-    row = await _projected(session, application_id)
+    row = await applications.recorded(session, application_id[:40])
     if row is None:  # the workflow has not recorded it yet: the number alone, and a hint to reload
         return render(request, "desk/receipt.html", {"officer": officer, "application_id": application_id[:40]})
     return render(request, "desk/receipt.html", await run_in_threadpool(_receipt, session, officer, row))
@@ -79,13 +75,3 @@ def _receipt(session, officer: Actor, row: db.Application) -> dict:
             "union": unions.get_union(session, row.union_slug, ["path", "union"]),
             "certificate": certificates.certificate_of(session, row.id)}
 
-
-async def _projected(session, application_id: str, wait_s: float = 3.0) -> db.Application | None:
-    """The read model's row, waiting a moment for a workflow that has just started to record it."""
-    deadline = time.monotonic() + wait_s
-    while True:
-        row = await run_in_threadpool(session.get, db.Application, application_id[:40])
-        if row is not None or time.monotonic() > deadline:
-            return row
-        await end_transaction(session)  # no transaction held open (SQLite: one writer) while waiting
-        await asyncio.sleep(0.1)

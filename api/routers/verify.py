@@ -5,14 +5,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from sqlalchemy import select
 
 from api.deps import DbSession
 from api.schemas import VerifyIn, VerifyOut
+from api.services import certificates
 from api.verification import Verifier
-from sonod import db
 from sonod.bengali import DHAKA, format_date_bn
-from sonod.signing import jwks, revocation_list
+from sonod.signing import jwks
 
 router = APIRouter(tags=["verification"])
 
@@ -52,8 +51,7 @@ def trust_list(request: Request) -> dict:
 @router.get("/api/v1/revocations")
 def revocations(session: DbSession) -> dict:
     """Hashes of revoked certificate numbers, for offline verifiers to sync."""
-    revoked = session.scalars(select(db.Certificate.certificate_no).where(db.Certificate.revoked_at.is_not(None)))
-    return revocation_list(revoked, db.utcnow())
+    return certificates.revocations(session)
 
 
 @router.get("/verify", response_class=HTMLResponse, include_in_schema=False)

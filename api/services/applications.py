@@ -3,11 +3,13 @@ updates (decide, cancel, amend, escalate), and reading the read model (API v1's 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import hashlib
 import json
 import secrets
+import time
 from datetime import timedelta
 
 from fastapi.concurrency import run_in_threadpool
@@ -235,6 +237,17 @@ async def read(session: Session, temporal: Client, caller: Actor, tenant: str | 
         raise
     await run_in_threadpool(require_read, session, caller, view.union, view.submitted_by, tenant)
     return out_from_view(view)
+
+
+async def recorded(session: Session, application_id: str, wait_s: float = 3.0) -> db.Application | None:
+    """The read model's row, waiting a moment for a workflow that has just started to record it."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        row = await run_in_threadpool(session.get, db.Application, application_id)
+        if row is not None or time.monotonic() > deadline:
+            return row
+        await end_transaction(session)  # no transaction held open (SQLite: one writer) while waiting
+        await asyncio.sleep(0.1)
 
 
 # --- what the JSON API and the pages both do: submit, decide, cancel, amend, escalate -------------

@@ -15,7 +15,7 @@ from sonod import audit, db
 from sonod.bengali import DHAKA
 from sonod.domain import Role
 from sonod.settings import Settings
-from sonod.signing import CertificateClaims, InvalidQr, read_claims
+from sonod.signing import CertificateClaims, InvalidQr, read_claims, revocation_list
 from workflows.messages import Actor
 
 PREFIX = "/api/v1/certificates"
@@ -87,3 +87,9 @@ def revoke(session: Session, officer: Actor, tenant: str | None, certificate_no:
                  action="certificate.revoke", target=certificate_no, detail={"reason": reason}, ip=officer.ip)
     session.flush()
     return row
+
+
+def revocations(session: Session) -> dict:
+    """Hashes of revoked certificate numbers, for offline verifiers to sync."""
+    revoked = session.scalars(select(db.Certificate.certificate_no).where(db.Certificate.revoked_at.is_not(None)))
+    return revocation_list(revoked, db.utcnow())
