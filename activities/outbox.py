@@ -18,7 +18,12 @@ from workflows.messages import Delivered, Notice
 TEMPLATES = {
     "submitted": "আপনার আবেদন {id} গৃহীত হয়েছে।",
     "payment_due": "আবেদন {id}: ফি {amount} টাকা পরিশোধ করুন।",
-    "nid_failed": "আবেদন {id}: এনআইডি যাচাই সফল হয়নি। {note}",
+    # the same words whatever failed: which field did is for the union's officers only (docs/SECURITY.md)
+    "nid_failed": "আবেদন {id}: জাতীয় পরিচয়পত্রের তথ্য মেলেনি। এনআইডি নম্বর, জন্ম তারিখ ও ইংরেজি নাম এনআইডি কার্ডের সাথে "
+                  "মিলিয়ে {days} দিনের মধ্যে আবেদন নম্বর ও মোবাইল নম্বর দিয়ে সংশোধন করুন, অথবা ইউনিয়ন ডিজিটাল সেন্টার বা "
+                  "ইউনিয়ন পরিষদ কার্যালয়ে যোগাযোগ করুন।",
+    "nid_not_corrected": "আবেদন {id}: জাতীয় পরিচয়পত্রের তথ্য নির্ধারিত সময়ে সংশোধন হয়নি, তাই আবেদনটি বন্ধ হয়েছে। "
+                         "প্রয়োজনে সঠিক তথ্য দিয়ে নতুন আবেদন করুন।",
     "returned": "আবেদন {id} সংশোধনের জন্য ফেরত পাঠানো হয়েছে: {reason}",
     "rejected": "আবেদন {id} নামঞ্জুর হয়েছে। {note}",
     "cancelled": "আবেদন {id} বাতিল হয়েছে। {note}",

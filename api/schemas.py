@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
-from sonod.domain import DecisionKind, Status
+from sonod.domain import DecisionKind, Role, Status
 from workflows.messages import Applicant, Awaiting, Contact
 
 Slug = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z0-9-]{1,40}$")]
@@ -86,10 +86,22 @@ class FeeOut(BaseModel):
 
 
 class EventOut(BaseModel):
+    """One entry of the timeline. The facts the applicant's side may see: never which NID field failed."""
+
     at: dt.datetime
     status: Status
     actor: str
     note: str
+    kind: str | None = None
+    office: Role | None = None  # the office of the officer who acted
+    decision: DecisionKind | None = None
+    reason: str | None = None  # the officer's written reason, or the applicant's for a cancellation
+
+    @classmethod
+    def of(cls, event: dict) -> "EventOut":
+        params = event.get("params") or {}
+        return cls(**{k: event.get(k) for k in ("at", "status", "actor", "note", "kind", "office")},
+                   decision=params.get("decision"), reason=params.get("reason") or None)
 
 
 class ApplicationOut(BaseModel):

@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         Decision,
         Escalation,
         Event,
+        EventKind,
         Fee,
         IssueRequest,
         NidCheck,
@@ -49,9 +50,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.search_attributes import search_attributes_for, upserts
 
 
-CANCELLABLE = frozenset(
-    {Status.SUBMITTED, Status.VERIFYING_NID, Status.AWAITING_PAYMENT, Status.RETURNED, *STEP_STATUS.values()}
-)
+CANCELLABLE = frozenset({Status.SUBMITTED, Status.VERIFYING_NID, Status.NID_FAILED, Status.AWAITING_PAYMENT,
+                         Status.RETURNED, *STEP_STATUS.values()})
+CORRECTABLE = frozenset({Status.RETURNED, Status.NID_FAILED})  # the applicant's turn
 
 
 class Returned(Exception):
@@ -59,6 +60,8 @@ class Returned(Exception):
 
 
 SONOD = Actor(username="sonod", role=Role.OPERATOR)  # the workflow's own clock acting
+PORICHOY = Actor(username="porichoy", role=Role.OPERATOR)  # the NID gateway's answer
+OUTBOX = Actor(username="outbox", role=Role.OPERATOR)  # what was sent, and how
 
 
 @dataclass
@@ -72,11 +75,14 @@ class Clock:
 
 
 class Ended(Exception):
-    """The application ended before issue; carries the final status."""
+    """The application ended before issue: its final status, what the timeline says of it (`kind`, `params`), and
+    what the applicant is told (`told`: the SMS's parameters)."""
 
-    def __init__(self, status: Status, note: str) -> None:
+    def __init__(self, status: Status, kind: EventKind, note: str, told: dict | None = None, *,
+                 template: str | None = None, **params) -> None:
         super().__init__(note)
-        self.status, self.note = status, note
+        self.status, self.kind, self.note, self.told, self.params = status, kind, note, told or {}, params
+        self.template = template or status.value  # the applicant's message
 
 
 @workflow.defn
@@ -104,6 +110,7 @@ class CertificateApplication:
         self.certificate_no: str | None = None
         self.last_notice: Notice | None = None  # what `resend` sends again
         self.resends = 0
+        self.outcome: Status | None = None  # set when the application has ended
 
     @workflow.run
     async def run(self, submission: Submission) -> ApplicationResult:
@@ -111,20 +118,23 @@ class CertificateApplication:
         await self.notify("submitted", {})
         try:
             while True:
-                await self.verify_nid()
+                if not await self.verify_nid():
+                    await self.wait_for_amendment(Status.NID_FAILED)
+                    continue
                 await self.take_fee()
                 try:
                     for role in self.app.chain:
                         await self.officer_step(role)
                     break
                 except Returned:
-                    await self.wait_for_amendment()
+                    await self.wait_for_amendment(Status.RETURNED)
             result = await self.issue()
         except Ended as end:
-            await self.step(end.status, "sonod", end.note)
-            await self.notify(end.status.value, {"note": end.note})
+            await self.step(end.status, end.kind, end.note, **end.params)
+            await self.notify(end.template, end.told)
             await self.project()
             result = ApplicationResult(status=end.status)
+        self.outcome = result.status
         await workflow.wait_condition(workflow.all_handlers_finished)
         return result
 
@@ -132,16 +142,17 @@ class CertificateApplication:
 
     async def admit(self, submission: Submission) -> None:
         """The union's rules for this certificate type, read from the registry, and the application's first row."""
-        self.append(Event(at=workflow.now(), status=Status.SUBMITTED, actor=submission.submitted_by.username,
-                          note="application received"))
+        self.record(EventKind.RECEIVED, "application received", submission.submitted_by, Status.SUBMITTED)
         self.app = await workflow.execute_local_activity_method(Registry.admit, submission, **PROJECT_POLICY)
         self.fee_paid = self.app.fee.amount == 0
         self.deadline_at = self.app.submitted_at + timedelta(days=self.app.timing.deadline_days)
         await self.project()
         self.upsert_search_attributes()
 
-    async def verify_nid(self) -> None:
-        await self.step(Status.VERIFYING_NID, "porichoy", "checking the NID with Porichoy")
+    async def verify_nid(self) -> bool:
+        """Whether the NID record matches. When it does not, the applicant is told to check what they gave, in the
+        same words whatever failed (which field is for the union's officers only), and may correct it."""
+        await self.step(Status.VERIFYING_NID, EventKind.NID_CHECK, "checking the NID with Porichoy", PORICHOY)
         applicant = self.app.applicant
         identity = await self.unless_cancelled(workflow.execute_activity_method(
             NidGateway.verify,
@@ -150,17 +161,22 @@ class CertificateApplication:
             **NID_POLICY,
         ))
         if not identity.matches:
-            raise Ended(Status.NID_FAILED, identity.reason)
+            await self.step(Status.NID_FAILED, EventKind.NID_FAILED, "the NID record does not match", PORICHOY,
+                            failure=identity.error_code or "NO_MATCH")
+            await self.notify("nid_failed", {"days": self.app.timing.correction_expiry.days})
+            return False
         self.identity = identity.voter
+        return True
 
     async def take_fee(self) -> None:
         if self.fee_paid:
             return
-        await self.step(Status.AWAITING_PAYMENT, "sonod", f"fee {self.app.fee.amount} {self.app.fee.currency}")
+        await self.step(Status.AWAITING_PAYMENT, EventKind.PAYMENT_DUE,
+                        f"fee {self.app.fee.amount} {self.app.fee.currency}", amount=self.app.fee.amount)
         await self.notify("payment_due", {"amount": self.app.fee.amount})
         if not await self.wait(lambda: self.payment is not None or self.cancellation is not None,
                                self.app.timing.payment_expiry):
-            raise Ended(Status.CANCELLED, "the fee was not paid in time")
+            raise Ended(Status.CANCELLED, EventKind.EXPIRED, "the fee was not paid in time", waited="payment")
         self.check_cancelled()
         self.fee_paid = True
 
@@ -168,7 +184,7 @@ class CertificateApplication:
         """Wait for the officer of this step, reminding and escalating on the union's clock."""
         self.decision = None
         self.waiting_on = role
-        await self.step(STEP_STATUS[role], "sonod", f"waiting for the {role.value}")
+        await self.step(STEP_STATUS[role], EventKind.AWAITING, f"waiting for the {role.value}", step=role.value)
         await self.notify(f"awaiting_{role.value}", {}, to_roles=[role], to_applicant=False)
         timing = self.app.timing
         await self.until(
@@ -185,20 +201,28 @@ class CertificateApplication:
         self.decisions.append(decision)
         self.waiting_on = None
         self.note(f"decision.{decision.kind.value}", decision.actor, step=role.value, reason=decision.reason)
+        said = dict(decision=decision.kind.value, step=role.value, reason=decision.reason)
         if decision.kind is DecisionKind.REJECT:
-            raise Ended(Status.REJECTED, decision.reason or f"rejected by the {decision.actor.role.value}")
+            raise Ended(Status.REJECTED, EventKind.DECIDED, decision.reason, {"note": decision.reason}, **said,
+                        actor=decision.actor)
         if decision.kind is DecisionKind.RETURN:
-            await self.step(Status.RETURNED, decision.actor.username, decision.reason)
+            await self.step(Status.RETURNED, EventKind.DECIDED, decision.reason, decision.actor, **said)
             await self.notify("returned", {"reason": decision.reason})
             await self.project()
             raise Returned()
+        self.record(EventKind.DECIDED, f"{decision.kind.value}d by the {role.value}", decision.actor, **said)
 
-    async def wait_for_amendment(self) -> None:
+    async def wait_for_amendment(self, waiting_in: Status) -> None:
+        """The applicant's turn: a correction after an officer's return, or after the NID record did not match."""
         # No `self.amendment = None` here: the status is already RETURNED, so an amendment may have come in while
         # the return was being told; clearing it would lose it and leave its update waiting for ever.
         if not await self.wait(lambda: self.amendment is not None or self.cancellation is not None,
                                self.app.timing.correction_expiry):
-            raise Ended(Status.CANCELLED, "the application was not corrected in time")
+            if waiting_in is Status.NID_FAILED:
+                raise Ended(Status.NID_FAILED, EventKind.EXPIRED, "the NID details were not corrected in time",
+                            template="nid_not_corrected", waited="correction")
+            raise Ended(Status.CANCELLED, EventKind.EXPIRED, "the application was not corrected in time",
+                        waited="correction")
         self.check_cancelled()
         amendment, self.amendment = self.amendment, None
         self.app = self.app.model_copy(update={
@@ -210,10 +234,10 @@ class CertificateApplication:
         officer = amendment.actor.role not in (Role.CITIZEN, Role.PORTAL)
         self.amended_by = amendment.actor.username if officer else None
         self.note("application.amend", amendment.actor, round=self.round)
-        await self.step(Status.SUBMITTED, amendment.actor.username, "corrected by the applicant")
+        await self.step(Status.SUBMITTED, EventKind.AMENDED, "corrected by the applicant", amendment.actor)
 
     async def issue(self) -> ApplicationResult:
-        await self.step(Status.ISSUING, "sonod", "signing and rendering the certificate")
+        await self.step(Status.ISSUING, EventKind.ISSUING, "signing and rendering the certificate")
         issued_at = workflow.now()
         number = await workflow.execute_activity_method(
             Registry.allocate_number,
@@ -229,7 +253,8 @@ class CertificateApplication:
             **ISSUE_POLICY,
         )
         self.note("certificate.issue", SONOD, certificate_no=certificate.certificate_no, kid=certificate.kid)
-        await self.step(Status.ISSUED, "sonod", f"certificate {certificate.certificate_no} issued")
+        await self.step(Status.ISSUED, EventKind.ISSUED, f"certificate {certificate.certificate_no} issued",
+                        certificate_no=certificate.certificate_no)
         await self.notify("issued", {"certificate_no": certificate.certificate_no})
         await self.project()
         return ApplicationResult(status=Status.ISSUED, certificate_no=certificate.certificate_no)
@@ -284,14 +309,14 @@ class CertificateApplication:
     @workflow.update
     async def amend(self, amendment: Amendment) -> StatusView:
         self.check_amendment(amendment)
-        self.amendment = amendment
-        await workflow.wait_condition(lambda: self.status != Status.RETURNED)
+        self.amendment, waiting_in = amendment, self.status
+        await workflow.wait_condition(lambda: self.status is not waiting_in)
         return self.view()
 
     @amend.validator
     def check_amendment(self, amendment: Amendment) -> None:
         self.check_applicant_side(amendment.actor)
-        if self.status is not Status.RETURNED or self.amendment is not None:
+        if self.status not in CORRECTABLE or self.amendment is not None or self.outcome is not None:
             raise refuse(Refusal.NOT_RETURNED, status=self.status.value)
 
     @workflow.update
@@ -299,14 +324,17 @@ class CertificateApplication:
         self.check_cancellation(cancellation)
         self.cancellation = cancellation
         self.note("application.cancel", cancellation.actor, reason=cancellation.reason)
-        await workflow.wait_condition(lambda: self.status.is_final)
+        # until the application has ended: a final status, but the applicant's turn after an NID mismatch is not
+        await workflow.wait_condition(
+            lambda: (self.status.is_final and self.status is not Status.NID_FAILED) or self.outcome is not None)
         return self.view()
 
     @cancel.validator
     def check_cancellation(self, cancellation: Cancellation) -> None:
         if cancellation.actor.role is not Role.OPERATOR:  # the deployment's operator ends stuck work: `sonod ops`
             self.check_applicant_side(cancellation.actor)
-        if self.status not in CANCELLABLE or self.cancellation is not None or self.decision is not None:
+        if self.status not in CANCELLABLE or self.cancellation is not None or self.decision is not None \
+                or self.outcome is not None:
             raise refuse(Refusal.NOT_CANCELLABLE, status=self.status.value)
 
     @workflow.update
@@ -319,7 +347,7 @@ class CertificateApplication:
         if self.escalated:
             return
         self.escalated = True
-        self.append(Event(at=workflow.now(), status=self.status, actor=actor.username, note=f"escalated: {reason}"))
+        self.record(EventKind.ESCALATED, f"escalated: {reason}", actor, reason=reason)
         self.note("application.escalate", actor, reason=reason)
         await self.project()
         self.upsert_search_attributes()
@@ -340,8 +368,8 @@ class CertificateApplication:
         notice = self.last_notice.model_copy(update={"key": f"r{self.round}:resend-{self.resends}"})
         delivered = await workflow.execute_activity_method(Outbox.notify, notice, **NOTIFY_POLICY)
         channels = ", ".join([*delivered.channels, *(["inbox"] if notice.to_roles else [])])
-        self.append(Event(at=workflow.now(), status=self.status, actor=request.actor.username,
-                          note=f"resent {notice.template} by {channels or 'no channel'}"))
+        self.record(EventKind.RESENT, f"resent {notice.template} by {channels or 'no channel'}", request.actor,
+                    template=notice.template, channels=channels)
         await self.project()
         return self.view()
 
@@ -377,9 +405,9 @@ class CertificateApplication:
 
     # --- bookkeeping -------------------------------------------------------------------------------
 
-    async def step(self, status: Status, actor: str, note: str = "") -> None:
+    async def step(self, status: Status, kind: EventKind, note: str, actor: Actor = SONOD, **params) -> None:
         """Enter a status: record the event, project the read model, then update the search attributes."""
-        self.append(Event(at=workflow.now(), status=status, actor=actor, note=note))
+        self.record(kind, note, actor, status, **params)
         await self.project(status)
         self.status = status
         self.upsert_search_attributes()
@@ -388,8 +416,13 @@ class CertificateApplication:
         workflow.upsert_search_attributes(upserts(search_attributes_for(
             self.admitted(), self.status, self.deadline_at, self.overdue, self.waiting_on, self.awaiting())))
 
-    def append(self, event: Event) -> None:
-        self.events.append(event)
+    def record(self, kind: EventKind, note: str, actor: Actor = SONOD, status: Status | None = None,
+               **params) -> None:
+        """An entry of the timeline: what happened, who did it and in which office (officers only), and the facts."""
+        office = actor.role if actor.role not in (Role.PORTAL, Role.CITIZEN) and actor not in (SONOD, PORICHOY) \
+            else None
+        self.events.append(Event(at=workflow.now(), status=status or self.status, actor=actor.username, note=note,
+                                 kind=kind, office=office, params=params))
 
     def note(self, action: str, actor: Actor, **detail) -> None:
         """An audit entry, written with the next projection."""
@@ -408,8 +441,7 @@ class CertificateApplication:
 
     async def mark_overdue(self, role: Role) -> None:
         self.overdue = True
-        self.append(Event(at=workflow.now(), status=self.status, actor="sonod",
-                          note=f"overdue: the {role.value} has not decided by the deadline"))
+        self.record(EventKind.OVERDUE, f"overdue: the {role.value} has not decided by the deadline", step=role.value)
         await self.project()
         self.upsert_search_attributes()
         await self.notify("overdue", {}, to_roles=[role, Role.UPAZILA_ADMIN], to_applicant=False)
@@ -425,8 +457,8 @@ class CertificateApplication:
         self.last_notice = notice
         delivered = await workflow.execute_activity_method(Outbox.notify, notice, **NOTIFY_POLICY)
         if delivered.channels:
-            self.append(Event(at=workflow.now(), status=self.status, actor="outbox",
-                              note=f"{template}: sent by {', '.join(delivered.channels)}"))
+            self.record(EventKind.NOTIFIED, f"{template}: sent by {', '.join(delivered.channels)}", OUTBOX,
+                        template=template, channels=delivered.channels)
 
     async def until(self, done: Callable[[], bool], *clocks: Clock) -> None:
         """Wait for a person (`done`), racing the step's durable timers: each live clock acts when it comes due, in
@@ -476,7 +508,9 @@ class CertificateApplication:
 
     def check_cancelled(self) -> None:
         if self.cancellation is not None:
-            raise Ended(Status.CANCELLED, self.cancellation.reason or "cancelled by the applicant")
+            cancellation = self.cancellation
+            raise Ended(Status.CANCELLED, EventKind.CANCELLED, cancellation.reason or "cancelled by the applicant",
+                        {"note": cancellation.reason}, reason=cancellation.reason, actor=cancellation.actor)
 
     def check_union(self, actor: Actor) -> None:
         union = self.admitted().union

@@ -6,6 +6,7 @@ Pydantic models, converted by temporalio's pydantic data converter (and encrypte
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
@@ -128,11 +129,36 @@ class ApplicationInput(Model):
     submitted_at: dt.datetime
 
 
+class EventKind(StrEnum):
+    """What happened, for the timeline's words (api/locale): the English `note` is for logs and API v1."""
+
+    RECEIVED = "received"
+    NID_CHECK = "nid_check"
+    NID_FAILED = "nid_failed"
+    PAYMENT_DUE = "payment_due"
+    AWAITING = "awaiting"
+    DECIDED = "decided"
+    AMENDED = "amended"
+    OVERDUE = "overdue"
+    ESCALATED = "escalated"
+    ISSUING = "issuing"
+    ISSUED = "issued"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"  # the fee or a correction did not come in time
+    NOTIFIED = "notified"
+    RESENT = "resent"
+    REVOKED = "revoked"
+
+
 class Event(Model):
     at: dt.datetime
     status: Status
     actor: str
     note: str = ""
+    kind: EventKind | None = None  # None: recorded before events had kinds
+    office: Role | None = None  # the office of the person who acted; None when sonod itself did
+    params: dict[str, Any] = {}  # the decision, its reason, the step, the channels...
 
 
 class Decision(Model):

@@ -163,7 +163,7 @@ def out_from_row(row: db.Application, events: bool = True) -> ApplicationOut:
         application_id=row.id, union=row.union_slug, certificate_type=row.certificate_type, status=row.status,
         certificate_no=row.certificate_no, deadline_at=row.deadline_at, overdue=row.overdue, round=row.round,
         fee=FeeOut(amount=row.fee_amount, paid=row.fee_paid), awaiting=awaiting(row),
-        events=[EventOut.model_validate(e) for e in row.events] if events else [],
+        events=[EventOut.of(e) for e in row.events] if events else [],
     )
 
 
@@ -172,7 +172,7 @@ def out_from_view(view: StatusView) -> ApplicationOut:
         application_id=view.application_id, union=view.union, certificate_type=view.certificate_type,
         status=view.status, certificate_no=view.certificate_no, deadline_at=view.deadline_at, overdue=view.overdue,
         round=view.round, fee=FeeOut(amount=view.fee.amount, currency=view.fee.currency, paid=view.fee_paid),
-        awaiting=view.awaiting, events=[EventOut(**e.model_dump()) for e in view.events],
+        awaiting=view.awaiting, events=[EventOut.of(e.model_dump(mode="json")) for e in view.events],
     )
 
 

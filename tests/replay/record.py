@@ -56,10 +56,28 @@ async def issued_warish(api, ctx) -> str:
 
 
 async def nid_failed(api, ctx) -> str:
+    """The NID record does not match, and the applicant does not correct it within the (shortened) window."""
     from tests.stack import citizen
+    from tests.unions_kit import set_timing
 
+    await asyncio.to_thread(set_timing, ctx.settings.db_url, "gobra", correction_expiry=timedelta(seconds=2))
     app_id = await api.submitted(citizen("gobra", 0, applicant={"name_en": "Somebody Else"}))
+    await ctx.client.get_workflow_handle(app_id).result()
+    return app_id
+
+
+async def nid_corrected(api, ctx) -> str:
+    """The NID record does not match; the portal that submitted corrects the name, and the application goes on."""
+    from tests.stack import PORTAL_KEY, citizen
+
+    body = citizen("borashi", 0)
+    app_id = await api.submitted(body | {"applicant": body["applicant"] | {"name_en": "Somebody Else"}})
     await api.wait_for(app_id, ctx.Status.NID_FAILED)
+    await ok(api.http.post(f"/api/v1/applications/{app_id}/amend", json={"applicant": body["applicant"]},
+                           headers={"X-API-Key": PORTAL_KEY}))
+    await api.wait_for(app_id, ctx.Status.AWAITING_DECISION)
+    await ok(api.decide("chairman.borashi", app_id))
+    await api.wait_for(app_id, ctx.Status.ISSUED)
     return app_id
 
 
@@ -141,7 +159,7 @@ async def overdue_escalated_resent(api, ctx) -> str:
     return app_id
 
 
-PATHS = {f.__name__: f for f in (issued_citizenship, issued_warish, nid_failed, rejected, cancelled,
+PATHS = {f.__name__: f for f in (issued_citizenship, issued_warish, nid_failed, nid_corrected, rejected, cancelled,
                                  returned_amended, paid_trade_licence, overdue_escalated_resent)}
 
 

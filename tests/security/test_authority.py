@@ -22,6 +22,7 @@ async def test_a_repeated_submission_after_the_application_ended_never_starts_it
                               headers={"X-API-Key": "demo-portal-key"})
     assert r.status_code == 200, r.text
     await stack.wait_for(application_id, Status.CANCELLED)
+    await temporal_env.client.get_workflow_handle(application_id).result()
     ended = await temporal_env.client.get_workflow_handle(application_id).describe()
 
     again = await stack.submit(body, key=key)
