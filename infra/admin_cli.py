@@ -397,8 +397,19 @@ def overrides(fees: list[str], deadlines: list[str], chains: list[str], disabled
     return o
 
 
-def union_values(slug: str, name_bn: str, name_en: str, upazila_bn: str, upazila_en: str, district_bn: str,
-                 district_en: str, upazila: str | None = None) -> dict[str, str]:
+UNION_CODE = re.compile(r"^[0-9]{1,12}$")
+
+
+def union_code(code: str) -> str:
+    """A union's code, checked: its BBS geo-code, or any 1-12 digits unique to it; its memo numbers begin with it."""
+    code = code.strip()
+    if not UNION_CODE.match(code):
+        raise BadField("code", f"{code!r} is not a union code: 1-12 digits (the union's BBS geo-code)")
+    return code
+
+
+def union_values(slug: str, code: str, name_bn: str, name_en: str, upazila_bn: str, upazila_en: str,
+                 district_bn: str, district_en: str, upazila: str | None = None) -> dict[str, str]:
     """A new union's columns, checked; raises BadField naming the value."""
     from sonod import audit  # lazy: SQLAlchemy
     from sonod.bootstrap import SLUG  # lazy: SQLAlchemy
@@ -409,7 +420,8 @@ def union_values(slug: str, name_bn: str, name_en: str, upazila_bn: str, upazila
     upazila_slug = (upazila or re.sub(r"[^a-z0-9]+", "-", upazila_en.lower()).strip("-")).strip().lower()
     if not SLUG.match(upazila_slug):
         raise BadField("upazila", f"{upazila_slug!r} is not an upazila slug: a-z, 0-9 and '-'")
-    values = {"slug": slug, "name_bn": name_bn.strip(), "name_en": name_en.strip(), "upazila_slug": upazila_slug,
+    values = {"slug": slug, "code": union_code(code), "name_bn": name_bn.strip(), "name_en": name_en.strip(),
+              "upazila_slug": upazila_slug,
               "upazila_bn": upazila_bn.strip(), "upazila_en": upazila_en.strip(), "district_bn": district_bn.strip(),
               "district_en": district_en.strip()}
     for name, value in values.items():
@@ -418,6 +430,15 @@ def union_values(slug: str, name_bn: str, name_en: str, upazila_bn: str, upazila
         if len(value) > 100:
             raise BadField(name, "is longer than 100 characters")
     return values
+
+
+def code_taken(session: Session, code: str) -> str | None:
+    """The union that already has this code, if one does."""
+    from sqlalchemy import select  # lazy: SQLAlchemy
+
+    from sonod import db  # lazy: SQLAlchemy
+
+    return session.scalar(select(db.Union.slug).where(db.Union.code == code))
 
 
 def create_union(session: Session, values: dict[str, str], rules: Overrides | None = None) -> db.Union:
@@ -436,6 +457,7 @@ def create_union(session: Session, values: dict[str, str], rules: Overrides | No
 @admin_app.command("add-union")
 def admin_add_union(
     slug: Annotated[str, typer.Argument(help="The union's slug, e.g. patgati: its address and certificate numbers.")],
+    code: Annotated[str, typer.Option("--code", help="The union's code (its BBS geo-code): its memo numbers begin with it.")],
     name_bn: Annotated[str, typer.Option("--name-bn", help="The union's name in Bengali.")],
     name_en: Annotated[str, typer.Option("--name-en", help="The union's name in English.")],
     upazila_bn: Annotated[str, typer.Option("--upazila-bn", help="The upazila's name in Bengali.")],
@@ -458,18 +480,44 @@ def admin_add_union(
 
     rules = overrides(fee or [], deadline or [], chain or [], disable or [])
     try:
-        values = union_values(slug, name_bn, name_en, upazila_bn, upazila_en, district_bn, district_en, upazila)
+        values = union_values(slug, code, name_bn, name_en, upazila_bn, upazila_en, district_bn, district_en, upazila)
     except BadField as exc:
         fail(f"--{exc.field.replace('_', '-')}: {exc}", BAD_ARGUMENT)
     with database() as session:
         if session.get(db.Union, values["slug"]) is not None:
             fail(f"a union {values['slug']} already exists")
+        if (taken := code_taken(session, values["code"])) is not None:
+            fail(f"--code: {values['code']} is the code of the union {taken}", BAD_ARGUMENT)
         union = create_union(session, values, rules)
         count = len(session.scalars(select_rules(union.slug)).all())
     typer.echo(f"added the union {union.slug} ({union.name_en}, {union.upazila_en}, {union.district_en}) "
                f"with {count} certificate types and its signing key")
     typer.echo(f"next: its officers (`sonod officers create ... --union {union.slug}`) and, if a portal serves it, "
                "a key (`sonod portal-keys create NAME`)")
+
+
+@admin_app.command("union-code")
+def admin_union_code(
+    slug: Annotated[str, typer.Argument(help="The union's slug.")],
+    code: Annotated[str, typer.Argument(help="Its code (the BBS geo-code): its memo numbers begin with it.")],
+) -> None:
+    """Set a union's code, e.g. after migration 0007 numbered the existing unions 01, 02, ...; certificates already
+    issued keep the memo numbers they were printed with."""
+    from sonod import db  # lazy: SQLAlchemy
+
+    try:
+        code = union_code(code)
+    except BadField as exc:
+        fail(f"code: {exc}", BAD_ARGUMENT)
+    with database() as session:
+        union = session.get(db.Union, slug)
+        if union is None:
+            fail(f"no union {slug!r}", BAD_ARGUMENT)
+        if (taken := code_taken(session, code)) not in (None, slug):
+            fail(f"{code} is the code of the union {taken}", BAD_ARGUMENT)
+        old, union.code = union.code, code
+        record(session, union.slug, "union.code", union.slug, {"from": old, "to": code})
+    typer.echo(f"{slug}: code {old} -> {code}")
 
 
 def select_rules(union: str):
@@ -485,7 +533,7 @@ def select_rules(union: str):
 
 CSV_REQUIRED = ("district_bn", "district_en", "upazila_bn", "upazila_en", "union", "union_bn", "union_en",
                 "username", "role")
-CSV_OPTIONAL = ("ward", "name_bn", "name_en", "mobile", "upazila")
+CSV_OPTIONAL = ("ward", "name_bn", "name_en", "mobile", "upazila", "union_code")
 
 
 class BadRow(ValueError):
@@ -561,13 +609,18 @@ def read_upazila_csv(session: Session, text: str) -> tuple[list[dict], list[dict
                     raise BadRow(line, "union_bn", f"the union {slug} is named differently on line {first}")
             else:
                 try:
-                    values = union_values(slug, cell["union_bn"], cell["union_en"], cell["upazila_bn"],
+                    values = union_values(slug, cell["union_code"], cell["union_bn"], cell["union_en"],
+                                          cell["upazila_bn"],
                                           cell["upazila_en"], cell["district_bn"], cell["district_en"],
                                           cell["upazila"] or None)
                 except BadField as exc:
                     column = {"slug": "union", "name_bn": "union_bn", "name_en": "union_en",
-                              "upazila_slug": "upazila"}.get(exc.field, exc.field)
+                              "upazila_slug": "upazila", "code": "union_code"}.get(exc.field, exc.field)
                     raise BadRow(line, column, str(exc)) from None
+                taken = code_taken(session, values["code"]) or next(
+                    (other for other, (_, v) in unions.items() if v["code"] == values["code"]), None)
+                if taken is not None:
+                    raise BadRow(line, "union_code", f"{values['code']} is the code of the union {taken}")
                 unions[slug] = (line, values)
                 upazila = values["upazila_slug"]
         if not cell["username"]:
@@ -590,7 +643,7 @@ def read_upazila_csv(session: Session, text: str) -> tuple[list[dict], list[dict
             raise BadRow(line, "role", "operators serve every upazila: create them with `sonod officers create`")
         if upazila is None:
             try:
-                upazila = union_values("x", "x", "x", cell["upazila_bn"], cell["upazila_en"], cell["district_bn"],
+                upazila = union_values("x", "0", "x", "x", cell["upazila_bn"], cell["upazila_en"], cell["district_bn"],
                                        cell["district_en"], cell["upazila"] or None)["upazila_slug"]
             except BadField as exc:
                 raise BadRow(line, exc.field, str(exc)) from None

@@ -24,8 +24,8 @@ from tests.test_settings import production
 from tests.unions_kit import audit_rows, cli, database
 
 SAMPLE = ROOT / "docs" / "upazila-sample.csv"
-UNION = ["--name-bn", "পাটগাতী", "--name-en", "Patgati", "--upazila-bn", "টুঙ্গিপাড়া", "--upazila-en", "Tungipara",
-         "--district-bn", "গোপালগঞ্জ", "--district-en", "Gopalganj"]
+UNION = ["--code", "359101", "--name-bn", "পাটগাতী", "--name-en", "Patgati", "--upazila-bn", "টুঙ্গিপাড়া",
+         "--upazila-en", "Tungipara", "--district-bn", "গোপালগঞ্জ", "--district-en", "Gopalganj"]
 
 
 @pytest.fixture
@@ -140,3 +140,15 @@ async def test_a_portal_key_made_by_the_cli_submits_an_application(fresh, settin
         r = await http.post("/api/v1/applications", json=citizen("paikkandi") | {"union": "patgati"},
                             headers={"X-API-Key": key, "Idempotency-Key": "boot-1"})
     assert r.status_code == 202, r.text
+
+
+def test_each_union_has_a_code_of_its_own_which_the_administrator_sets(fresh):
+    assert cli(fresh, "admin", "add-union", "patgati", *UNION).exit_code == 0
+    other = [v if v != "patgati" else "dumuria" for v in UNION]
+    taken = cli(fresh, "admin", "add-union", "dumuria", *other)
+    assert taken.exit_code == 2 and "359101 is the code of the union patgati" in taken.output
+    assert cli(fresh, "admin", "union-code", "patgati", "35x").exit_code == 2
+    r = cli(fresh, "admin", "union-code", "patgati", "35910199")
+    assert r.exit_code == 0 and "359101 -> 35910199" in r.output
+    with database(fresh) as session:
+        assert session.get(db.Union, "patgati").code == "35910199"
