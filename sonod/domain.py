@@ -8,6 +8,11 @@ from __future__ import annotations
 from enum import StrEnum
 
 
+def N_(message: str) -> str:
+    """Marks an English message for the translation catalogues (`make i18n`); it is translated where it is shown."""
+    return message
+
+
 class Status(StrEnum):
     SUBMITTED = "submitted"
     VERIFYING_NID = "verifying_nid"

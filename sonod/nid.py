@@ -8,12 +8,23 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
+from sonod.domain import N_
+
 BENGALI_DIGITS = "০১২৩৪৫৬৭৮৯"
 _TO_ASCII = str.maketrans(BENGALI_DIGITS, "0123456789")
 _SEPARATORS = str.maketrans("", "", " -\t")
 MIN_BIRTH_YEAR = 1900
 NID_LENGTHS = (10, 13, 17)
 ADULT_AGE = 18
+
+
+class NumberError(ValueError):
+    """A number that cannot be the one it claims to be. `template` (a catalogue's msgid) and `params` let a page say
+    it in the reader's language; `str()` is the English."""
+
+    def __init__(self, template: str, **params: int | str) -> None:
+        super().__init__(template.format(**params))
+        self.template, self.params = template, params
 
 
 class IdKind(StrEnum):
@@ -49,22 +60,22 @@ def check_identity_number(
     given, else lie in 1900..the current year. Inside a workflow pass `date_of_birth` or
     `today=workflow.now().date()`, since `date.today()` is off limits there.
     """
-    what = "birth registration number" if brn else "NID"
     digits = normalise_number(number)
     if not digits:
-        raise ValueError(f"{what} is empty")
+        raise NumberError(N_("birth registration number is empty") if brn else N_("NID is empty"))
     if not (digits.isascii() and digits.isdigit()):
-        raise ValueError(f"{what} must contain only digits")
+        raise NumberError(N_("birth registration number must contain only digits") if brn
+                          else N_("NID must contain only digits"))
     if brn:
         if len(digits) != 17:
-            raise ValueError(f"birth registration number must be 17 digits, not {len(digits)}")
+            raise NumberError(N_("birth registration number must be 17 digits, not {length}"), length=len(digits))
         kind = IdKind.BRN
     else:
         if len(digits) not in NID_LENGTHS:
-            raise ValueError(f"NID must be 10, 13 or 17 digits, not {len(digits)}")
+            raise NumberError(N_("NID must be 10, 13 or 17 digits, not {length}"), length=len(digits))
         kind = _NID_KINDS[len(digits)]
     if len(digits) == 17:
-        _check_year_prefix(f"a 17-digit {what}", digits, date_of_birth, today)
+        _check_year_prefix(brn, digits, date_of_birth, today)
     return kind
 
 
@@ -72,27 +83,28 @@ def check_death_registration_no(number: str, date_of_death: date | None = None) 
     """The canonical death registration number: 17 digits starting with the year of death."""
     digits = normalise_number(number)
     if len(digits) != 17 or not (digits.isascii() and digits.isdigit()):
-        raise ValueError("death registration number must be 17 digits")
+        raise NumberError(N_("death registration number must be 17 digits"))
     if date_of_death is not None and digits[:4] != f"{date_of_death.year:04d}":
-        raise ValueError(
-            f"a death registration number starts with the year of death {date_of_death.year}, not {digits[:4]}"
-        )
+        raise NumberError(N_("a death registration number starts with the year of death {year}, not {prefix}"),
+                          year=date_of_death.year, prefix=digits[:4])
     return digits
 
 
-def _check_year_prefix(what: str, digits: str, date_of_birth: date | None, today: date | None) -> None:
+def _check_year_prefix(brn: bool, digits: str, date_of_birth: date | None, today: date | None) -> None:
     year = int(digits[:4])
     if date_of_birth is not None:
         if year != date_of_birth.year:
-            raise ValueError(f"{what} starts with the birth year {date_of_birth.year}, not {digits[:4]}")
+            raise NumberError(N_("a 17-digit birth registration number starts with the birth year {year}, not {prefix}")
+                              if brn else N_("a 17-digit NID starts with the birth year {year}, not {prefix}"),
+                              year=date_of_birth.year, prefix=digits[:4])
         if year < MIN_BIRTH_YEAR:
-            raise ValueError(f"{what} starts with the birth year, and {year} is before {MIN_BIRTH_YEAR}")
+            raise NumberError(N_("a 17-digit number starts with the birth year, and {year} is before {first}"),
+                              year=year, first=MIN_BIRTH_YEAR)
         return
     last = (today or date.today()).year
     if not MIN_BIRTH_YEAR <= year <= last:
-        raise ValueError(
-            f"{what} starts with the birth year, and {digits[:4]} is not a plausible one ({MIN_BIRTH_YEAR}..{last})"
-        )
+        raise NumberError(N_("a 17-digit number starts with the birth year, and {prefix} is not a plausible one "
+                             "({first}..{last})"), prefix=digits[:4], first=MIN_BIRTH_YEAR, last=last)
 
 
 def age_on(date_of_birth: date, on: date) -> int:

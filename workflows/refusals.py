@@ -12,16 +12,13 @@ from enum import StrEnum
 
 from temporalio.exceptions import ApplicationError
 
+from sonod.domain import N_
+
 # the kinds: ApplicationError types
 WRONG_OFFICER = "WrongOfficer"  # 403
 NOT_AWAITING = "NotAwaiting"  # 409
 WRONG_AMOUNT = "WrongAmount"  # 422, on the amount
 REASON_REQUIRED = "ReasonRequired"  # 422, on the reason
-
-
-def N_(message: str) -> str:
-    """Marks an English message for the translation catalogues; it is translated where it is shown."""
-    return message
 
 
 class Refusal(StrEnum):

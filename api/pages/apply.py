@@ -73,8 +73,10 @@ async def read(request: Request, form: ApplicationForm) -> ApplicationIn | None:
 
 
 def _invalid(form: ApplicationForm, e: Invalid) -> None:
+    """The refusal beside its field: said by its template where it has one (the page translates it)."""
     for err in e.errors:
-        form.errors.setdefault(forms.error_name(err["loc"]), forms.error_message(err["type"], err["msg"]))
+        said = e if e.code else forms.error_message(err["type"], err["msg"])
+        form.errors.setdefault(forms.error_name(err["loc"]), said)
 
 
 async def submit(request: Request, session: Session, settings: Settings, temporal: Client, form: ApplicationForm,

@@ -175,6 +175,7 @@ VERBS = (  # "only operators {verb}"
 )
 CURRENCIES = (NP_("currency", "BDT"),)
 AMOUNTS = ("fee", "amount")  # parameters that are sums of money: grouped in thousands; years and counts are not
+DIGITS = ("prefix",)  # parameters that are digits given as text
 WORDS = {"decision": "decision", "verb": "operators", "currency": "currency", "paid_currency": "currency"}
 
 
@@ -225,6 +226,8 @@ class Words:
             return self.pgettext(WORDS[name], str(value))
         if name in AMOUNTS:
             return self.num(int(value))
+        if isinstance(value, int) or name in DIGITS:
+            return self.num(str(value))  # a year, a count, a number's first digits: Bengali digits, not grouped
         return str(value)  # identifiers (a union's slug, a username) are written as they are
 
     def pick(self, bn: str | None, en: str | None) -> str:

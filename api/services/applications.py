@@ -41,7 +41,7 @@ from sonod.bengali import to_ascii_digits
 from sonod.catalogue import BY_CODE
 from sonod.db import upsert
 from sonod.domain import Role, Status
-from sonod.nid import check_identity_number, normalise_number
+from sonod.nid import NumberError, check_identity_number, normalise_number
 from sonod.settings import Settings
 from workflows.application import CANCELLABLE, CertificateApplication
 from workflows.messages import (
@@ -110,8 +110,8 @@ def checked_applicant(applicant: Applicant, now: dt.datetime) -> Applicant:
     applicant = applicant.model_copy(update={"nid": normalise_number(applicant.nid)})
     try:
         check_identity_number(applicant.nid, applicant.date_of_birth, today=now.date())
-    except ValueError as e:
-        raise Invalid(["body", "applicant", "nid"], str(e)) from None
+    except NumberError as e:
+        raise Invalid(["body", "applicant", "nid"], str(e), code=e.template, params=e.params) from None
     if applicant.date_of_birth > now.date():
         raise Invalid(["body", "applicant", "date_of_birth"], "the date of birth is in the future")
     return applicant
