@@ -96,6 +96,8 @@ def start_dev_command(binary: Path, settings: Settings) -> list[str]:
         "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
         "--log-level", "warn",
         "--ui-disable-news-fetch",
+        # the Web UI asks sonod's codec server to open payloads, for the operator logged in at /dashboard/login
+        "--ui-codec-endpoint", f"{settings.public_url.rstrip('/')}/api/v1/codec",
         *search_attribute_flags(),
     ]
 
