@@ -55,8 +55,8 @@ def track_page(request: Request, session, settings: Settings, union: db.Union, r
         "union": union, "application_id": row.id, "mobile": mobile, "app": row,
         "kind": session.get(db.CertificateTypeRow, row.certificate_type),
         "certificate": certificates.certificate_of(session, row.id),
-        "may_cancel": applications.cancellable(row), "final": Status(row.status).is_final,
-        "returned": applications.last_event(row, Status.RETURNED) if row.status == Status.RETURNED else None,
+        "may_cancel": applications.cancellable(settings, row), "final": Status(row.status).is_final,
+        "returned": applications.correctable(settings, row),
         "turn_ends": applications.citizens_turn_ends(settings, row), "dev_mode": settings.dev_mode,
         "done": done, "problem": problem, "problem_title": ERROR_TITLES.get(status_code, "error"),
     }, status_code=status_code)
@@ -104,7 +104,7 @@ def certificate_pdf(request: Request, session: DbSession, settings: SettingsDep,
 def cancel_form(request: Request, session: DbSession, settings: SettingsDep, tenant: Tenant,
                 application_id: Text = "", mobile: Text = "") -> Response:
     union, row = tracked(request, session, tenant, application_id, mobile)
-    if not applications.cancellable(row):
+    if not applications.cancellable(settings, row):
         return track_page(request, session, settings, union, row, mobile, problem="cannot_cancel", status_code=409)
     return render(request, "portal/cancel.html", {"union": union, "app": row, "mobile": mobile,
                                                   "kind": session.get(db.CertificateTypeRow, row.certificate_type)})
@@ -137,7 +137,7 @@ async def cancel(request: Request, session: DbSession, settings: SettingsDep, te
 def amend_form(request: Request, session: DbSession, settings: SettingsDep, tenant: Tenant,
                application_id: Text = "", mobile: Text = "") -> Response:
     union, row = tracked(request, session, tenant, application_id, mobile)
-    if row.status != Status.RETURNED:
+    if applications.correctable(settings, row) is None:
         return track_page(request, session, settings, union, row, mobile, problem="not_returned", status_code=409)
     form = apply.prefilled(apply.load(session, union.slug, row.certificate_type, mobile_required=True), row)
     return render(request, "portal/amend.html", _amend_context(union, row, mobile, form))
@@ -160,7 +160,7 @@ async def amend(request: Request, session: DbSession, settings: SettingsDep, ten
 
 def _amend_context(union: db.Union, row: db.Application, mobile: str, form: apply.ApplicationForm) -> dict:
     return {"union": union, "app": row, "mobile": mobile, "form": form,
-            "returned": applications.last_event(row, Status.RETURNED)}
+            "returned": applications.last_event(row, Status(row.status))}
 
 
 # --- paying: in dev mode, through the simulated gateway -------------------------------------------------------------

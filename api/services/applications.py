@@ -336,8 +336,11 @@ async def escalate(session: Session, temporal: Client, officer: Actor, tenant: s
     return DecisionOut(application_id=application_id, status=view.status)
 
 
-def cancellable(row: db.Application) -> bool:
-    """Whether the workflow would still take a cancellation (it has the last word: a decision may come first)."""
+def cancellable(settings: Settings, row: db.Application) -> bool:
+    """Whether the workflow would still take a cancellation (it has the last word: a decision may come first); after an
+    NID mismatch, only while the applicant may still correct it."""
+    if row.status == Status.NID_FAILED:
+        return correctable(settings, row) is not None
     return Status(row.status) in CANCELLABLE
 
 
@@ -351,9 +354,19 @@ def citizens_turn_ends(settings: Settings, row: db.Application) -> dt.datetime |
     """When an application that waits on the citizen (the fee, the corrections) is cancelled if nothing comes, by
     today's settings (the workflow keeps those it started with)."""
     waits = {Status.AWAITING_PAYMENT: settings.payment_expiry_days,
-             Status.RETURNED: settings.correction_expiry_days}.get(Status(row.status))
+             Status.RETURNED: settings.correction_expiry_days,
+             Status.NID_FAILED: settings.correction_expiry_days}.get(Status(row.status))
     since = last_event(row, Status(row.status)) if waits else None
     return dt.datetime.fromisoformat(since["at"]) + timedelta(days=waits) if since else None
+
+
+def correctable(settings: Settings, row: db.Application) -> dict | None:
+    """The event that made the application the applicant's to correct (an officer's return, or an NID record that
+    did not match), while the correction is still open; else None (the workflow has the last word)."""
+    if row.status not in (Status.RETURNED, Status.NID_FAILED):
+        return None
+    ends = citizens_turn_ends(settings, row)
+    return last_event(row, Status(row.status)) if ends is None or ends > db.utcnow() else None
 
 
 # --- the citizen's tracking: the application number and the mobile number given with it ---------------
