@@ -8,12 +8,13 @@ BENCH_ARGS  ?=
 SYSTEM_DEPS := poppler-utils zbar-tools libzbar0 fonts-noto-core chromium
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test system-deps bench clean i18n
+.PHONY: help venv run test lint system-deps bench clean i18n
 
 help:
 	@echo "make run          create .venv, migrate, seed and start everything in the foreground (Ctrl-C stops it)"
 	@echo "make test         run the tests (on PostgreSQL when SONOD_DATABASE_URL names one); PYTEST_ARGS=... passes through"
-	@echo "make venv         create .venv and install sonod with its test extras"
+	@echo "make lint         ruff check . and mypy on workflows/ activities/ sonod/ api/ (.pre-commit-config.yaml runs the same)"
+	@echo "make venv         create .venv and install sonod with its test and lint extras"
 	@echo "make system-deps  apt-get install what the tests need (pdftoppm, zbarimg, Noto fonts, chromium), as root"
 	@echo "make i18n         extract the pages' words into api/locale/sonod.pot, update the bn and en .po files, compile them"
 	@echo "make bench        run the benchmarks in bench/ (BENCH=pdf for one; BENCH_ARGS=--quick passes through)"
@@ -24,7 +25,7 @@ venv: $(VENV)/.installed
 # Reinstalled whenever pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test,lint]'
 	@touch $@
 
 # `exec`: SIGINT/SIGTERM to make reach `sonod dev` itself, which stops its children.
@@ -35,6 +36,15 @@ test: system-deps venv
 	@set +e; $(VENV)/bin/pytest $(PYTEST_ARGS); code=$$?; \
 	if [ $$code -eq 5 ]; then echo "make test: pytest ran no tests (exit 5)" >&2; fi; \
 	exit $$code
+
+# The versions are pyproject.toml's `lint` extra; .pre-commit-config.yaml runs these same two commands.
+MYPY_PACKAGES := workflows activities sonod api
+# Both run, so that one pass shows every finding; either failing fails the target.
+lint: venv
+	@status=0; \
+	$(VENV)/bin/ruff check . || status=1; \
+	$(VENV)/bin/mypy $(MYPY_PACKAGES) || status=1; \
+	exit $$status
 
 # Only when something is missing and we may install it; otherwise silent.
 system-deps:
