@@ -18,10 +18,10 @@ from activities.render import CertificateDocument, CertificateRenderer, Holder, 
 from sonod import db
 from sonod.bengali import dhaka_date
 from sonod.catalogue import BY_CODE, CATALOGUE
-from sonod.printed import holder_values, printed, validity
 from sonod.domain import Role
 from sonod.keys import KeyStore
 from sonod.metrics import TIME_TO_ISSUE
+from sonod.printed import holder_values, printed, validity
 from sonod.signing import CertificateClaims, content_hash, qr_text, sign_payload
 from workflows import activities as contract
 from workflows.messages import IssuedCertificate, IssueRequest

@@ -8,8 +8,8 @@ from temporalio import activity
 
 from activities.delivery import Mailer, SmsSender
 from sonod import db
-from sonod.db import upsert
 from sonod.bengali import to_bn_digits
+from sonod.db import upsert
 from sonod.domain import Role
 from sonod.metrics import NOTIFICATIONS, template_family
 from workflows import activities as contract

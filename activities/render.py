@@ -26,9 +26,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Frame, Spacer
 
-from activities.templates import CAPTION, Body, Grid, Para, compose, masthead
+from activities.templates import CAPTION, Body, Grid, Para, compose, masthead, samples
 from activities.templates import layout as L
-from activities.templates import samples
 from activities.templates.glyphs import GlyphPlan, PlannedFont
 from activities.templates.wording import local
 from sonod.catalogue import BY_CODE, Details
@@ -350,7 +349,7 @@ def sample_document(type_code: str, language: Literal["bn", "en"] = "bn", *, hei
     details = dict(samples.DETAILS[type_code])
     if type_code == "warish":
         details["heirs"] = samples.warish_heirs(heirs)
-    issued = dt.datetime(2026, 11, 28, 4, 30, tzinfo=dt.timezone.utc)
+    issued = dt.datetime(2026, 11, 28, 4, 30, tzinfo=dt.UTC)
     signatories = [
         Signatory(role=role, name_bn=n_bn, name_en=n_en, title_bn=t_bn, title_en=t_en,
                   signed_at=issued - dt.timedelta(hours=2 * (len(ctype.chain) - i)))

@@ -84,7 +84,7 @@ def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     return getattr(address, "ipv4_mapped", None) or address
 
 
-def _among(address, networks) -> bool:  # noqa: ANN001
+def _among(address, networks) -> bool:
     return address is not None and any(address in network for network in networks)
 
 

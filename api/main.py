@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import timedelta
 from contextlib import asynccontextmanager, suppress
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI

@@ -51,7 +51,7 @@ class In(Storable):
 
 class ApplicantIn(Applicant, Storable):
     @model_validator(mode="after")
-    def _few_extras(self) -> "ApplicantIn":
+    def _few_extras(self) -> ApplicantIn:
         extra = self.model_extra or {}
         if len(extra) > 20:
             raise ValueError("too many applicant fields")
@@ -98,7 +98,7 @@ class EventOut(BaseModel):
     reason: str | None = None  # the officer's written reason, or the applicant's for a cancellation
 
     @classmethod
-    def of(cls, event: dict) -> "EventOut":
+    def of(cls, event: dict) -> EventOut:
         params = event.get("params") or {}
         return cls(**{k: event.get(k) for k in ("at", "status", "actor", "note", "kind", "office")},
                    decision=params.get("decision"), reason=params.get("reason") or None)

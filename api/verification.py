@@ -240,7 +240,7 @@ class Verifier:
         while True:
             try:
                 await to_thread.run_sync(self.refresh)
-            except Exception:  # noqa: BLE001 - the database may be away; answers read it while memory is stale
+            except Exception:  # the database may be away; answers read it while memory is stale
                 log.warning("could not refresh the revocations from the database", exc_info=True)
             await asyncio.sleep(self.refresh_s)
 
@@ -263,7 +263,7 @@ def watch(sessions: sessionmaker, verifier: Verifier) -> None:
     """Tell `verifier` of every revocation that a session of `sessions` commits, as it commits."""
 
     @event.listens_for(sessions, "after_flush")
-    def _flushed(session: Session, _context) -> None:  # noqa: ANN001
+    def _flushed(session: Session, _context) -> None:
         for row in (*session.new, *session.dirty):
             if isinstance(row, db.Certificate) and row.revoked_at is not None:
                 session.info.setdefault(_PENDING, {})[row.certificate_no] = Revocation(row.revoked_at,

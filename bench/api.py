@@ -397,78 +397,77 @@ async def bench(args) -> dict:
         return out
 
     t_start = time.perf_counter()
-    with scratch:
-        with tempfile.TemporaryDirectory(prefix="sonod-bench-api-") as tmp:
-            stack = Stack(Path(tmp), database_url)
-            if not args.no_bytecode:  # as the image runs (pip compiles it): see `--no-bytecode`
-                stack.env.pop("PYTHONDONTWRITEBYTECODE", None)
-                stack.env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
-            try:
-                await stack.up()
-                procs = {name: p.pid for name, p in stack.procs.items()} | {"bench": os.getpid()}
-                settings = stack.settings
-                client = await connect(settings)
-                engine = make_engine(settings.db_url)
-                watcher = ReadModel(settings.db_url)
-                watcher.start()
-                limits = httpx.Limits(max_connections=args.clients + 50, max_keepalive_connections=args.clients + 50)
-                async with httpx.AsyncClient(base_url=stack.api_url, timeout=60, limits=limits) as http:
-                    tokens = {}
-                    for union in sorted({body["union"] for _, body in applications(21, 0)}):
-                        r = await http.post("/api/v1/auth/token", data={
-                            "username": f"chairman.{union}", "password": DEV_SECRETS["demo_password"],
-                            "totp": pyotp.TOTP(DEV_SECRETS["demo_totp_secret"]).now()})
-                        r.raise_for_status()
-                        tokens[union] = {"Authorization": f"Bearer {r.json()['access_token']}"}
-                    paths = [BarePath(client, settings, make_session_factory(engine)), ApiPath(http, tokens)]
+    with scratch, tempfile.TemporaryDirectory(prefix="sonod-bench-api-") as tmp:
+        stack = Stack(Path(tmp), database_url)
+        if not args.no_bytecode:  # as the image runs (pip compiles it): see `--no-bytecode`
+            stack.env.pop("PYTHONDONTWRITEBYTECODE", None)
+            stack.env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
+        try:
+            await stack.up()
+            procs = {name: p.pid for name, p in stack.procs.items()} | {"bench": os.getpid()}
+            settings = stack.settings
+            client = await connect(settings)
+            engine = make_engine(settings.db_url)
+            watcher = ReadModel(settings.db_url)
+            watcher.start()
+            limits = httpx.Limits(max_connections=args.clients + 50, max_keepalive_connections=args.clients + 50)
+            async with httpx.AsyncClient(base_url=stack.api_url, timeout=60, limits=limits) as http:
+                tokens = {}
+                for union in sorted({body["union"] for _, body in applications(21, 0)}):
+                    r = await http.post("/api/v1/auth/token", data={
+                        "username": f"chairman.{union}", "password": DEV_SECRETS["demo_password"],
+                        "totp": pyotp.TOTP(DEV_SECRETS["demo_totp_secret"]).now()})
+                    r.raise_for_status()
+                    tokens[union] = {"Authorization": f"Bearer {r.json()['access_token']}"}
+                paths = [BarePath(client, settings, make_session_factory(engine)), ApiPath(http, tokens)]
 
-                    print(f"  stack up in {time.perf_counter() - t_start:.1f} s", flush=True)
-                    # warm-up, not counted: a round of the unions through the API (the worker's signing keys and
-                    # PDF mastheads, the API's pools), a few through the driver's own client
-                    for path, n in zip(paths, (3, 21), strict=True):
-                        warm = Run(path.name, "warm-up")
-                        await open_loop(path, take(n), 10.0, 0, watcher, warm)
-                        await settle(client, watcher, warm)
-                        if warm.failures:
-                            raise RuntimeError(f"warm-up of {path.name} failed: {warm.failures[:3]}")
-                    print(f"  warmed up at {time.perf_counter() - t_start:.1f} s", flush=True)
+                print(f"  stack up in {time.perf_counter() - t_start:.1f} s", flush=True)
+                # warm-up, not counted: a round of the unions through the API (the worker's signing keys and
+                # PDF mastheads, the API's pools), a few through the driver's own client
+                for path, n in zip(paths, (3, 21), strict=True):
+                    warm = Run(path.name, "warm-up")
+                    await open_loop(path, take(n), 10.0, 0, watcher, warm)
+                    await settle(client, watcher, warm)
+                    if warm.failures:
+                        raise RuntimeError(f"warm-up of {path.name} failed: {warm.failures[:3]}")
+                print(f"  warmed up at {time.perf_counter() - t_start:.1f} s", flush=True)
 
-                    async def measured(path, load: str, body, offered=None) -> None:
-                        run = Run(path.name, load, offered)
-                        meter = Meter({k: v for k, v in procs.items() if k in stack.procs or k == "bench"}, run)
-                        profilers = [GilProfile(Path(args.profile) / f"api-{name}.txt", procs[name])
-                                     for name in ("api", "worker")] \
+                async def measured(path, load: str, body, offered=None) -> None:
+                    run = Run(path.name, load, offered)
+                    meter = Meter({k: v for k, v in procs.items() if k in stack.procs or k == "bench"}, run)
+                    profilers = [GilProfile(Path(args.profile) / f"api-{name}.txt", procs[name])
+                                 for name in ("api", "worker")] \
                             if args.profile and path.name == "api" and offered == TARGET_RATE else []
-                        await body(path, run)
-                        meter.stop()
-                        for profiler in profilers:
-                            profiler.stop()
-                        await settle(client, watcher, run)
-                        if run.failures:  # the reason is in the logs, which go with the temp dir
-                            for name in ("api", "worker"):
-                                print(f"  {name} log: {'; '.join(log_errors(stack.tail(name, 2000)))}", flush=True)
-                        stack.check_alive()
-                        runs.append(run)
-                        print(f"  {load:12} {path.name:4}: {len(run.submit_ms)} submitted, "
-                              f"{len(run.failures)} failed, drained in {run.drain_s:.1f} s", flush=True)
+                    await body(path, run)
+                    meter.stop()
+                    for profiler in profilers:
+                        profiler.stop()
+                    await settle(client, watcher, run)
+                    if run.failures:  # the reason is in the logs, which go with the temp dir
+                        for name in ("api", "worker"):
+                            print(f"  {name} log: {'; '.join(log_errors(stack.tail(name, 2000)))}", flush=True)
+                    stack.check_alive()
+                    runs.append(run)
+                    print(f"  {load:12} {path.name:4}: {len(run.submit_ms)} submitted, "
+                          f"{len(run.failures)} failed, drained in {run.drain_s:.1f} s", flush=True)
 
-                    for k, rate in enumerate(args.rates):
-                        n = max(1, round(rate * args.duration))
-                        for path in paths:
-                            items = take(n)
-                            await measured(path, f"open {rate:g}/s",
-                                           lambda p, r, items=items, rate=rate, k=k:
-                                           open_loop(p, items, rate, 1000 + k, watcher, r), rate)
-                    if args.clients:
-                        for path in paths:
-                            items = take(int(args.duration * 60) + args.clients)
-                            await measured(path, f"closed {args.clients}",
-                                           lambda p, r, items=items: closed_loop(p, items, args.clients,
-                                                                                 args.duration, watcher, r))
-                await watcher.stop()
-                engine.dispose()
-            finally:
-                stack.stop_all()
+                for k, rate in enumerate(args.rates):
+                    n = max(1, round(rate * args.duration))
+                    for path in paths:
+                        items = take(n)
+                        await measured(path, f"open {rate:g}/s",
+                                       lambda p, r, items=items, rate=rate, k=k:
+                                       open_loop(p, items, rate, 1000 + k, watcher, r), rate)
+                if args.clients:
+                    for path in paths:
+                        items = take(int(args.duration * 60) + args.clients)
+                        await measured(path, f"closed {args.clients}",
+                                       lambda p, r, items=items: closed_loop(p, items, args.clients,
+                                                                             args.duration, watcher, r))
+            await watcher.stop()
+            engine.dispose()
+        finally:
+            stack.stop_all()
     return report(runs, database, args)
 
 

@@ -22,16 +22,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from reportlab.lib.styles import ParagraphStyle  # noqa: E402
-from reportlab.pdfbase import pdfmetrics  # noqa: E402
-from reportlab.pdfbase.ttfonts import TTFont  # noqa: E402
-from reportlab.pdfgen.canvas import Canvas  # noqa: E402
-from reportlab.platypus import Paragraph  # noqa: E402
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Paragraph
 
-from activities.render import CertificateDocument, CertificateRenderer, Fonts, sample_document  # noqa: E402
-from activities.templates.samples import qr_payload  # noqa: E402
-from sonod.catalogue import CATALOGUE  # noqa: E402
-from sonod.qr import qr_matrix  # noqa: E402
+from activities.render import CertificateDocument, CertificateRenderer, Fonts, sample_document
+from activities.templates.samples import qr_payload
+from sonod.catalogue import CATALOGUE
+from sonod.qr import qr_matrix
 
 GOAL_MS = 15.0
 NAMES = ["মোঃ আব্দুর রহিম", "মোছাঃ কৃষ্ণা ক্ষেত্রী", "শ্রী প্রদীপ কুমার বিশ্বাস", "মোছাঃ সুমাইয়া আক্তার",

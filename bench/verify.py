@@ -308,57 +308,56 @@ async def bench(args) -> dict:
     database_url = scratch.enter_context(scratch_database(args.postgres, "sonod_bench_verify"))
     database = "postgresql" if database_url else "sqlite"
     tallies = {"bare": Tally(), "app": Tally(), "sonod": Tally()}
-    with scratch:
-        with tempfile.TemporaryDirectory(prefix="sonod-bench-verify-") as tmp:
-            stack = Stack(Path(tmp), database_url)
-            try:
-                t = time.perf_counter()
-                await stack.up()
-                stack.stop("bare-worker")
-                valid, revoked = await issue(stack, args.certificates, MIX["revoked"])
-                print(f"  issued {len(valid) + len(revoked)} certificates ({len(revoked)} revoked) "
-                      f"in {time.perf_counter() - t:.0f} s", flush=True)
-                for name in ("worker", "porichoy", "temporal"):
-                    stack.stop(name)
-                ports = {"bare": free_port(), "app": free_port()}
-                for name, factory in (("bare", "bare_app"), ("app", "sonod_constant_app")):
-                    stack.start(name, [sys.executable, str(Path(__file__).resolve()), "--serve", factory,
-                                       str(ports[name])])
-                for name in ("bare", "app"):
-                    await stack.wait_http(name, f"http://127.0.0.1:{ports[name]}/openapi.json")
-                await stack.wait_http("api", f"{stack.api_url}/openapi.json")
-                ports["sonod"] = int(stack.api_url.rsplit(":", 1)[1])
-                mix = requests_mix(valid, revoked, 5 * (len(valid) + len(revoked)))  # each certificate 3 to 5 times
-                targets = {
-                    "bare": [(encode("127.0.0.1", ports["bare"], qr), None) for qr, _ in mix],
-                    "app": [(encode("127.0.0.1", ports["app"], qr, CONSTANT_PATH), None) for qr, _ in mix],
-                    "sonod": [(encode("127.0.0.1", ports["sonod"], qr), want) for qr, want in mix],
-                }
-                pids = {"bare": stack.procs["bare"].pid, "app": stack.procs["app"].pid,
-                        "sonod": stack.procs["api"].pid}
-                for name, requests in targets.items():  # warm-up
-                    await closed_loop("127.0.0.1", ports[name], requests, args.connections, min(2.0, args.seconds),
-                                      None)
-                # GIL samples only: a server waiting for its turn adds none, so one profile spans every round
-                profilers = [GilProfile(Path(args.profile) / f"verify-{name}.txt", pids[name])
-                             for name in ("app", "sonod")] if args.profile else []
-                for _ in range(args.rounds):
-                    for name, requests in targets.items():
-                        run = Run(name, "verify")
-                        meter = Meter({"server": pids[name], "bench": os.getpid()}, run)
-                        await closed_loop("127.0.0.1", ports[name], requests, args.connections, args.seconds,
-                                          tallies[name])
-                        meter.stop()
-                        tally = tallies[name]
-                        for k, v in run.cpu.items():
-                            tally.cpu[k] = tally.cpu.get(k, 0.0) + v
-                        tally.machine_busy_s += run.machine_cpu_s
-                        tally.machine_s += run.machine_cpu_s / max(run.machine_busy, 1e-9)
-                for profiler in profilers:
-                    profiler.stop()
-                stack.check_alive()
-            finally:
-                stack.stop_all()
+    with scratch, tempfile.TemporaryDirectory(prefix="sonod-bench-verify-") as tmp:
+        stack = Stack(Path(tmp), database_url)
+        try:
+            t = time.perf_counter()
+            await stack.up()
+            stack.stop("bare-worker")
+            valid, revoked = await issue(stack, args.certificates, MIX["revoked"])
+            print(f"  issued {len(valid) + len(revoked)} certificates ({len(revoked)} revoked) "
+                  f"in {time.perf_counter() - t:.0f} s", flush=True)
+            for name in ("worker", "porichoy", "temporal"):
+                stack.stop(name)
+            ports = {"bare": free_port(), "app": free_port()}
+            for name, factory in (("bare", "bare_app"), ("app", "sonod_constant_app")):
+                stack.start(name, [sys.executable, str(Path(__file__).resolve()), "--serve", factory,
+                                   str(ports[name])])
+            for name in ("bare", "app"):
+                await stack.wait_http(name, f"http://127.0.0.1:{ports[name]}/openapi.json")
+            await stack.wait_http("api", f"{stack.api_url}/openapi.json")
+            ports["sonod"] = int(stack.api_url.rsplit(":", 1)[1])
+            mix = requests_mix(valid, revoked, 5 * (len(valid) + len(revoked)))  # each certificate 3 to 5 times
+            targets = {
+                "bare": [(encode("127.0.0.1", ports["bare"], qr), None) for qr, _ in mix],
+                "app": [(encode("127.0.0.1", ports["app"], qr, CONSTANT_PATH), None) for qr, _ in mix],
+                "sonod": [(encode("127.0.0.1", ports["sonod"], qr), want) for qr, want in mix],
+            }
+            pids = {"bare": stack.procs["bare"].pid, "app": stack.procs["app"].pid,
+                    "sonod": stack.procs["api"].pid}
+            for name, requests in targets.items():  # warm-up
+                await closed_loop("127.0.0.1", ports[name], requests, args.connections, min(2.0, args.seconds),
+                                  None)
+            # GIL samples only: a server waiting for its turn adds none, so one profile spans every round
+            profilers = [GilProfile(Path(args.profile) / f"verify-{name}.txt", pids[name])
+                         for name in ("app", "sonod")] if args.profile else []
+            for _ in range(args.rounds):
+                for name, requests in targets.items():
+                    run = Run(name, "verify")
+                    meter = Meter({"server": pids[name], "bench": os.getpid()}, run)
+                    await closed_loop("127.0.0.1", ports[name], requests, args.connections, args.seconds,
+                                      tallies[name])
+                    meter.stop()
+                    tally = tallies[name]
+                    for k, v in run.cpu.items():
+                        tally.cpu[k] = tally.cpu.get(k, 0.0) + v
+                    tally.machine_busy_s += run.machine_cpu_s
+                    tally.machine_s += run.machine_cpu_s / max(run.machine_busy, 1e-9)
+            for profiler in profilers:
+                profiler.stop()
+            stack.check_alive()
+        finally:
+            stack.stop_all()
     return report(tallies, database, args, len(valid), len(revoked))
 
 

@@ -266,7 +266,7 @@ class Stack:
                 component.argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=self.env,
                 # Its own process group, and it dies with us. The preexec function is one pre-bound libc call,
                 # so the threads of the Temporal client (used by the readiness probes) cannot deadlock it.
-                start_new_session=True, preexec_fn=self._preexec,  # noqa: PLW1509
+                start_new_session=True, preexec_fn=self._preexec,
             )
         child = Child(component, proc, log_path, dt.datetime.now(dt.UTC), log_path.open("rb"))
         self.children.append(child)

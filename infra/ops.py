@@ -270,7 +270,7 @@ async def status_entered(client: Client, wf) -> dt.datetime | None:
     try:
         view = await client.get_workflow_handle(wf.id, run_id=wf.run_id).query(
             CertificateApplication.view, rpc_timeout=RPC_TIMEOUT)
-    except (RPCError, WorkflowQueryFailedError, asyncio.TimeoutError):
+    except (TimeoutError, RPCError, WorkflowQueryFailedError):
         return None
     entered = None
     for event in reversed(view.events):

@@ -52,12 +52,12 @@ class PiiCodec(PayloadCodec, WithSerializationContext):
         self.workflow_id = workflow_id
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "PiiCodec":
+    def from_settings(cls, settings: Settings) -> PiiCodec:
         keys = {kid: base64.b64decode(k) for kid, k in settings.payload_old_keys.items()}
         keys[settings.payload_key_id] = base64.b64decode(settings.payload_key)
         return cls(settings.payload_key_id, keys)
 
-    def with_context(self, context: SerializationContext) -> "PiiCodec":
+    def with_context(self, context: SerializationContext) -> PiiCodec:
         bound = copy.copy(self)
         bound.workflow_id = getattr(context, "workflow_id", None)
         return bound

@@ -38,13 +38,13 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):  # noqa: ANN001
+    def process_bind_param(self, value, dialect):
         if isinstance(value, dt.datetime) and value.tzinfo is not None:
             value = value.astimezone(dt.UTC)
             return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
         return value
 
-    def process_result_value(self, value, dialect):  # noqa: ANN001
+    def process_result_value(self, value, dialect):
         if isinstance(value, dt.datetime) and value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value
@@ -316,7 +316,7 @@ def make_engine(url: str, *, read_only: bool = False, **kw: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kw)
 
         @event.listens_for(engine, "connect")
-        def _pragmas(conn, _record) -> None:  # noqa: ANN001
+        def _pragmas(conn, _record) -> None:
             conn.isolation_level = None  # SQLAlchemy, not the driver, begins transactions
             cur = conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
@@ -327,7 +327,7 @@ def make_engine(url: str, *, read_only: bool = False, **kw: Any) -> Engine:
             cur.close()
 
         @event.listens_for(engine, "begin")
-        def _begin(conn) -> None:  # noqa: ANN001
+        def _begin(conn) -> None:
             # writers take the write lock up front: processes queue on busy_timeout instead of failing to upgrade;
             # a reader's snapshot needs no lock at all
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

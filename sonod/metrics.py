@@ -69,7 +69,7 @@ class ApplicationsCollector:
                                        .group_by(db.Application.status)).all()
                 late = session.scalar(select(func.count()).select_from(db.Application)
                                       .where(db.Application.overdue.is_(True)))
-        except Exception:  # noqa: BLE001 - a scrape must answer even when the database does not
+        except Exception:  # a scrape must answer even when the database does not
             log.warning("could not count applications for /metrics", exc_info=True)
             return
         for status, count in rows:
@@ -87,7 +87,7 @@ class _WorkerMetrics(BaseHTTPRequestHandler):
     sdk_url: str | None = None
     ready = threading.Event()
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:  # http.server's naming
         path = self.path.split("?")[0]
         if path == "/healthz":
             ok = self.ready.is_set()

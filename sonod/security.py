@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import hashlib
+import hmac
 
 import jwt
 import pyotp

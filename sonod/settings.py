@@ -105,7 +105,7 @@ class Settings(BaseSettings):
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
-    def _address_list(cls, value):  # noqa: ANN001
+    def _address_list(cls, value):
         if isinstance(value, str):
             import json
 
@@ -121,7 +121,7 @@ class Settings(BaseSettings):
         return self.var_dir / "certificates"
 
     @model_validator(mode="after")
-    def _refuse_default_secrets(self) -> "Settings":
+    def _refuse_default_secrets(self) -> Settings:
         if not self.dev_mode:
             defaults = [f"SONOD_{name.upper()}" for name, value in DEV_SECRETS.items()
                         if getattr(self, name) == value and name not in DEMO_ONLY]

@@ -14,12 +14,12 @@ from sonod.domain import Role, Status
 from sonod.security import hmac_sha256_hex
 from tests.stack import PORTAL_KEY, people, warish_details
 from tests.unions_kit import (
-    union_for,
     STEP,
     Gateway,
     add_portal,
     person,
     portal,
+    union_for,
     wait_for,
 )
 

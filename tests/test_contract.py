@@ -8,7 +8,6 @@ import inspect
 import subprocess
 import sys
 import typing
-from pathlib import Path
 
 import httpx
 

@@ -19,7 +19,6 @@ from sonod import db
 from sonod.domain import Status
 from tests.stack import PASSWORD, TOTP_SECRET
 from tests.unions_kit import (
-    union_for,
     acli,
     add_portal,
     add_union,
@@ -29,6 +28,7 @@ from tests.unions_kit import (
     person,
     portal,
     token,
+    union_for,
     wait_for,
 )
 

@@ -9,7 +9,7 @@ import os
 import sys
 import time
 import uuid
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
@@ -213,7 +213,7 @@ async def test_retry_runs_the_failing_nid_check_now_instead_of_after_its_backoff
             pending = description.raw_description.pending_activities
             if not pending or not pending[0].HasField("next_attempt_schedule_time"):
                 return None
-            at = pending[0].next_attempt_schedule_time.ToDatetime().replace(tzinfo=timezone.utc).timestamp()
+            at = pending[0].next_attempt_schedule_time.ToDatetime().replace(tzinfo=UTC).timestamp()
             return at if at - time.time() > 6 else None
         next_attempt_at = await eventually(next_attempt_far_off, timeout=40)
     finally:

@@ -15,7 +15,6 @@ from api.errors import ApiError, NotFound, from_update_failure
 from api.pages.i18n import N_, Words
 from sonod.domain import STEP_STATUS, DecisionKind, Role, Status
 from workflows.application import CertificateApplication
-from workflows.refusals import Refusal, refusal_of
 from workflows.messages import (
     Actor,
     Amendment,
@@ -33,6 +32,7 @@ from workflows.messages import (
     Timing,
     UnionView,
 )
+from workflows.refusals import Refusal, refusal_of
 
 UNION = UnionView(slug="paikkandi", name_bn="পাইককান্দি", name_en="Paikkandi", upazila_bn="গোপালগঞ্জ সদর",
                   upazila_en="Gopalganj Sadar", upazila_slug="gopalganj-sadar", district_bn="গোপালগঞ্জ",

@@ -23,8 +23,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
-from api.services import applications
 from api.schemas import ApplicationIn
+from api.services import applications
 from sonod import db
 from sonod.db import make_engine, make_session_factory
 from sonod.domain import Role, Status

@@ -483,7 +483,7 @@ class CertificateApplication:
         try:
             await workflow.wait_condition(condition, timeout=max(timeout, timedelta(seconds=1)))
             return True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
 
     def ward_no(self) -> int | None:

@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING
 
 from activities.templates.certificates import WORDINGS
 from activities.templates.wording import (
-    DHAKA, Block, Grid, Lang, Para, Wording, keep_together, local, render_paragraphs,
+    DHAKA,
+    Block,
+    Grid,
+    Lang,
+    Para,
+    Wording,
+    keep_together,
+    local,
+    render_paragraphs,
 )
 from sonod.bengali import format_bangla_date, to_bn_digits
 from sonod.catalogue import BY_CODE

@@ -52,7 +52,7 @@ class PlannedFont(TTFont):
         super().__init__(name, filename, asciiReadable=0)
         self._embedded: dict[tuple[int, ...], _Embedded] = {}
 
-    def addObjects(self, doc) -> None:  # noqa: N802 (reportlab's name)
+    def addObjects(self, doc) -> None:  # reportlab's name
         state = self.state.get(doc)
         if not getattr(state, "planned", False):
             return super().addObjects(doc)

@@ -12,7 +12,7 @@ def main(path: str) -> None:
     with open(path, "rb") as f:
         catalogue = read_po(f, locale="en")
     for message in catalogue:
-        if message.id and not message.string or (isinstance(message.string, tuple) and not all(message.string)):
+        if (message.id and not message.string) or (isinstance(message.string, tuple) and not all(message.string)):
             message.string = message.id
         message.flags.discard("fuzzy")
     with open(path, "wb") as f:

@@ -16,9 +16,9 @@ from api.errors import ApiError, Invalid, Locked, TooManyRequests
 from api.pages.common import (
     ERROR_TITLES,
     Csrf,
+    TOKEN_COOKIE,
     PageOfficer,
     PageRoute,
-    TOKEN_COOKIE,
     local_next,
     redirect,
     render,

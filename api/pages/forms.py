@@ -37,7 +37,7 @@ class Field:
     def input_id(self) -> str:
         return "f-" + self.name.replace(".", "-")
 
-    def at_row(self, row: int) -> "Field":
+    def at_row(self, row: int) -> Field:
         """A table column's field for one row: `details.heirs.#.name_bn` becomes `details.heirs.2.name_bn`."""
         return Field(**{**self.__dict__, "name": self.name.replace("#", str(row), 1),
                         "required": self.required and row == 0,

@@ -37,7 +37,7 @@ def sees_union(actor: Actor, union: db.Union) -> bool:
     """Officers see their own union; upazila-wide roles see every union of their upazila."""
     if actor.union is not None:
         return actor.union == union.slug
-    return actor.role in (Role.UPAZILA_ADMIN, Role.ADMINISTRATOR) and actor.upazila == union.upazila_slug \
+    return (actor.role in (Role.UPAZILA_ADMIN, Role.ADMINISTRATOR) and actor.upazila == union.upazila_slug) \
         or actor.role is Role.OPERATOR
 
 

@@ -7,10 +7,11 @@ import re
 
 from temporalio.client import WorkflowExecutionStatus
 
+from api.pages.common import TOKEN_COOKIE
 from sonod.domain import Role, Status
 from tests.stack import citizen, people, warish_details
-from api.pages.common import TOKEN_COOKIE
 from tests.unions_kit import union_for, wait_for
+
 
 async def test_a_repeated_submission_after_the_application_ended_never_starts_it_again(stack, temporal_env):
     body = citizen("borashi", 0)

@@ -89,7 +89,7 @@ async def test_parallel_wrong_guesses_stay_within_the_limit(stack, settings, uni
 
 def request_from(peer: str, forwarded: str | None, trusted: list[str]) -> Request:
     class App:
-        class state:  # noqa: N801
+        class state:
             settings = type("S", (), {"trusted_proxies": [ipaddress.ip_network(t) for t in trusted]})()
 
     headers = [(b"x-forwarded-for", forwarded.encode())] if forwarded is not None else []

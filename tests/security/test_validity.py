@@ -19,8 +19,8 @@ import pytest
 from activities.issuer import Issuer
 from activities.registry import Registry, rules_for
 from activities.render import CertificateRenderer
-from api.services import applications
 from api.schemas import ApplicationIn
+from api.services import applications
 from sonod import db
 from sonod.bengali import DHAKA, format_date_bn
 from sonod.db import make_engine, make_session_factory

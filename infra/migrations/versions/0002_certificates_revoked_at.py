@@ -6,9 +6,8 @@ and what the revocation list reads: without it, both scan every certificate.
 Revision ID: 0002
 Revises: 0001
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0002'
 down_revision = '0001'

@@ -14,11 +14,10 @@ import hashlib
 import json
 from types import SimpleNamespace
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from sonod.db import UTCDateTime
-
 
 revision = '0006'
 down_revision = '0005'

@@ -6,9 +6,8 @@ Revises: 0006
 Existing unions get codes in the order of their upazila and slug (01, 02, ...); set the real ones (the BBS
 geo-codes) with `sonod admin union-code SLUG CODE`.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0007'
 down_revision = '0006'
