@@ -35,7 +35,8 @@ TEMPLATES = {
 
 def render(template: str, notice: Notice) -> str:
     text = TEMPLATES.get(template) or (
-        "আবেদন {id} আপনার সিদ্ধান্তের অপেক্ষায়।" if template.startswith(("awaiting_", "reminder_")) else "আবেদন {id}: {template}"
+        "আবেদন {id} আপনার সিদ্ধান্তের অপেক্ষায়।" if template.startswith(("awaiting_", "reminder_"))
+        else "আবেদন {id}: {template}"
     )
     params = {k: to_bn_digits(v) if isinstance(v, int) else v for k, v in notice.params.items()}
     return text.format_map({"id": notice.application_id, "template": template, "note": "", "reason": "", **params})
@@ -71,7 +72,7 @@ class Outbox(contract.Outbox):
         pending = []
         if rows:
             with self.sessions.begin() as session:
-                for key, (channel, recipient) in zip(keys, rows):
+                for key, (channel, recipient) in zip(keys, rows, strict=True):
                     upsert(session, db.OutboxMessage, dict(
                         idempotency_key=key, application_id=notice.application_id, channel=channel,
                         recipient=recipient, subject=f"sonod {notice.application_id}", body=text,

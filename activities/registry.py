@@ -64,7 +64,8 @@ class Registry(contract.Registry):
             id=app.application_id, union_slug=app.union.slug, certificate_type=app.certificate_type,
             status=view.status.value, round=view.round, submitted_by=app.submitted_by.username,
             applicant=app.applicant.model_dump(mode="json"), contact=app.contact.model_dump(mode="json"),
-            details=app.details, identity=p.identity.fields() if p.identity else None, fee_amount=app.fee.amount, fee_paid=view.fee_paid,
+            details=app.details, identity=p.identity.fields() if p.identity else None,
+            fee_amount=app.fee.amount, fee_paid=view.fee_paid,
             deadline_at=view.deadline_at, overdue=view.overdue, certificate_no=view.certificate_no,
             events=[e.model_dump(mode="json") for e in view.events], created_at=app.submitted_at,
             updated_at=view.events[-1].at if view.events else app.submitted_at,
@@ -118,8 +119,8 @@ def rules_for(session: Session, settings: Settings, submission: Submission) -> A
     fee_lines = rule.fee_lines or []
     return ApplicationInput(
         **submission.model_dump(exclude={"union"}),
-        union=UnionView(slug=union.slug, code=union.code, name_bn=union.name_bn, name_en=union.name_en, upazila_bn=union.upazila_bn,
-                        upazila_en=union.upazila_en, upazila_slug=union.upazila_slug,
+        union=UnionView(slug=union.slug, code=union.code, name_bn=union.name_bn, name_en=union.name_en,
+                        upazila_bn=union.upazila_bn, upazila_en=union.upazila_en, upazila_slug=union.upazila_slug,
                         district_bn=union.district_bn, district_en=union.district_en),
         chain=[Role(r) for r in rule.chain],
         fee=Fee(amount=sum(line["amount"] for line in fee_lines), lines=fee_lines),

@@ -312,7 +312,7 @@ class CertificateRenderer:
         st = self.styles
         align = {"L": st.cell, "C": st.cell_center, "R": st.cell_right}
         header = [self._para(f"**{h}**", st.cell_center, base) for h in grid.header]
-        rows = [[self._para(v, align[a], base) for v, a in zip(row, grid.align)] for row in grid.rows]
+        rows = [[self._para(v, align[a], base) for v, a in zip(row, grid.align, strict=True)] for row in grid.rows]
         return L.grid(header, rows, list(grid.widths), total=grid.total)
 
     def _footer(self, canv: Canvas, body: Body, page: int, last: bool) -> None:

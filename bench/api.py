@@ -475,7 +475,8 @@ def report(runs: list[Run], database: str, args) -> dict:
     def ms(values: list[float], p: float) -> float:
         return round(percentile(values, p), 1)
 
-    print(f"sonod API bench on {database}{'' if not args.no_bytecode else ', no bytecode'}: open loop at {', '.join(f'{r:g}' for r in args.rates)} applications/s "
+    print(f"sonod API bench on {database}{'' if not args.no_bytecode else ', no bytecode'}: "
+          f"open loop at {', '.join(f'{r:g}' for r in args.rates)} applications/s "
           f"for {args.duration:g} s each, closed loop of {args.clients} clients for {args.duration:g} s; "
           f"{os.cpu_count()} CPUs")
     print(f"{'load':12} {'path':4} {'apps/s':>6} {'n':>4} {'fail':>4} {'submit p50':>10} {'p99':>7} "
@@ -510,7 +511,8 @@ def report(runs: list[Run], database: str, args) -> dict:
     for run in runs:
         for failure in run.failures[:3]:
             print(f"failed ({run.load}, {run.path}): {failure}")
-    summary = {"bench": "api", "database": database, "bytecode": not args.no_bytecode, "duration_s": args.duration, "rates": args.rates,
+    summary = {"bench": "api", "database": database, "bytecode": not args.no_bytecode, "duration_s": args.duration,
+               "rates": args.rates,
                "clients": args.clients, "target_p99_ms": TARGET_P99_MS, "target_rate": TARGET_RATE,
                "runs": out, "failures": sum(len(r.failures) for r in runs), "meets_target": meets}
     print(json.dumps(summary))

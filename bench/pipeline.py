@@ -16,10 +16,10 @@ applicant's SMS queued and sent). Applications go round the 21 unions, each unio
 
 The baseline, in the same run and on the same Temporal server: `BareApplication` below, the same sequence of
 commands as `CertificateApplication` on a citizenship application (seven local activities, the union's rules
-read at admission included, five activities, the same search-attribute upserts, one timer raced against the update) but with no-op activities, run by a
-worker of its own (a subprocess, same sandbox, data converter, slots and cache as `sonod worker`). The driver
-starts it with `start_workflow`, polls a query until it awaits the decision, decides it with `execute_update`
-and waits for its result. No API, no database.
+read at admission included, five activities, the same search-attribute upserts, one timer raced against the
+update) but with no-op activities, run by a worker of its own (a subprocess, same sandbox, data converter, slots
+and cache as `sonod worker`). The driver starts it with `start_workflow`, polls a query until it awaits the
+decision, decides it with `execute_update` and waits for its result. No API, no database.
 
 How it measures. A closed loop: `--concurrency` clients (default 16), each takes the next application and
 carries it to the end before taking another, so the system runs saturated and applications/s is its capacity
@@ -49,6 +49,7 @@ if __name__ == "__main__":  # run as a script: make the project importable (in t
 
     sys.path.insert(0, str(_Path(__file__).resolve().parent.parent))
 
+import contextlib
 from datetime import timedelta
 from typing import Self
 
@@ -522,10 +523,8 @@ def main() -> None:
     ap.add_argument("--bare-worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.bare_worker:
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(run_bare_worker())
-        except KeyboardInterrupt:
-            pass
         return
     summary = asyncio.run(bench(args))
     sys.exit(0 if summary["failures"] == 0 else 1)

@@ -7,8 +7,9 @@ default `postgresql://postgres@127.0.0.1:5432/postgres`), all dropped at the end
 and seeded by `sonod migrate` / `sonod seed` and the others are copied from it (`CREATE DATABASE … TEMPLATE`).
 Each then gets its `applications` rows by COPY, synthetic but shaped like the worker's projections: the 21
 unions in turn, the applicant, contact and NID-gateway identity (with its SVG photo) of the registry's people,
-an event list as long as the status implies (its times all the row's `created_at`), `created_at` rising with the row (the newest rows are the last
-inserted, as in a live system), a status mix of a working union (80% issued, 4% awaiting the chairman, …).
+an event list as long as the status implies (its times all the row's `created_at`), `created_at` rising with the
+row (the newest rows are the last inserted, as in a live system), a status mix of a working union (80% issued,
+4% awaiting the chairman, …).
 Then VACUUM ANALYZE, as autovacuum would have done. One `sonod api` per database (a subprocess started with
 bench/harness.py's `Stack`; no Temporal: the list does not touch it).
 
@@ -175,7 +176,8 @@ class Rows:
                 f"A{created:%y%m%d}-{i:08X}", union, "citizenship", status, 0, "portal:demo-portal", applicant,
                 self.contacts[i % len(self.contacts)], "{}", None if status == "verifying_nid" else identity, 0,
                 True, created + dt.timedelta(days=7), False,
-                f"{union.upper()}-{created.year}-{i:06d}" if issued else None, self.events(status, union).replace("@AT@", created.isoformat()),
+                f"{union.upper()}-{created.year}-{i:06d}" if issued else None,
+                self.events(status, union).replace("@AT@", created.isoformat()),
                 created, created + dt.timedelta(minutes=5),
             )
 
@@ -363,7 +365,8 @@ def report(samples, sizes, loads, args, measured_s, plan_text, plan, small_plan)
 
     print(f"officer list on PostgreSQL, {len(sizes)} databases measured side by side, {args.rounds} rounds of 21 "
           f"unions, {measured_s:.0f} s; {os.cpu_count()} CPUs")
-    print(f"{'rows':>10} {'load s':>7} {'query':28} {'n':>5} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'rows/page':>9}")
+    print(f"{'rows':>10} {'load s':>7} {'query':28} {'n':>5} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+          f"{'rows/page':>9}")
     per_size = {}
     for size in sizes:
         entry = {"load_s": round(loads[size], 1)}
@@ -429,7 +432,8 @@ def plot(summary: dict, path: str) -> None:
             ax.plot(sizes, [summary["per_size"][str(n)][key][pct] for n in sizes], style, color=color,
                     label=f"{label} {pct[:3]}")
     base = summary["per_size"][str(sizes[0])]["issued_p1-5"]["p95_ms"]
-    ax.axhline(base * GROWTH_TARGET, color="grey", lw=0.8, ls=":", label=f"target: {GROWTH_TARGET}x p95 at {sizes[0]:,}")
+    ax.axhline(base * GROWTH_TARGET, color="grey", lw=0.8, ls=":",
+               label=f"target: {GROWTH_TARGET}x p95 at {sizes[0]:,}")
     ax.set_xscale("log")
     ax.set_xticks(sizes, [f"{n:,}" for n in sizes])
     ax.set_ylim(bottom=0)

@@ -436,7 +436,8 @@ def plot(summary: dict, path: str) -> None:
 
     servers = summary["servers"]
     names = list(servers)
-    labels = {"bare": "bare FastAPI\n(constant)", "app": "sonod's app\n(constant route)", "sonod": "sonod\n/api/v1/verify"}
+    labels = {"bare": "bare FastAPI\n(constant)", "app": "sonod's app\n(constant route)",
+              "sonod": "sonod\n/api/v1/verify"}
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), dpi=120)
     bars = left.bar([labels[n] for n in names], [servers[n]["req_per_s"] for n in names],
                     color=["tab:grey", "tab:orange", "tab:blue"])

@@ -457,7 +457,8 @@ def create_union(session: Session, values: dict[str, str], rules: Overrides | No
 @admin_app.command("add-union")
 def admin_add_union(
     slug: Annotated[str, typer.Argument(help="The union's slug, e.g. patgati: its address and certificate numbers.")],
-    code: Annotated[str, typer.Option("--code", help="The union's code (its BBS geo-code): its memo numbers begin with it.")],
+    code: Annotated[str, typer.Option(
+        "--code", help="The union's code (its BBS geo-code): its memo numbers begin with it.")],
     name_bn: Annotated[str, typer.Option("--name-bn", help="The union's name in Bengali.")],
     name_en: Annotated[str, typer.Option("--name-en", help="The union's name in English.")],
     upazila_bn: Annotated[str, typer.Option("--upazila-bn", help="The upazila's name in Bengali.")],

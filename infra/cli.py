@@ -10,6 +10,7 @@ exits non-zero; a traceback means a bug.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -85,10 +86,8 @@ def worker() -> None:
             loop.add_signal_handler(sig, task.cancel)
         await run_worker(settings)
 
-    try:
+    with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt):
         asyncio.run(main())
-    except (asyncio.CancelledError, KeyboardInterrupt):
-        pass
 
 
 @app.command()

@@ -201,7 +201,8 @@ def overdue(client: Client, ui_url: str, wf, now: dt.datetime) -> Stuck:
     marked = " (marked overdue)" if wf.typed_search_attributes.get(SONOD_OVERDUE) else ""
     return Stuck(application_id=wf.id, problem=Problem.OVERDUE,
                  waiting_seconds=(now - wf.start_time).total_seconds(),
-                 cause=f"{waiting_for(a['status'], a['waiting_on'], a['deciders'])}; past the deadline by {late}{marked}",
+                 cause=f"{waiting_for(a['status'], a['waiting_on'], a['deciders'])}; "
+                       f"past the deadline by {late}{marked}",
                  url=ui_link(ui_url, client.namespace, wf.id), **a)
 
 
@@ -405,8 +406,9 @@ async def retry(client: Client, application_id: str, identity: str) -> Outcome:
         except RPCError as e:
             if e.status in (RPCStatusCode.UNIMPLEMENTED, RPCStatusCode.PERMISSION_DENIED,
                             RPCStatusCode.FAILED_PRECONDITION):
-                raise NotPossible(f"the Temporal server refused to reset {pending.activity_type.name}: {e.message}. "
-                                  "It keeps retrying on its own backoff (at most 30 s apart for the NID gateway).")
+                raise NotPossible(
+                    f"the Temporal server refused to reset {pending.activity_type.name}: {e.message}. "
+                    "It keeps retrying on its own backoff (at most 30 s apart for the NID gateway).") from e
             raise
         actions.append(f"reset {pending.activity_type.name} (was at attempt {pending.attempt}, last error: {error}); "
                        "it runs again now")

@@ -170,8 +170,9 @@ def checkpoints(session: Session, chain: str, after_seq: int = 0, limit: int = 1
 
 def published(cp: db.AuditCheckpoint) -> dict:
     """A checkpoint as GET /api/v1/audit/checkpoints publishes it: positions, MACs and times, nothing personal."""
-    return {"chain": cp.chain, "seq": cp.seq, "mac": cp.mac, "at": cp.at.astimezone(dt.UTC).isoformat(timespec="seconds"),
-            "alg": cp.alg, "kid": cp.kid, "signed": signed_text(cp.chain, cp.seq, cp.mac, cp.at),
+    return {"chain": cp.chain, "seq": cp.seq, "mac": cp.mac,
+            "at": cp.at.astimezone(dt.UTC).isoformat(timespec="seconds"), "alg": cp.alg, "kid": cp.kid,
+            "signed": signed_text(cp.chain, cp.seq, cp.mac, cp.at),
             "signature": cp.signature}
 
 
@@ -230,7 +231,8 @@ def verify(session: Session, chain: str, kept: Iterable[Mapping[str, Any]] = ())
         if e.prev_hash != prev:
             problems[f"entry {e.seq} does not follow the previous entry's MAC"] = None
         if not hmac.compare_digest(entry_mac(key, e.prev_hash, e), e.hash):
-            problems[f"entry {e.seq} was edited (its MAC does not match: changed, or recomputed without the key)"] = None
+            problems[f"entry {e.seq} was edited "
+                     "(its MAC does not match: changed, or recomputed without the key)"] = None
         if e.seq in wanted:
             seen[e.seq] = e.hash
         prev, expected_seq, last_seq = e.hash, e.seq + 1, e.seq

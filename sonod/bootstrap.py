@@ -18,7 +18,9 @@ from sonod import db
 from sonod.catalogue import CATALOGUE
 from sonod.domain import STEP_STATUS, Role
 
-DEFAULT_ESCALATION = {"after_days": 3, "roles": [Role.ACTING_CHAIRMAN, Role.ADMINISTRATOR], "notify": [Role.UPAZILA_ADMIN]}
+DEFAULT_ESCALATION = {
+    "after_days": 3, "roles": [Role.ACTING_CHAIRMAN, Role.ADMINISTRATOR], "notify": [Role.UPAZILA_ADMIN],
+}
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 TYPES = {t.code: t for t in CATALOGUE}
 

@@ -45,7 +45,9 @@ RELATION_BN = {
     "son": "পুত্র", "daughter": "কন্যা", "wife": "স্ত্রী", "husband": "স্বামী", "father": "পিতা", "mother": "মাতা",
     "brother": "ভাই", "sister": "বোন", "grandson": "নাতি", "granddaughter": "নাতনি",
 }
-RelationCode = Literal["son", "daughter", "wife", "husband", "father", "mother", "brother", "sister", "grandson", "granddaughter"]
+RelationCode = Literal[
+    "son", "daughter", "wife", "husband", "father", "mother", "brother", "sister", "grandson", "granddaughter",
+]
 
 
 class Deceased(Details):
@@ -148,7 +150,8 @@ W, S, C = Role.WARD_MEMBER, Role.SECRETARY, Role.CHAIRMAN
 CATALOGUE: tuple[CertificateType, ...] = (
     CertificateType("citizenship", "নাগরিকত্ব সনদ", "Citizenship Certificate", Purpose, (C,), 3),
     CertificateType("character", "চারিত্রিক সনদ", "Character Certificate", Purpose, (W, C), 5),
-    CertificateType("permanent_resident", "স্থায়ী বাসিন্দা সনদ", "Permanent Resident Certificate", PermanentResident, (C,), 5),
+    CertificateType("permanent_resident", "স্থায়ী বাসিন্দা সনদ", "Permanent Resident Certificate", PermanentResident,
+                    (C,), 5),
     CertificateType("same_person", "একই ব্যক্তির প্রত্যয়ন", "Same Person Certificate", SamePerson, (S, C), 5),
     CertificateType("warish", "ওয়ারিশ সনদ", "Warish (Heirs) Certificate", Warish, (W, S, C), 7),
     CertificateType("family", "পারিবারিক সনদ", "Family Certificate", Family, (W, S, C), 7),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -23,9 +23,10 @@ from sqlalchemy import (
     event,
     text,
 )
-from sqlalchemy.engine import Engine
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.orm import Session as OrmSession
 
 
 def utcnow() -> dt.datetime:
@@ -51,7 +52,7 @@ class UTCDateTime(TypeDecorator):
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dt.datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class Union(Base):
@@ -344,7 +345,7 @@ def make_session_factory(engine: Engine) -> sessionmaker:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def upsert(session: Session, model: type[Base], values: dict, keys: list[str], update_cols: list[str] | None = None):
+def upsert(session: OrmSession, model: type[Base], values: dict, keys: list[str], update_cols: list[str] | None = None):
     """INSERT … ON CONFLICT on PostgreSQL and SQLite alike; without update_cols, conflicts are ignored.
 
     The statement is built once per shape and the row sent as parameters, in the session's transaction:

@@ -55,7 +55,7 @@ def _payload_bits(seg: QRData) -> tuple[int, int]:
 def _version(segs: list[QRData], payloads: list[tuple[int, int]]) -> int:
     """The smallest version that holds the segments at level M, as `QRCode.best_fit` chooses it."""
     for version in range(1, 41):
-        bits = sum(4 + length_in_bits(s.mode, version) + n for s, (_, n) in zip(segs, payloads))
+        bits = sum(4 + length_in_bits(s.mode, version) + n for s, (_, n) in zip(segs, payloads, strict=True))
         if bits <= BIT_LIMIT_TABLE[EC][version]:
             return version
     raise qrcode.exceptions.DataOverflowError(f"{bits} bits do not fit in a version 40 symbol")
@@ -66,7 +66,7 @@ def _rs_table(ec_count: int) -> tuple[list[int], int]:
     """For each leading coefficient, the generator polynomial times it, as one integer of `ec_count` bytes."""
     gen = [1]
     for i in range(ec_count):  # (x - a^0)(x - a^1)...(x - a^(n-1)) over GF(256)
-        gen = [a ^ (base.gexp(base.glog(b) + i) if b else 0) for a, b in zip([*gen, 0], [0, *gen])]
+        gen = [a ^ (base.gexp(base.glog(b) + i) if b else 0) for a, b in zip([*gen, 0], [0, *gen], strict=True)]
     logs = [base.glog(g) if g else None for g in gen[1:]]
     table = [0] * 256
     for factor in range(1, 256):
@@ -87,7 +87,7 @@ def _remainder(block: bytes, ec_count: int) -> bytes:
 def codewords(segs: list[QRData], version: int, payloads: list[tuple[int, int]]) -> list[int]:
     """The symbol's codewords, data blocks and error correction interleaved: `qrcode.util.create_data`'s."""
     value = nbits = 0
-    for seg, (payload, n) in zip(segs, payloads):
+    for seg, (payload, n) in zip(segs, payloads, strict=True):
         width = length_in_bits(seg.mode, version)
         value = ((value << 4 | seg.mode) << width | len(seg)) << n | payload
         nbits += 4 + width + n

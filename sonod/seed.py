@@ -74,9 +74,9 @@ def seed(session: OrmSession, settings: Settings) -> dict[str, int]:
 
     for n, u in enumerate(GOPALGANJ_SADAR, 1):
         if session.get(db.Union, u.slug) is None:
-            session.add(db.Union(slug=u.slug, code=f"{n:02d}", name_bn=u.name_bn, name_en=u.name_en, upazila_bn=u.upazila_bn,
-                                 upazila_en=u.upazila_en, upazila_slug=u.upazila_slug, district_bn=u.district_bn,
-                                 district_en=u.district_en, escalation=DEFAULT_ESCALATION))
+            session.add(db.Union(slug=u.slug, code=f"{n:02d}", name_bn=u.name_bn, name_en=u.name_en,
+                                 upazila_bn=u.upazila_bn, upazila_en=u.upazila_en, upazila_slug=u.upazila_slug,
+                                 district_bn=u.district_bn, district_en=u.district_en, escalation=DEFAULT_ESCALATION))
             created["unions"] += 1
     created["types"] = ensure_catalogue(session)
     for u in GOPALGANJ_SADAR:

@@ -14,7 +14,8 @@ the EU Digital COVID Certificate, compressed with zlib and encoded as uppercase 
 The QR text is `<verify URL>?c=<payload>`; base32 (A-Z, 2-7) fits the QR alphanumeric mode.
 A verifier needs only the issuing union's public key (the JWKS at /.well-known/jwks.json), so it works
 offline. sonod signs with OpenSSL (`cryptography`) and checks signatures with libsodium (PyNaCl), which takes half
-the CPU and refuses the non-canonical and small-order points that OpenSSL lets through. Revocation is published as a list of hashes of certificate numbers, never the numbers themselves.
+the CPU and refuses the non-canonical and small-order points that OpenSSL lets through. Revocation is published as a
+list of hashes of certificate numbers, never the numbers themselves.
 
 The signature covers the COSE bytes, not their compression: re-compressing gives another text for the same
 signed certificate, so identify a certificate by its number, never by its payload text.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -125,8 +126,6 @@ async def stack(settings, temporal_env):
         # bounded teardown: a browser's keep-alive connection or a stuck activity must not hold the session open
         server.should_exit = True
         for stopping in (serving, worker.shutdown(), working):
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping, 15)
-            except TimeoutError:
-                pass
     engine.dispose()

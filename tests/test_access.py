@@ -101,7 +101,8 @@ async def world(stack, settings) -> World:
                                   awaiting(stack, HOME, 8, caller=udc))
     done = await asyncio.gather(*(issued(stack, u, 3) for u in unions), issued(stack, HOME, 4, OTHER_PORTAL_KEY),
                                 issued(stack, HOME, 9, caller=udc))
-    return World(open=dict(zip(unions, opened[:3])), issued=dict(zip(unions, done[:3])), other_open=opened[3],
+    return World(open=dict(zip(unions, opened[:3], strict=True)), issued=dict(zip(unions, done[:3], strict=True)),
+                 other_open=opened[3],
                  other_issued=done[3], udc_open=opened[4], udc_issued=done[4])
 
 

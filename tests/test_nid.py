@@ -71,7 +71,7 @@ def test_17_digit_number_with_an_implausible_year_is_rejected(year):
 
 @pytest.mark.parametrize("number", ["", "   ", "12345abcde", "১২৩৪৫৬৭৮৯x", "12345.67890"])
 def test_non_digits_are_rejected(number):
-    with pytest.raises(ValueError, match="NID (is empty|must contain only digits)"):
+    with pytest.raises(ValueError, match=r"NID (is empty|must contain only digits)"):
         check_identity_number(number)
 
 

@@ -80,7 +80,7 @@ async def test_issuing_observes_time_to_issue_gateway_latency_and_notifications(
     await stack.wait_for(app_id, Status.ISSUED)
 
     async def counted():  # the receipt's SMS goes out just after the status turns to issued
-        return all(a >= b + 1 for a, b in zip(observed(), before))
+        return all(a >= b + 1 for a, b in zip(observed(), before, strict=True))
     await eventually(counted, timeout=15)
 
 

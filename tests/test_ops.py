@@ -229,7 +229,7 @@ async def test_retry_runs_the_failing_nid_check_now_instead_of_after_its_backoff
 async def test_retry_explains_when_nothing_is_failing(stack, settings):
     app_id = await stack.submitted(citizen("raghunathpur", 1))
     await stack.wait_for(app_id, Status.AWAITING_DECISION)
-    code, out, err = await sonod(settings, "ops", "retry", app_id)
+    code, _out, err = await sonod(settings, "ops", "retry", app_id)
     assert code == 1 and "no failing activity" in err and "waiting for the chairman" in err
 
 
@@ -239,7 +239,7 @@ async def test_reassign_lets_the_acting_chairman_decide_and_is_audited(stack, se
     await stack.wait_for(app_id, Status.AWAITING_DECISION)
     assert (await stack.decide(f"acting.{union}", app_id)).status_code == 403
 
-    code, out, err = await sonod(settings, "ops", "reassign", app_id, "--reason", "the chairman is abroad",
+    code, _out, err = await sonod(settings, "ops", "reassign", app_id, "--reason", "the chairman is abroad",
                                  "--as", "ops:rahim")
     assert code == 0, err
     r = await stack.decide(f"acting.{union}", app_id)

@@ -85,7 +85,7 @@ def test_names_with_conjuncts_and_pre_base_vowels_copy_back_exactly(renderer, tm
 
 
 def test_the_header_carries_union_dates_and_numbers(rendered):
-    doc, path = rendered["citizenship", "bn"]
+    _doc, path = rendered["citizenship", "bn"]
     text = text_of(path)
     for expected in ["গণপ্রজাতন্ত্রী বাংলাদেশ সরকার", "পাইককান্দি ইউনিয়ন পরিষদ", "উপজেলা: গোপালগঞ্জ সদর",
                      "স্মারক নং: ৪৬.৩৫.৩২৮৩", "সনদ নং:", "২৮ নভেম্বর ২০২৬", "১৩ অগ্রহায়ণ ১৪৩৩ বঙ্গাব্দ",

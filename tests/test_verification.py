@@ -246,7 +246,7 @@ async def test_a_key_unknown_at_first_verifies_once_it_is_in_the_database(api, e
     verifier.refresh_s = 0.2
     now = db.utcnow().replace(microsecond=0) - timedelta(seconds=5)
     key = new_signing_key(UNION, now)
-    no, qr = await asyncio.to_thread(issue, elsewhere, now + timedelta(seconds=1), (key.kid, key.private_raw))
+    _no, qr = await asyncio.to_thread(issue, elsewhere, now + timedelta(seconds=1), (key.kid, key.private_raw))
     assert await status(api, qr) == "invalid"  # "unknown signing key"
 
     def add_key() -> None:

@@ -63,7 +63,8 @@ def add_union(url: str, slug: str, upazila: str = "gopalganj-sadar", template: s
         if session.get(db.Union, slug) is not None:
             return
         model = session.get(db.Union, template)
-        session.add(db.Union(slug=slug, code=kit_union_code(slug), name_bn=f"{model.name_bn} ({slug})", name_en=f"{model.name_en} ({slug})",
+        session.add(db.Union(slug=slug, code=kit_union_code(slug), name_bn=f"{model.name_bn} ({slug})",
+                             name_en=f"{model.name_en} ({slug})",
                              upazila_bn=upazila_bn, upazila_en=upazila_en, upazila_slug=upazila,
                              district_bn=model.district_bn, district_en=model.district_en,
                              escalation=model.escalation))

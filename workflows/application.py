@@ -193,7 +193,8 @@ class CertificateApplication:
             Clock(self.deadline_at + timing.escalate_after,
                   lambda now: self.escalate_now("the chairman did not decide in time", SONOD),
                   live=lambda: role is Role.CHAIRMAN and not self.escalated),
-            Clock(workflow.now() + timing.reminder_every, lambda now: self.remind(role, now), every=timing.reminder_every),
+            Clock(workflow.now() + timing.reminder_every, lambda now: self.remind(role, now),
+                  every=timing.reminder_every),
         )
         if self.decision is None:
             self.check_cancelled()
@@ -248,8 +249,8 @@ class CertificateApplication:
         self.certificate_no = number.certificate_no
         certificate = await workflow.execute_activity_method(
             Issuer.issue,
-            IssueRequest(application=self.app, identity=self.identity or NidRecord(), certificate_no=number.certificate_no,
-                         issued_at=issued_at, decisions=self.decisions),
+            IssueRequest(application=self.app, identity=self.identity or NidRecord(),
+                         certificate_no=number.certificate_no, issued_at=issued_at, decisions=self.decisions),
             **ISSUE_POLICY,
         )
         self.note("certificate.issue", SONOD, certificate_no=certificate.certificate_no, kid=certificate.kid)

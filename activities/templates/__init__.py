@@ -99,7 +99,9 @@ def _signature(s: Signatory, union: UnionView, lang: Lang) -> SignatureText:
         note = (f"**ডিজিটাল স্বাক্ষরিত**\n{to_bn_digits(stamp)}" if lang.bn
                 else f"**Digitally signed**\n{stamp} (UTC+6)")
     if lang.bn:
-        details = f"**{s.name_bn}**\n{s.title_bn}\n{union.name_bn} ইউনিয়ন পরিষদ\n{union.upazila_bn}, {union.district_bn}"
+        details = (f"**{s.name_bn}**\n{s.title_bn}\n{union.name_bn} ইউনিয়ন পরিষদ\n"
+                   f"{union.upazila_bn}, {union.district_bn}")
     else:
-        details = f"**{s.name_en}**\n{s.title_en}\n{union.name_en} Union Parishad\n{union.upazila_en}, {union.district_en}"
+        details = (f"**{s.name_en}**\n{s.title_en}\n{union.name_en} Union Parishad\n"
+                   f"{union.upazila_en}, {union.district_en}")
     return SignatureText(note, details)

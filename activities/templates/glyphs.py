@@ -153,7 +153,7 @@ class GlyphPlan:
             planned = [c for c in used if c in kept]  # a Counter keeps the order of first use
             subset = [0] * 256
             subset[32] = 32
-            for slot, char in zip(SLOTS, planned):
+            for slot, char in zip(SLOTS, planned, strict=False):  # fewer glyphs than slots
                 subset[slot] = char
             subsets[font_name] = subset[: max(33, SLOTS[len(planned) - 1] + 1 if planned else 0)]
         return cls(subsets)
@@ -184,7 +184,7 @@ def _shaped(font: TTFont, hb_font: uharfbuzz.Font, word: str) -> list[int]:
     to_char = font.face.glyphToChar
     return [to_char[info.codepoint][0] if info.codepoint in to_char
             else font.hbAddPrivate(hb_font.glyph_to_string(info.codepoint), info.codepoint, pos.x_advance)
-            for info, pos in zip(buf.glyph_infos, buf.glyph_positions) if info.codepoint]
+            for info, pos in zip(buf.glyph_infos, buf.glyph_positions, strict=True) if info.codepoint]
 
 
 _SHAPE_FRAG_WORD = paragraph.shapeFragWord

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import ClassVar
 from xml.sax.saxutils import escape
 
 from reportlab.lib.colors import Color
@@ -142,7 +143,7 @@ class TextPara(Paragraph):
     """A shaped Paragraph whose lines copy as their logical text (see the module's docstring)."""
 
     _lines: list[str] | None = None
-    _replay: dict = {}  # (glyph plan, width) -> the operators drawn; replaced, never updated in place
+    _replay: ClassVar[dict] = {}  # (glyph plan, width) -> the operators drawn; replaced, never updated in place
 
     def __init__(self, text: str, style: ParagraphStyle, fonts: FontSet, base: str = "bn"):
         markup, self.plain = rich(text, fonts, base)

@@ -68,7 +68,8 @@ def warish_heirs(count: int) -> list[dict]:
         name, relation = HEIR_NAMES[i % len(HEIR_NAMES)]
         suffix = "" if i < len(HEIR_NAMES) else f" ({i // len(HEIR_NAMES) + 1})"
         heirs.append({
-            "name_bn": name + suffix, "relation": relation, "nid": f"{1985 + i % 30}35171{(i * 7919 + 1234) % 10**8:08d}",
+            "name_bn": name + suffix, "relation": relation,
+            "nid": f"{1985 + i % 30}35171{(i * 7919 + 1234) % 10**8:08d}",
             "date_of_birth": f"{2015 if i % 5 == 4 else 1985 + i % 20}-0{1 + i % 9}-1{i % 9}",
         })
     return heirs

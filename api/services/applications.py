@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -278,15 +279,13 @@ async def submit(session: Session, settings: Settings, temporal: Client, body: A
         if not new and (row := await run_in_threadpool(session.get, db.Application, app.application_id)):
             return row.id, Status(row.status)  # the workflow has recorded it: it started, whatever it is now
     await end_transaction(session)
-    try:
+    with contextlib.suppress(WorkflowAlreadyStartedError):  # a retried request whose application has already finished
         await temporal.start_workflow(
             CertificateApplication.run, app, id=app.application_id, task_queue=settings.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=submitted_attributes(app),
         )
-    except WorkflowAlreadyStartedError:
-        pass  # a retried request whose application has already finished
     row = await run_in_threadpool(session.get, db.Application, app.application_id)
     return app.application_id, Status(row.status) if row else Status.SUBMITTED
 

@@ -46,7 +46,7 @@ class DevServer:
 
     def __init__(self, settings: Settings, log: Path) -> None:
         self.settings, self.log = settings, log
-        self.command = start_dev_command(find_binary(settings), settings) + ["--headless"]
+        self.command = [*start_dev_command(find_binary(settings), settings), "--headless"]
         self.proc: subprocess.Popen | None = None
 
     async def start(self) -> None:
@@ -95,30 +95,31 @@ async def test_temporal_stopped_mid_run_and_restarted_on_its_file_loses_no_appli
     assert (ours.var_dir / "temporal.db").is_file()
     engine = make_engine(ours.db_url)
     client = await connect(ours)
-    async with httpx.AsyncClient(timeout=10) as gateway_http:
-        async with build_worker(client, ours, make_session_factory(engine), gateway_http):
-            apps = await asyncio.to_thread(inputs, ours, range(APPLICATIONS))
-            await asyncio.to_thread(porichoy.faults, latency_ms=1500)  # NID checks are in flight at the stop
-            try:
-                handles = await asyncio.gather(*(start(client, ours.task_queue, app) for app in apps))
-                early = await until(handles, Status.AWAITING_DECISION, at_least=5, timeout=30)
-                await asyncio.gather(*(approve(h) for h in early))  # their numbers and PDFs are in flight too
+    async with (httpx.AsyncClient(timeout=10) as gateway_http,
+                build_worker(client, ours, make_session_factory(engine), gateway_http)):
+        apps = await asyncio.to_thread(inputs, ours, range(APPLICATIONS))
+        await asyncio.to_thread(porichoy.faults, latency_ms=1500)  # NID checks are in flight at the stop
+        try:
+            handles = await asyncio.gather(*(start(client, ours.task_queue, app) for app in apps))
+            early = await until(handles, Status.AWAITING_DECISION, at_least=5, timeout=30)
+            await asyncio.gather(*(approve(h) for h in early))  # their numbers and PDFs are in flight too
 
-                await server.stop()
-                await asyncio.sleep(1)
-                await server.start()
-            finally:
-                await asyncio.to_thread(porichoy.faults, latency_ms=0)
+            await server.stop()
+            await asyncio.sleep(1)
+            await server.start()
+        finally:
+            await asyncio.to_thread(porichoy.faults, latency_ms=0)
 
-            late = [h for h in handles if h not in early]
-            await until(late, Status.AWAITING_DECISION, at_least=len(late), timeout=90)
-            await asyncio.gather(*(approve(h) for h in late))
-            results = await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles)), timeout=90)
+        late = [h for h in handles if h not in early]
+        await until(late, Status.AWAITING_DECISION, at_least=len(late), timeout=90)
+        await asyncio.gather(*(approve(h) for h in late))
+        results = await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles)), timeout=90)
     engine.dispose()
 
     assert {r.status for r in results} == {Status.ISSUED}
     await asyncio.to_thread(check_issued_once, ours.db_url, UNION,
-                            {h.id: r.certificate_no for h, r in zip(handles, results)}, ours.var_dir / "sms.jsonl")
+                            {h.id: r.certificate_no for h, r in zip(handles, results, strict=True)},
+                            ours.var_dir / "sms.jsonl")
 
 
 # --- helpers -------------------------------------------------------------------------------------------------
@@ -140,7 +141,8 @@ async def until(handles: list[WorkflowHandle], status: Status, at_least: int, ti
     while True:
         views = await asyncio.gather(*(h.query(CertificateApplication.view) for h in handles),
                                      return_exceptions=True)
-        there = [h for h, v in zip(handles, views) if not isinstance(v, BaseException) and v.status is status]
+        there = [h for h, v in zip(handles, views, strict=True)
+                 if not isinstance(v, BaseException) and v.status is status]
         if len(there) >= at_least:
             return there
         assert time.monotonic() < deadline, Counter(getattr(v, "status", type(v).__name__) for v in views)

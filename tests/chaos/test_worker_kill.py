@@ -69,7 +69,7 @@ async def test_a_worker_killed_mid_flight_and_restarted_issues_every_application
     results = await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles)), timeout=90)
 
     assert {r.status for r in results} == {Status.ISSUED}
-    numbers = {h.id: r.certificate_no for h, r in zip(handles, results)}
+    numbers = {h.id: r.certificate_no for h, r in zip(handles, results, strict=True)}
     assert None not in numbers.values()
     assert len(set(numbers.values())) == len(handles), "two applications share a certificate number"
 
@@ -126,7 +126,7 @@ async def until(worker, handles: list[WorkflowHandle], check, what: str, timeout
     while waiting:
         worker.check_running()
         done = await asyncio.gather(*(check(h) for h in waiting))
-        waiting = [h for h, ok in zip(waiting, done) if not ok]
+        waiting = [h for h, ok in zip(waiting, done, strict=True) if not ok]
         if waiting and time.monotonic() > deadline:
             raise AssertionError(f"{len(waiting)} applications are not {what} after {timeout:.0f} s, e.g. "
                                  f"{waiting[0].id}; worker log:\n{worker.tail()}")

@@ -237,7 +237,7 @@ async def test_a_malformed_qr_is_invalid_not_an_error(stack, qr, page_status):
 
 async def test_a_client_trickling_its_body_holds_up_nobody_and_its_hang_up_is_harmless(stack, union):
     host, port = stack.http.base_url.host, stack.http.base_url.port
-    reader, writer = await asyncio.open_connection(host, port)
+    _reader, writer = await asyncio.open_connection(host, port)
     head = (f"POST {APPLY} HTTP/1.1\r\nHost: {host}:{port}\r\nX-API-Key: {PORTAL_KEY}\r\n"
             f"Idempotency-Key: k-{uuid.uuid4().hex}\r\nContent-Type: application/json\r\n"
             "Content-Length: 100000\r\n\r\n")
@@ -260,7 +260,7 @@ async def test_a_client_trickling_its_body_holds_up_nobody_and_its_hang_up_is_ha
 
 async def test_a_client_that_stops_sending_its_headers_holds_up_nobody(stack):
     host, port = stack.http.base_url.host, stack.http.base_url.port
-    reader, writer = await asyncio.open_connection(host, port)
+    _reader, writer = await asyncio.open_connection(host, port)
     writer.write(f"GET /healthz HTTP/1.1\r\nHost: {host}:{port}\r\nX-Slow: ".encode())
     await writer.drain()
     try:

@@ -4,6 +4,7 @@ these are the metamorphic and never-raises properties, over arbitrary text rathe
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
@@ -193,10 +194,8 @@ def cose_payload(protected: dict, claims: dict, key=KEY) -> str:
 @example("http://[x?c=AAAA")  # urlsplit refused the host with a ValueError, and /api/v1/verify answered 500
 @example("https://a]b/verify?c=AAAA")
 def test_any_url_like_text_is_invalid_and_nothing_raises(text):
-    try:
+    with contextlib.suppress(InvalidQr):
         payload_from_qr_text(text)
-    except InvalidQr:
-        pass
     assert not verify_qr_text(text, strict_lookup, now=NOW).valid
 
 

@@ -108,7 +108,7 @@ def fuzz(base_url: str, raw_schema: dict, credentials: dict[str, dict[str, str]]
                                  phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
             @given(case=cases, caller=st.sampled_from(sorted(who)), pinned=st.booleans(), data=st.data())
             def one(case, caller, pinned, data):
-                headers = who[caller]
+                headers = who[caller]  # noqa: B023 - `one` runs within this iteration only
                 if pinned:
                     known.pin(case, data)
                 try:

@@ -21,9 +21,12 @@ from sqlalchemy import delete, select, text
 from sonod import audit, db
 from sonod.migrate import upgrade
 from sonod.settings import Settings
+from tests import test_admin_cli
 from tests.conftest import _fresh_database_url
-from tests.test_admin_cli import chain, url  # noqa: F401 - `url`: a migrated, seeded database of this module's own
+from tests.test_admin_cli import chain
 from tests.unions_kit import Gateway, audit_rows, cli, database, union_for
+
+url = test_admin_cli.url  # the fixture: a migrated, seeded database of this module's own
 
 CHECKPOINT_FIELDS = {"chain", "seq", "mac", "at", "alg", "kid", "signed", "signature"}
 
@@ -42,7 +45,7 @@ def rewrite(url: str, union: str, seq: int, **values) -> None:
                                .order_by(db.AuditEntry.seq)).all()
         for name, value in values.items():
             setattr(rows[seq - 1], name, value)
-        for previous, row in zip([None, *rows], rows):
+        for previous, row in zip([None, *rows], rows, strict=False):  # each with the one before
             if row.seq >= seq:
                 row.prev_hash = previous.hash if previous else "0" * 64
                 row.hash = unkeyed_hash(row.prev_hash, row)

@@ -86,7 +86,8 @@ class Visitor:
         await self.page.evaluate(AXE.read_text(encoding="utf-8"))  # not a <script> tag, which a CSP refuses
         result = await self.page.evaluate(
             "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map("
-            "v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)})))")
+            "v => ({id: v.id, impact: v.impact, help: v.help, "
+            "nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)})))")
         bad = [v for v in result if v["impact"] in ("serious", "critical")]
         assert not bad, f"{name}: {json.dumps(bad, ensure_ascii=False, indent=1)}"
         SHOTS.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-28 14:16:26.218473
 """
 import sqlalchemy as sa
@@ -156,7 +156,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('applications', schema=None) as batch_op:
         batch_op.create_index('ix_applications_union_created', ['union_slug', 'created_at', 'id'], unique=False)
-        batch_op.create_index('ix_applications_union_status_created', ['union_slug', 'status', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_applications_union_status_created', ['union_slug', 'status', 'created_at', 'id'],
+                              unique=False)
 
     op.create_table('signing_keys',
     sa.Column('kid', sa.String(length=80), nullable=False),
