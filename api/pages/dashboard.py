@@ -6,17 +6,18 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response
 from pydantic import ValidationError
 
 from api.deps import DbSession, SettingsDep, TemporalClient, client_ip
 from api.errors import ApiError, Invalid, Locked, TooManyRequests
+from api.pages import timeline
 from api.pages.common import (
     ERROR_TITLES,
-    Csrf,
     TOKEN_COOKIE,
+    Csrf,
     PageOfficer,
     PageRoute,
     local_next,
@@ -84,14 +85,41 @@ def my_queue(request: Request, officer: PageOfficer, session: DbSession) -> Resp
 
 
 @router.get("/applications")
-def all_applications(request: Request, officer: PageOfficer, session: DbSession, status: str = "",
-                     cursor: str | None = None) -> Response:
-    union = unions.served_by(session, officer)
+def all_applications(request: Request, officer: PageOfficer, session: DbSession, union: str = "", status: str = "",
+                     q: Annotated[str, Query(max_length=100)] = "", cursor: str | None = None) -> Response:
+    """A union's applications, newest first, or those that match a search (`applications.search`); an upazila's
+    administrators pick the union first."""
+    choices, picked = _picked(session, officer, union)
     wanted = Status(status).value if status in Status.__members__.values() else None
-    page = applications.page(session, union.slug, wanted, 50, cursor)
+    found, problem = None, None
+    if picked is not None:
+        try:
+            found = applications.search(session, picked.slug, wanted, q, 50, cursor)
+        except Invalid as e:
+            problem = e
     return render(request, "dashboard/applications.html", {
-        "officer": officer, "page": page, "status": wanted or "", "statuses": list(Status),
-        "types": unions.type_names(session)})
+        "officer": officer, "unions": choices, "union": picked, "page": found, "q": q, "status": wanted or "",
+        "statuses": list(Status), "types": unions.type_names(session), "problem": problem,
+        "problem_title": ERROR_TITLES[422]}, status_code=422 if problem else 200)
+
+
+@router.get("/overdue")
+def overdue_list(request: Request, officer: PageOfficer, session: DbSession, union: str = "") -> Response:
+    """The applications past their deadline in each union the officer sees (an upazila's: all its unions)."""
+    choices, picked = _picked(session, officer, union)
+    rows = applications.overdue(session, [picked.slug] if picked else [u.slug for u in choices])
+    return render(request, "dashboard/overdue.html", {
+        "officer": officer, "unions": choices, "union": picked, "rows": rows, "limit": applications.OVERDUE_LIMIT,
+        "names": {u.slug: u for u in choices}, "types": unions.type_names(session)})
+
+
+def _picked(session, officer: Actor, named: str) -> tuple[list, object]:
+    """The unions the officer may pick from, and the one picked (`?union=`, 403 for one they do not serve); an
+    officer of one union has it picked for them."""
+    choices = unions.unions_seen(session, officer)
+    if named or officer.union is not None:
+        return choices, unions.served_by(session, officer, named or None)
+    return choices, choices[0] if len(choices) == 1 else None
 
 
 # --- one application ----------------------------------------------------------------------------------
@@ -105,6 +133,7 @@ def _detail(request: Request, session, settings, officer: Actor, application_id:
     return render(request, "dashboard/detail.html", {
         "officer": officer, "app": row, "status": status, "certificate": certificate,
         "types": unions.type_names(session),
+        "timeline_entries": timeline.entries(session, row, certificate, for_officers=True),
         # what the certificate will print, as the issuer prints it: the NID record's, the applicant's claims, details
         "printed": printed(row.certificate_type, row.applicant, row.details, row.identity or {}),
         "photo": _photo((row.identity or {}).get("photo")), "decides": officers.may_decide(row, acting), "approve_label": APPROVE_LABEL.get(status),
@@ -170,14 +199,19 @@ def certificate_pdf(certificate_no: str, officer: PageOfficer, session: DbSessio
                         filename=f"{row.certificate_no}.pdf")
 
 
-# --- the union's figures ----------------------------------------------------------------------------------
+# --- the figures ----------------------------------------------------------------------------------------------
 
 @router.get("/figures")
-def figures(request: Request, officer: PageOfficer, session: DbSession) -> Response:
-    union = unions.served_by(session, officer)
-    numbers = unions.union_figures(session, union.slug)
+def figures(request: Request, officer: PageOfficer, session: DbSession, union: str = "") -> Response:
+    """One union's figures; for an upazila's administrators, the upazila's union by union, then one union's."""
+    choices, picked = _picked(session, officer, union)
+    if picked is None:
+        each = unions.figures_by_union(session, [u.slug for u in choices])
+        return render(request, "dashboard/figures.html", {
+            "officer": officer, "unions": choices, "union": None, "each": each, "total": unions.total(session, each)})
+    numbers = unions.union_figures(session, picked.slug)
     return render(request, "dashboard/figures.html", {
-        "officer": officer, "union": union, "figures": numbers,
+        "officer": officer, "unions": choices, "union": picked, "figures": numbers,
         "backlog_rows": [(s.value, n) for s, n in numbers["backlog"].items()],
         "overdue_rows": [(s.value, n) for s, n in numbers["overdue"].items()]})
 

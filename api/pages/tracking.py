@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from api.deps import DbSession, SettingsDep, TemporalClient, Tenant, client_ip
 from api.errors import ApiError, NotFound
-from api.pages import apply, forms, gateway
+from api.pages import apply, forms, gateway, timeline
 from api.pages.common import ERROR_TITLES, Csrf, PageRoute, citizen, render
 from api.pages.i18n import N_
 from api.schemas import CancelIn
@@ -51,10 +51,11 @@ def track_page(request: Request, session, settings: Settings, union: db.Union, r
                done: str | None = None, problem: ApiError | str | None = None, status_code: int = 200) -> Response:
     """The application as the citizen sees it, with what they may do next."""
     session.refresh(row)  # an action has just moved it on
+    certificate = certificates.certificate_of(session, row.id)
     return render(request, "portal/track.html", {
         "union": union, "application_id": row.id, "mobile": mobile, "app": row,
-        "kind": session.get(db.CertificateTypeRow, row.certificate_type),
-        "certificate": certificates.certificate_of(session, row.id),
+        "kind": session.get(db.CertificateTypeRow, row.certificate_type), "certificate": certificate,
+        "timeline_entries": timeline.entries(session, row, certificate, for_officers=False),
         "may_cancel": applications.cancellable(settings, row), "final": Status(row.status).is_final,
         "returned": applications.correctable(settings, row),
         "turn_ends": applications.citizens_turn_ends(settings, row), "dev_mode": settings.dev_mode,
