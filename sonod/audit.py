@@ -252,4 +252,4 @@ def chains(session: Session) -> list[str]:
 
 
 def count(session: Session, union: str) -> int:
-    return session.scalar(select(func.count()).select_from(db.AuditEntry).where(db.AuditEntry.union_slug == union))
+    return session.scalar(select(func.count()).select_from(db.AuditEntry).where(db.AuditEntry.union_slug == union)) or 0

@@ -106,7 +106,7 @@ def group_south_asian(n: int) -> str:
     """12,34,567: the last three digits, then groups of two."""
     sign, digits = ("-", str(-n)) if n < 0 else ("", str(n))
     head, tail = digits[:-3], digits[-3:]
-    groups = []
+    groups: list[str] = []
     while head:
         groups.insert(0, head[-2:])
         head = head[:-2]

@@ -17,11 +17,17 @@ from sonod.signing import TrustedKey, new_signing_key, open_private_key, seal_pr
 
 
 class KeyStore:
-    def __init__(self, sessions: sessionmaker, master_key_b64: str) -> None:
+    def __init__(self, sessions: sessionmaker | None, master_key_b64: str) -> None:
+        """`sessions` may be None where every call is given its session (migrations, seed, bootstrap)."""
         self.sessions = sessions
         self.master_key = base64.b64decode(master_key_b64)
         self._opened: dict[str, bytes] = {}
         self._known: dict[str, TrustedKey] = {}  # public keys by kid, as last read
+
+    def _own(self) -> sessionmaker:
+        if self.sessions is None:
+            raise RuntimeError("this KeyStore has no sessions of its own: pass the session")
+        return self.sessions
 
     def ensure(self, session: Session, union: str, now: dt.datetime) -> db.SigningKey:
         """The union's current key, made if it has none (a union made by `sonod admin add-union` has one already)."""
@@ -33,7 +39,7 @@ class KeyStore:
 
     def signing_key(self, union: str, now: dt.datetime) -> tuple[str, bytes]:
         """(kid, private key) of the union's current key."""
-        with self.sessions.begin() as session:
+        with self._own().begin() as session:
             row = self.ensure(session, union, now)
             kid, sealed = row.kid, row.sealed_private_key
         if kid not in self._opened:
@@ -47,7 +53,7 @@ class KeyStore:
         The hand-over is at the next whole second: a verifier compares the payload's `iat`, in whole seconds,
         with the keys' validity, so what the old key signed in the second of the rotation stays valid."""
         at = now.replace(microsecond=0) + dt.timedelta(seconds=1) if now.microsecond else now
-        with self.sessions.begin() as session:
+        with self._own().begin() as session:
             if session.get(db.Union, union) is None:
                 raise LookupError(f"no union {union!r}")
             old = self.ensure(session, union, now)
@@ -60,7 +66,7 @@ class KeyStore:
             return old.kid, new.kid
 
     def trusted_keys(self) -> list[TrustedKey]:
-        with self.sessions() as session:
+        with self._own()() as session:
             return [_trusted(row) for row in session.scalars(select(db.SigningKey).order_by(db.SigningKey.kid))]
 
     def lookup(self, kid: str, session: Session | None = None) -> TrustedKey | None:
@@ -68,7 +74,7 @@ class KeyStore:
         if session is not None:
             row = session.get(db.SigningKey, kid)
         else:
-            with self.sessions() as own:
+            with self._own()() as own:
                 row = own.get(db.SigningKey, kid)
         if row is None:
             return None

@@ -123,7 +123,7 @@ class CertificateApplication:
                     continue
                 await self.take_fee()
                 try:
-                    for role in self.app.chain:
+                    for role in self.admitted().chain:
                         await self.officer_step(role)
                     break
                 except Returned:
@@ -143,9 +143,9 @@ class CertificateApplication:
     async def admit(self, submission: Submission) -> None:
         """The union's rules for this certificate type, read from the registry, and the application's first row."""
         self.record(EventKind.RECEIVED, "application received", submission.submitted_by, Status.SUBMITTED)
-        self.app = await workflow.execute_local_activity_method(Registry.admit, submission, **PROJECT_POLICY)
-        self.fee_paid = self.app.fee.amount == 0
-        self.deadline_at = self.app.submitted_at + timedelta(days=self.app.timing.deadline_days)
+        self.app = app = await workflow.execute_local_activity_method(Registry.admit, submission, **PROJECT_POLICY)
+        self.fee_paid = app.fee.amount == 0
+        self.deadline_at = app.submitted_at + timedelta(days=app.timing.deadline_days)
         await self.project()
         self.upsert_search_attributes()
 
@@ -153,17 +153,18 @@ class CertificateApplication:
         """Whether the NID record matches. When it does not, the applicant is told to check what they gave, in the
         same words whatever failed (which field is for the union's officers only), and may correct it."""
         await self.step(Status.VERIFYING_NID, EventKind.NID_CHECK, "checking the NID with Porichoy", PORICHOY)
-        applicant = self.app.applicant
+        app = self.admitted()
+        applicant = app.applicant
         identity = await self.unless_cancelled(workflow.execute_activity_method(
             NidGateway.verify,
-            NidCheck(application_id=self.app.application_id, nid=applicant.nid,
+            NidCheck(application_id=app.application_id, nid=applicant.nid,
                      date_of_birth=applicant.date_of_birth, name=applicant.name_en),
             **NID_POLICY,
         ))
         if not identity.matches:
             await self.step(Status.NID_FAILED, EventKind.NID_FAILED, "the NID record does not match", PORICHOY,
                             failure=identity.error_code or "NO_MATCH")
-            await self.notify("nid_failed", {"days": self.app.timing.correction_expiry.days})
+            await self.notify("nid_failed", {"days": app.timing.correction_expiry.days})
             return False
         self.identity = identity.voter
         return True
@@ -171,11 +172,12 @@ class CertificateApplication:
     async def take_fee(self) -> None:
         if self.fee_paid:
             return
+        app = self.admitted()
         await self.step(Status.AWAITING_PAYMENT, EventKind.PAYMENT_DUE,
-                        f"fee {self.app.fee.amount} {self.app.fee.currency}", amount=self.app.fee.amount)
-        await self.notify("payment_due", {"amount": self.app.fee.amount})
+                        f"fee {app.fee.amount} {app.fee.currency}", amount=app.fee.amount)
+        await self.notify("payment_due", {"amount": app.fee.amount})
         if not await self.wait(lambda: self.payment is not None or self.cancellation is not None,
-                               self.app.timing.payment_expiry):
+                               app.timing.payment_expiry):
             raise Ended(Status.CANCELLED, EventKind.EXPIRED, "the fee was not paid in time", waited="payment")
         self.check_cancelled()
         self.fee_paid = True
@@ -186,11 +188,11 @@ class CertificateApplication:
         self.waiting_on = role
         await self.step(STEP_STATUS[role], EventKind.AWAITING, f"waiting for the {role.value}", step=role.value)
         await self.notify(f"awaiting_{role.value}", {}, to_roles=[role], to_applicant=False)
-        timing = self.app.timing
+        timing, deadline_at = self.admitted().timing, self.deadline()
         await self.until(
             lambda: self.decision is not None or self.cancellation is not None,
-            Clock(self.deadline_at, lambda now: self.mark_overdue(role), live=lambda: not self.overdue),
-            Clock(self.deadline_at + timing.escalate_after,
+            Clock(deadline_at, lambda now: self.mark_overdue(role), live=lambda: not self.overdue),
+            Clock(deadline_at + timing.escalate_after,
                   lambda now: self.escalate_now("the chairman did not decide in time", SONOD),
                   live=lambda: role is Role.CHAIRMAN and not self.escalated),
             Clock(workflow.now() + timing.reminder_every, lambda now: self.remind(role, now),
@@ -199,6 +201,7 @@ class CertificateApplication:
         if self.decision is None:
             self.check_cancelled()
         decision = self.decision
+        assert decision is not None  # the wait ends on a decision or a cancellation, and a cancellation raised
         self.decisions.append(decision)
         self.waiting_on = None
         self.note(f"decision.{decision.kind.value}", decision.actor, step=role.value, reason=decision.reason)
@@ -218,7 +221,7 @@ class CertificateApplication:
         # No `self.amendment = None` here: the status is already RETURNED, so an amendment may have come in while
         # the return was being told; clearing it would lose it and leave its update waiting for ever.
         if not await self.wait(lambda: self.amendment is not None or self.cancellation is not None,
-                               self.app.timing.correction_expiry):
+                               self.admitted().timing.correction_expiry):
             if waiting_in is Status.NID_FAILED:
                 raise Ended(Status.NID_FAILED, EventKind.EXPIRED, "the NID details were not corrected in time",
                             template="nid_not_corrected", waited="correction")
@@ -226,7 +229,8 @@ class CertificateApplication:
                         waited="correction")
         self.check_cancelled()
         amendment, self.amendment = self.amendment, None
-        self.app = self.app.model_copy(update={
+        assert amendment is not None  # the wait ends on an amendment or a cancellation, and a cancellation raised
+        self.app = self.admitted().model_copy(update={
             k: v for k, v in (("applicant", amendment.applicant), ("contact", amendment.contact),
                               ("details", amendment.details)) if v is not None
         })
@@ -239,17 +243,17 @@ class CertificateApplication:
 
     async def issue(self) -> ApplicationResult:
         await self.step(Status.ISSUING, EventKind.ISSUING, "signing and rendering the certificate")
-        issued_at = workflow.now()
+        app, issued_at = self.admitted(), workflow.now()
         number = await workflow.execute_activity_method(
             Registry.allocate_number,
-            NumberRequest(application_id=self.app.application_id, union=self.app.union.slug,
-                          certificate_type=self.app.certificate_type, issued_at=issued_at),
+            NumberRequest(application_id=app.application_id, union=app.union.slug,
+                          certificate_type=app.certificate_type, issued_at=issued_at),
             **REGISTRY_POLICY,
         )
         self.certificate_no = number.certificate_no
         certificate = await workflow.execute_activity_method(
             Issuer.issue,
-            IssueRequest(application=self.app, identity=self.identity or NidRecord(),
+            IssueRequest(application=app, identity=self.identity or NidRecord(),
                          certificate_no=number.certificate_no, issued_at=issued_at, decisions=self.decisions),
             **ISSUE_POLICY,
         )
@@ -303,8 +307,9 @@ class CertificateApplication:
     def check_payment(self, payment: PaymentIn) -> None:
         if self.status is not Status.AWAITING_PAYMENT or self.payment is not None:
             raise refuse(Refusal.NOT_AWAITING_PAYMENT, status=self.status.value)
-        if payment.currency != self.app.fee.currency or payment.amount != self.app.fee.amount:
-            raise refuse(Refusal.WRONG_FEE, fee=self.app.fee.amount, currency=self.app.fee.currency,
+        fee = self.admitted().fee
+        if payment.currency != fee.currency or payment.amount != fee.amount:
+            raise refuse(Refusal.WRONG_FEE, fee=fee.amount, currency=fee.currency,
                          amount=payment.amount, paid_currency=payment.currency)
 
     @workflow.update
@@ -352,8 +357,9 @@ class CertificateApplication:
         self.note("application.escalate", actor, reason=reason)
         await self.project()
         self.upsert_search_attributes()
+        app = self.admitted()
         await self.notify("escalated", {"reason": reason}, to_applicant=False,
-                          to_roles=[*self.admitted().escalation_roles, *self.admitted().escalation_notify])
+                          to_roles=[*app.escalation_roles, *app.escalation_notify])
 
     @escalate.validator
     def check_escalation(self, escalation: Escalation) -> None:
@@ -366,6 +372,7 @@ class CertificateApplication:
     async def resend(self, request: Resend) -> StatusView:
         """Send the last notification again under a new key, `resend-N` (operators: `sonod ops resend`)."""
         self.resends += 1
+        assert self.last_notice is not None  # check_resend refused a resend with nothing sent
         notice = self.last_notice.model_copy(update={"key": f"r{self.round}:resend-{self.resends}"})
         delivered = await workflow.execute_activity_method(Outbox.notify, notice, **NOTIFY_POLICY)
         channels = ", ".join([*delivered.channels, *(["inbox"] if notice.to_roles else [])])
@@ -415,7 +422,7 @@ class CertificateApplication:
 
     def upsert_search_attributes(self) -> None:
         workflow.upsert_search_attributes(upserts(search_attributes_for(
-            self.admitted(), self.status, self.deadline_at, self.overdue, self.waiting_on, self.awaiting())))
+            self.admitted(), self.status, self.deadline(), self.overdue, self.waiting_on, self.awaiting())))
 
     def record(self, kind: EventKind, note: str, actor: Actor = SONOD, status: Status | None = None,
                **params) -> None:
@@ -476,7 +483,7 @@ class CertificateApplication:
                     await clock.act(now)
 
     async def remind(self, role: Role, now: datetime) -> None:
-        await self.notify(f"reminder_{role.value}", {"due": self.deadline_at.isoformat()},
+        await self.notify(f"reminder_{role.value}", {"due": self.deadline().isoformat()},
                           to_roles=[role], to_applicant=False, key=f"reminder-{now.isoformat()}")
 
     async def wait(self, condition, timeout: timedelta) -> bool:
@@ -497,6 +504,11 @@ class CertificateApplication:
         if self.app is None:
             raise refuse(Refusal.ADMITTING)
         return self.app
+
+    def deadline(self) -> datetime:
+        """The deadline, set with the application's admission."""
+        assert self.deadline_at is not None, "read before admission"
+        return self.deadline_at
 
     async def unless_cancelled(self, activity):
         """Await the activity, unless the applicant cancels first (say, while the gateway is down)."""

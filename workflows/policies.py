@@ -3,29 +3,38 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TypedDict
 
 from temporalio.common import RetryPolicy
 
-NID_POLICY = dict(
+
+class Policy(TypedDict):
+    """The options that `workflow.execute_activity_method(..., **POLICY)` takes from a policy, typed."""
+
+    start_to_close_timeout: timedelta
+    retry_policy: RetryPolicy
+
+
+NID_POLICY = Policy(
     start_to_close_timeout=timedelta(seconds=15),
     retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
                              maximum_interval=timedelta(seconds=30)),
 )
-PROJECT_POLICY = dict(
+PROJECT_POLICY = Policy(
     start_to_close_timeout=timedelta(seconds=10),
     retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10)),
 )
-REGISTRY_POLICY = dict(
+REGISTRY_POLICY = Policy(
     start_to_close_timeout=timedelta(seconds=20),
     retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=500), maximum_interval=timedelta(seconds=30)),
 )
 # Every failure of the issue is retried: a key that does not open (a wrong master key) or a full disk is mended by
 # an operator, and the next attempt issues; `sonod ops stuck` shows the retrying application meanwhile.
-ISSUE_POLICY = dict(
+ISSUE_POLICY = Policy(
     start_to_close_timeout=timedelta(seconds=60),
     retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=60)),
 )
-NOTIFY_POLICY = dict(
+NOTIFY_POLICY = Policy(
     start_to_close_timeout=timedelta(seconds=30),
     retry_policy=RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5)),
 )

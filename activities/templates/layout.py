@@ -8,8 +8,9 @@ gives back the typed Bengali and not the code points of shaped glyphs.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from types import MappingProxyType
 from xml.sax.saxutils import escape
 
 from reportlab.lib.colors import Color
@@ -143,7 +144,8 @@ class TextPara(Paragraph):
     """A shaped Paragraph whose lines copy as their logical text (see the module's docstring)."""
 
     _lines: list[str] | None = None
-    _replay: ClassVar[dict] = {}  # (glyph plan, width) -> the operators drawn; replaced, never updated in place
+    # (glyph plan, width) -> the operators drawn: one per paragraph, replaced, never updated in place
+    _replay: Mapping[tuple, list[str]] = MappingProxyType({})
 
     def __init__(self, text: str, style: ParagraphStyle, fonts: FontSet, base: str = "bn"):
         markup, self.plain = rich(text, fonts, base)
