@@ -13,12 +13,15 @@ import datetime as dt
 import gettext
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sonod.bengali import DHAKA, format_date_bn, format_taka_bn, group_south_asian, to_bn_digits
 from sonod.catalogue import BY_CODE, RELATION_BN
 from sonod.domain import DecisionKind, Role, Status
 from workflows.refusals import Refusal
+
+if TYPE_CHECKING:  # for the annotation only: the pages' words need not load the API's errors
+    from api.errors import ApiError
 
 LANGS = ("bn", "en")
 LOCALE = Path(__file__).resolve().parent.parent / "locale"
