@@ -16,7 +16,7 @@ from temporalio import activity
 
 from activities.render import CertificateDocument, CertificateRenderer, Holder, Signatory
 from sonod import db
-from sonod.bengali import dhaka_date
+from sonod.bengali import dhaka_date, to_bn_digits
 from sonod.catalogue import BY_CODE, CATALOGUE
 from sonod.domain import Role
 from sonod.keys import KeyStore
@@ -119,7 +119,7 @@ class Issuer(contract.Issuer):
     def signatory(role: Role, username: str, user: db.User | None, ward_no: int | None, at) -> Signatory:
         title_bn, title_en = TITLES.get(role, (role.value, role.value))
         if role is Role.WARD_MEMBER and ward_no:
-            title_bn, title_en = f"{title_bn}, ওয়ার্ড নং {ward_no}", f"{title_en}, Ward {ward_no}"
+            title_bn, title_en = f"{title_bn}, ওয়ার্ড নং {to_bn_digits(ward_no)}", f"{title_en}, Ward {ward_no}"
         name_en = (user.name_en if user else "") or username
         return Signatory(role=role, name_bn=(user.name_bn if user else "") or name_en, name_en=name_en,
                          title_bn=title_bn, title_en=title_en, signed_at=at)

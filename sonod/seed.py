@@ -25,18 +25,31 @@ class DemoDataRefused(RuntimeError):
     """`seed` outside dev mode."""
 
 
-GIVEN = [("মোঃ আব্দুল হালিম", "Md. Abdul Halim"), ("শেখ রফিকুল ইসলাম", "Sheikh Rafiqul Islam"),
-         ("মোঃ কামরুজ্জামান", "Md. Kamruzzaman"), ("সুশান্ত বিশ্বাস", "Sushanta Biswas"),
-         ("মোছাঃ নাসরিন আক্তার", "Mst. Nasrin Akter"), ("মোঃ জাহিদ হাসান", "Md. Zahid Hasan"),
-         ("প্রদীপ কুমার সাহা", "Pradip Kumar Saha"), ("মোঃ মিজানুর রহমান", "Md. Mizanur Rahman"),
-         ("শাহানা পারভীন", "Shahana Parvin"), ("মোঃ তরিকুল ইসলাম", "Md. Tariqul Islam"),
-         ("বিকাশ চন্দ্র মণ্ডল", "Bikash Chandra Mondal"), ("মোঃ শফিকুল আলম", "Md. Shafiqul Alam"),
-         ("রোকসানা খাতুন", "Roksana Khatun")]
+# The demo officers' names: a union's thirteen officers take thirteen different ones of OFFICERS (rotated by the
+# union, so that unions differ), and the upazila's own accounts have names of their own, so that no certificate is
+# signed twice by the same name.
+OFFICERS = [("মোঃ আব্দুল হালিম", "Md. Abdul Halim"), ("শেখ রফিকুল ইসলাম", "Sheikh Rafiqul Islam"),
+            ("মোঃ কামরুজ্জামান", "Md. Kamruzzaman"), ("সুশান্ত বিশ্বাস", "Sushanta Biswas"),
+            ("মোছাঃ নাসরিন আক্তার", "Mst. Nasrin Akter"), ("মোঃ জাহিদ হাসান", "Md. Zahid Hasan"),
+            ("প্রদীপ কুমার সাহা", "Pradip Kumar Saha"), ("মোঃ মিজানুর রহমান", "Md. Mizanur Rahman"),
+            ("শাহানা পারভীন", "Shahana Parvin"), ("মোঃ তরিকুল ইসলাম", "Md. Tariqul Islam"),
+            ("বিকাশ চন্দ্র মণ্ডল", "Bikash Chandra Mondal"), ("মোঃ শফিকুল আলম", "Md. Shafiqul Alam"),
+            ("রোকসানা খাতুন", "Roksana Khatun"), ("মোঃ আনোয়ার হোসেন", "Md. Anwar Hossain"),
+            ("দিলরুবা ইয়াসমিন", "Dilruba Yasmin"), ("মোঃ সাইদুর রহমান মোল্লা", "Md. Saidur Rahman Molla"),
+            ("গৌতম কুমার দাস", "Goutam Kumar Das")]
+UPAZILA_OFFICERS = {"uno": ("মোহাম্মদ ইমরান হোসেন", "Mohammad Imran Hossain"),
+                    "admin": ("ফারহানা আফরোজ", "Farhana Afroz"), "operator": ("তানভীর আহমেদ", "Tanvir Ahmed")}
+UNION_ACCOUNTS = ["chairman", "secretary", "udc", "acting", *(f"ward{n}" for n in WARDS)]
 
 
 def demo_name(username: str) -> tuple[str, str]:
-    """A stable, realistic name for a demo officer (certificates print the signatory's name)."""
-    return GIVEN[sum(map(ord, username)) % len(GIVEN)]
+    """A stable, realistic name for a demo officer (certificates print the signatory's name): different for every
+    officer of one union, and for the upazila's administrator who may sign in the chairman's place."""
+    account, _, place = username.partition(".")
+    if account in UPAZILA_OFFICERS:
+        return UPAZILA_OFFICERS[account]
+    position = UNION_ACCOUNTS.index(account) if account in UNION_ACCOUNTS else len(UNION_ACCOUNTS)
+    return OFFICERS[(sum(map(ord, place)) + position) % len(OFFICERS)]
 
 
 def demo_accounts(slug: str) -> list[tuple[str, Role, int | None]]:

@@ -33,9 +33,9 @@ def warm():
 
 
 def fresh_render(doc, monkeypatch) -> bytes:
-    """`doc` drawn from scratch: new paragraphs (nothing to replay) and reportlab's own shaping."""
+    """`doc` drawn from scratch: new paragraphs (nothing to replay) and shaping without the cache."""
     with monkeypatch.context() as m:
-        m.setattr(paragraph, "shapeFragWord", glyphs._SHAPE_FRAG_WORD)
+        m.setattr(paragraph, "shapeFragWord", glyphs.shape_word)
         return CertificateRenderer().render(doc)
 
 

@@ -32,7 +32,8 @@ from dataclasses import dataclass
 
 import uharfbuzz
 from reportlab.pdfbase import pdfdoc, pdfmetrics
-from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC, SUBSETN, ShapedFragWord, TTFont, makeToUnicodeCMap
+from reportlab.pdfbase.ttfonts import (FF_NONSYMBOLIC, FF_SYMBOLIC, SUBSETN, ShapedFragWord, ShapedStr, TTFont,
+                                       makeToUnicodeCMap)
 from reportlab.platypus import paragraph
 
 SLOTS = [code for code in range(1, 256) if code != 32]  # 0 is .notdef and 32 the space, in every subset
@@ -194,21 +195,22 @@ _UNKNOWN = object()
 
 
 def shape_frag_word(word, *args, **kwargs):
-    """reportlab's `shapeFragWord`, remembered per process for a word in one planned font.
+    """`shape_word` (reportlab's `shapeFragWord`, the dari pulled in), remembered per process for a word in one
+    planned font.
 
     A certificate's paragraphs are mostly the same words (the wording, the union, the officers), and shaping
     one costs about as much in Python as drawing it. reportlab's `Paragraph` calls the module's
-    `shapeFragWord` for every word when it breaks lines; words in other fonts go to it as before.
+    `shapeFragWord` for every word when it breaks lines; words in other fonts are shaped as before.
     """
     if args or kwargs or len(word) != 2 or isinstance(word, ShapedFragWord):
-        return _SHAPE_FRAG_WORD(word, *args, **kwargs)
+        return shape_word(word, *args, **kwargs)
     frag, text = word[1]
     if hasattr(frag, "cbDefn") or not isinstance(pdfmetrics.getFont(frag.fontName), PlannedFont):
-        return _SHAPE_FRAG_WORD(word)
+        return shape_word(word)
     key = (word.__class__, frag.fontName, frag.fontSize, text)
     kept = _SHAPED.get(key, _UNKNOWN)
     if kept is _UNKNOWN:
-        shaped = _SHAPE_FRAG_WORD(word)
+        shaped = shape_word(word)
         if shaped is not word and (len(shaped) != 2 or shaped[1][0] is not frag):
             return shaped  # not one fragment: not kept
         if len(_SHAPED) >= _SHAPED_MAX:
@@ -221,6 +223,51 @@ def shape_frag_word(word, *args, **kwargs):
 
 
 paragraph.shapeFragWord = shape_frag_word
+
+DARI = "\u0964"  # ।, the Bengali full stop
+DARI_ROOM = 130  # thousandths of an em between the dari's origin and its stroke
+_DARI_PULL: dict[str, float] = {}
+
+
+def _dari_pull(font: TTFont) -> float:
+    """How far (in thousandths of an em) to pull a font's dari back so that its stroke stands `DARI_ROOM` from its
+    origin. Noto's dari is the Devanagari danda, drawn a third of an em from its origin: set as it comes, it reads
+    as "শেষ ।", a space before the full stop; pulled right against the word, it touches a final consonant's line."""
+    if font.fontName not in _DARI_PULL:
+        hb_font = font.hbFont(1000)
+        glyph = hb_font.get_nominal_glyph(ord(DARI))
+        pull = 0.0
+        if glyph:
+            ext = hb_font.get_glyph_extents(glyph)
+            pull = max(0.0, font.pdfScale(ext.x_bearing) - DARI_ROOM)
+        _DARI_PULL[font.fontName] = pull
+    return _DARI_PULL[font.fontName]
+
+
+def shape_word(word, *args, **kwargs):
+    """reportlab's `shapeFragWord`, with the dari of a word in one TrueType font pulled against the word."""
+    if args or kwargs or len(word) != 2 or isinstance(word, ShapedFragWord):
+        return _SHAPE_FRAG_WORD(word, *args, **kwargs)
+    frag, text = word[1]
+    font = None if hasattr(frag, "cbDefn") else pdfmetrics.getFont(frag.fontName)
+    if DARI not in text or not isinstance(font, TTFont):
+        return _SHAPE_FRAG_WORD(word)
+    shaped = _SHAPE_FRAG_WORD(word, force=True)  # forced: positions for every glyph, also when HarfBuzz moved none
+    return _dari_tightened(shaped, font, frag.fontSize) if len(shaped) == 2 else shaped
+
+
+def _dari_tightened(shaped, font: TTFont, size: float):
+    """A shaped word (forced, so that it has positions) with each dari drawn `_dari_pull` to the left and its
+    advance shortened as much, so that it sits against the word it ends."""
+    frag, text = shaped[1]
+    data = getattr(text, "__shapeData__", None)
+    pull = _dari_pull(font)
+    if not data or not pull:
+        return shaped
+    pulled = [sd._replace(x_advance=sd.x_advance - pull, x_offset=sd.x_offset - pull) if char == DARI else sd
+              for char, sd in zip(text, data, strict=True)]
+    width = shaped[0] - pull * size / 1000 * text.count(DARI)
+    return shaped.__class__([width, (frag, ShapedStr(str(text), shapeData=pulled))])
 
 
 def replayable(operators: str) -> bool:
