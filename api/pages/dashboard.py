@@ -124,8 +124,8 @@ def _picked(session, officer: Actor, named: str) -> tuple[list, object]:
 
 # --- one application ----------------------------------------------------------------------------------
 
-def _detail(request: Request, session, settings, officer: Actor, application_id: str, *, problem: ApiError | str | None = None,
-            done: str | None = None, status_code: int = 200) -> Response:
+def _detail(request: Request, session, settings, officer: Actor, application_id: str, *,
+            problem: ApiError | str | None = None, done: str | None = None, status_code: int = 200) -> Response:
     row = applications.readable(session, officer, application_id, None)
     certificate = certificates.certificate_of(session, row.id)
     acting = officers.acting_in(session, officer, row.union_slug)
@@ -136,7 +136,8 @@ def _detail(request: Request, session, settings, officer: Actor, application_id:
         "timeline_entries": timeline.entries(session, row, certificate, for_officers=True),
         # what the certificate will print, as the issuer prints it: the NID record's, the applicant's claims, details
         "printed": printed(row.certificate_type, row.applicant, row.details, row.identity or {}),
-        "photo": _photo((row.identity or {}).get("photo")), "decides": officers.may_decide(row, acting), "approve_label": APPROVE_LABEL.get(status),
+        "photo": _photo((row.identity or {}).get("photo")), "decides": officers.may_decide(row, acting),
+        "approve_label": APPROVE_LABEL.get(status),
         "may_revoke": certificate is not None and certificate.revoked_at is None
                       and certificates.may_revoke(acting, row.union_slug),
         "workflow_url": f"{settings.temporal_ui_url.rstrip('/')}/namespaces/{quote(settings.temporal_namespace)}"
