@@ -32,8 +32,15 @@ from dataclasses import dataclass
 
 import uharfbuzz
 from reportlab.pdfbase import pdfdoc, pdfmetrics
-from reportlab.pdfbase.ttfonts import (FF_NONSYMBOLIC, FF_SYMBOLIC, SUBSETN, ShapedFragWord, ShapedStr, TTFont,
-                                       makeToUnicodeCMap)
+from reportlab.pdfbase.ttfonts import (
+    FF_NONSYMBOLIC,
+    FF_SYMBOLIC,
+    SUBSETN,
+    ShapedFragWord,
+    ShapedStr,
+    TTFont,
+    makeToUnicodeCMap,
+)
 from reportlab.platypus import paragraph
 
 SLOTS = [code for code in range(1, 256) if code != 32]  # 0 is .notdef and 32 the space, in every subset
