@@ -9,13 +9,17 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import re
 import secrets
 import time
+import unicodedata
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import NamedTuple
 
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.orm import Session, load_only
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -41,7 +45,7 @@ from sonod import db
 from sonod.bengali import to_ascii_digits
 from sonod.catalogue import BY_CODE
 from sonod.db import upsert
-from sonod.domain import Role, Status
+from sonod.domain import N_, Role, Status, normalise_mobile
 from sonod.nid import NumberError, check_identity_number, normalise_number
 from sonod.settings import Settings
 from workflows.application import CANCELLABLE, CertificateApplication
@@ -177,7 +181,8 @@ def out_from_view(view: StatusView) -> ApplicationOut:
     )
 
 
-def encode_cursor(row: db.Application) -> str:
+def encode_cursor(row) -> str:
+    """The place after `row` (anything with `created_at` and `id`) in a newest-first list."""
     return base64.urlsafe_b64encode(json.dumps([row.created_at.isoformat(), row.id]).encode()).decode()
 
 
@@ -194,22 +199,143 @@ LISTED_COLUMNS = (db.Application.id, db.Application.union_slug, db.Application.c
                   db.Application.status, db.Application.certificate_no, db.Application.deadline_at,
                   db.Application.overdue, db.Application.round, db.Application.fee_amount, db.Application.fee_paid,
                   db.Application.awaiting, db.Application.created_at)
+NEWEST_FIRST = (db.Application.created_at.desc(), db.Application.id.desc())
+
+
+def _key():
+    return tuple_(db.Application.created_at, db.Application.id)
+
+
+def _listed(columns, union: str, status: str | None, cursor: str | None):
+    """A union's applications (of one status), after the cursor: the (union_slug, [status,] created_at, id) index
+    walked newest first."""
+    q = select(*columns).where(db.Application.union_slug == union)
+    if status:
+        q = q.where(db.Application.status == status)
+    if cursor:
+        # a row-value comparison, which the (union_slug, status, created_at, id) index can seek to; the
+        # equivalent OR of two comparisons is only a filter, scanning every row of the earlier pages again
+        q = q.where(_key() < tuple_(*decode_cursor(cursor)))
+    return q
+
+
+def _keyset(session: Session, q, limit: int) -> tuple[list, str | None]:
+    rows = session.scalars(q.order_by(*NEWEST_FIRST).limit(limit + 1)).all()
+    return rows[:limit], encode_cursor(rows[limit - 1]) if len(rows) > limit else None
 
 
 def page(session: Session, union: str, status: str | None, limit: int, cursor: str | None) -> ApplicationPage:
     """Newest first, keyset-paginated on (created_at, id)."""
-    q = select(db.Application).options(load_only(*LISTED_COLUMNS)).where(db.Application.union_slug == union)
-    if status:
-        q = q.where(db.Application.status == status)
-    if cursor:
-        created, app_id = decode_cursor(cursor)
-        # a row-value comparison, which the (union_slug, status, created_at, id) index can seek to; the
-        # equivalent OR of two comparisons is only a filter, scanning every row of the earlier pages again
-        q = q.where(tuple_(db.Application.created_at, db.Application.id) < tuple_(created, app_id))
-    rows = session.scalars(q.order_by(db.Application.created_at.desc(), db.Application.id.desc())
-                           .limit(limit + 1)).all()
-    items = [out_from_row(r, events=False) for r in rows[:limit]]
-    return ApplicationPage(items=items, next_cursor=encode_cursor(rows[limit - 1]) if len(rows) > limit else None)
+    q = _listed([db.Application], union, status, cursor).options(load_only(*LISTED_COLUMNS))
+    rows, next_cursor = _keyset(session, q, limit)
+    return ApplicationPage(items=[out_from_row(r, events=False) for r in rows], next_cursor=next_cursor)
+
+
+# --- the officers' list and search ----------------------------------------------------------------------
+
+class Listed(NamedTuple):
+    """A row of the officers' list: the application as API v1 lists it, and the applicant's names."""
+
+    app: ApplicationOut
+    name_bn: str
+    name_en: str
+
+    @classmethod
+    def of(cls, row: db.Application) -> Listed:
+        return cls(out_from_row(row, events=False), row.applicant.get("name_bn") or "", row.applicant.get("name_en") or "")
+
+
+@dataclass
+class Found:
+    """A page of the officers' list. A name search reads at most NAME_SCAN applications a page: `searched_to` is
+    then the oldest one it read, and `next_cursor` goes on from there even when the page found nothing."""
+
+    items: list[Listed]
+    next_cursor: str | None
+    kind: str | None = None  # what the search text was taken for (SEARCH_KINDS), None when nothing is searched
+    searched_to: dt.datetime | None = None
+
+
+SEARCH_KINDS = ("application", "certificate", "mobile", "name")
+APPLICATION_NO = re.compile(r"A\d{6}-[0-9A-F]{16}")
+CERTIFICATE_NO = re.compile(r"[A-Z0-9-]+-\d{4}-\d{6}")
+MOBILE = re.compile(r"01[3-9]\d{8}")
+NUMBER_LIKE = re.compile(r"[0-9+\- ]+")
+NAME_SCAN = 5000
+SEARCH_DIGITS = N_("Type a whole mobile number (11 digits), an application number or a certificate number, or a "
+                   "part of a name.")
+
+
+def search_terms(text: str) -> tuple[str, str] | None:
+    """What an officer typed, as (kind, value): an application or certificate number (Bengali digits and lower
+    case folded), a mobile number (as its 11 digits), else a part of a name; None for nothing. Digits that are
+    none of the numbers are a 422 on `q`."""
+    text = unicodedata.normalize("NFC", " ".join(text.split()))
+    if not text:
+        return None
+    folded = to_ascii_digits(text).upper()
+    if APPLICATION_NO.fullmatch(folded):
+        return "application", folded
+    if CERTIFICATE_NO.fullmatch(folded):
+        return "certificate", folded
+    mobile = normalise_mobile(text)
+    if MOBILE.fullmatch(mobile):
+        return "mobile", mobile
+    if NUMBER_LIKE.fullmatch(to_ascii_digits(text)):
+        raise Invalid(["query", "q"], SEARCH_DIGITS)
+    return "name", text
+
+
+def search(session: Session, union: str, status: str | None, text: str, limit: int, cursor: str | None) -> Found:
+    """The union's applications, newest first, that match what the officer typed (`search_terms`). The numbers and
+    the mobile number are index lookups; a part of a name is looked for in the next NAME_SCAN applications after
+    the cursor (the union's list index walked, the names read from those rows only), so that a page costs the
+    same at a million rows."""
+    terms = search_terms(text)
+    q = _listed([db.Application], union, status, cursor).options(load_only(*LISTED_COLUMNS, db.Application.applicant))
+    if terms is None:
+        rows, next_cursor = _keyset(session, q, limit)
+        return Found([Listed.of(r) for r in rows], next_cursor)
+    kind, value = terms
+    boundary = None
+    if kind == "application":
+        q = q.where(db.Application.id == value)
+    elif kind == "certificate":
+        q = q.where(db.Application.id == select(db.Certificate.application_id)
+                    .where(db.Certificate.certificate_no == value).scalar_subquery())
+    elif kind == "mobile":  # as given: 01XXXXXXXXX, 8801XXXXXXXXX or +8801XXXXXXXXX (workflows.messages.Mobile)
+        q = q.where(db.contact_mobile().in_([value, f"88{value}", f"+88{value}"]))
+    else:
+        boundary = session.execute(_listed(_key().clauses, union, status, cursor).order_by(*NEWEST_FIRST)
+                                   .offset(NAME_SCAN - 1).limit(1)).first()
+        if boundary is not None:
+            q = q.where(_key() >= tuple_(*boundary))
+        q = q.where(_name_contains(value))
+    rows, next_cursor = _keyset(session, q, limit)
+    found = Found([Listed.of(r) for r in rows], next_cursor, kind)
+    if next_cursor is None and boundary is not None:
+        found.next_cursor, found.searched_to = encode_cursor(boundary), boundary.created_at
+    return found
+
+
+def _name_contains(text: str):
+    """The applicant's Bengali or English name holds the text (English in any case; `%` and `_` are letters)."""
+    name_bn = db.Application.applicant["name_bn"].as_string()
+    name_en = func.lower(db.Application.applicant["name_en"].as_string())
+    return or_(name_bn.contains(text, autoescape=True), name_en.contains(text.lower(), autoescape=True))
+
+
+OVERDUE_LIMIT = 200
+
+
+def overdue(session: Session, unions: list[str], limit: int = OVERDUE_LIMIT) -> list[Listed]:
+    """The open applications of these unions that have passed their deadline, the longest overdue first."""
+    rows = session.scalars(
+        select(db.Application).options(load_only(*LISTED_COLUMNS, db.Application.applicant))
+        .where(db.Application.union_slug.in_(unions), db.Application.overdue,
+               db.Application.status.in_([s.value for s in Status if not s.is_final]))
+        .order_by(db.Application.deadline_at, db.Application.id).limit(limit)).all()
+    return [Listed.of(r) for r in rows]
 
 
 def listing(session: Session, caller: Actor, tenant: str | None, union: str | None, status: Status | None,

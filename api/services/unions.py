@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import statistics
+from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from api.errors import Forbidden, Invalid, NotFound
@@ -46,9 +48,20 @@ def require_union(actor: Actor, union: db.Union) -> None:
         raise Forbidden(f"{actor.username} does not serve the union {union.slug}")
 
 
-def served_by(session: Session, officer: Actor) -> db.Union:
-    """The officer's own union (422 for an officer of none), which they must serve."""
-    union = get_union(session, officer.union, ["query", "union"])
+def unions_seen(session: Session, officer: Actor) -> list[db.Union]:
+    """The unions an officer's pages may show: their own; an upazila's administrators every union of it."""
+    q = select(db.Union).order_by(db.Union.name_en)
+    if officer.union is not None:
+        q = q.where(db.Union.slug == officer.union)
+    elif officer.role is not Role.OPERATOR:
+        q = q.where(db.Union.upazila_slug == officer.upazila) if officer.upazila else q.where(False)
+    return [u for u in session.scalars(q) if sees_union(officer, u)]
+
+
+def served_by(session: Session, officer: Actor, named: str | None = None) -> db.Union:
+    """The union a page shows: the one named (`?union=`), else the officer's own (422 for an officer of none);
+    403 unless they serve it."""
+    union = get_union(session, named or officer.union, ["query", "union"])
     require_union(officer, union)
     return union
 
@@ -88,8 +101,74 @@ FINAL_VALUES = [s.value for s in Status if s.is_final]
 OFFICER_STEPS_IN_ORDER = [STEP_STATUS[r] for r in (Role.WARD_MEMBER, Role.SECRETARY, Role.CHAIRMAN)]
 
 
+@dataclass
+class Figures:
+    """One union's figures (or the sum of several). `issued` counts the certificates in force and `revoked` those
+    withdrawn since; the median time to issue is over both (a revocation does not change how long issuing took)."""
+
+    backlog: int = 0
+    overdue: int = 0
+    issued: int = 0
+    revoked: int = 0
+    revenue: int = 0  # taka: the fees of applications whose fee the workflow has taken as paid
+    median_to_issue: timedelta | None = None
+
+
+def _by_union(session: Session, q, slugs: list[str]) -> dict:
+    return dict(session.execute(q.where(db.Application.union_slug.in_(slugs))
+                                .group_by(db.Application.union_slug)).all())
+
+
+def _medians_to_issue(session: Session, slugs: list[str], *, by_union: bool = True) -> dict[str | None, timedelta]:
+    """The median time from submission to issue, by union (else over all of them, under the key None): computed by
+    PostgreSQL, or here on SQLite (which has no percentile)."""
+    issued = (db.Certificate.application_id == db.Application.id) & db.Certificate.pdf_path.is_not(None) \
+        & db.Application.union_slug.in_(slugs)
+    key = db.Application.union_slug if by_union else literal(None)
+    if session.get_bind().dialect.name == "postgresql":
+        seconds = func.extract("epoch", db.Certificate.issued_at - db.Application.created_at)
+        q = select(key, func.percentile_cont(0.5).within_group(seconds)).where(issued)
+        rows = session.execute(q.group_by(key) if by_union else q).all()
+        return {slug: timedelta(seconds=float(median)) for slug, median in rows if median is not None}
+    durations: dict[str | None, list[timedelta]] = {}
+    for slug, created, issued_at in session.execute(
+            select(key, db.Application.created_at, db.Certificate.issued_at).where(issued)):
+        durations.setdefault(slug, []).append(issued_at - created)
+    return {slug: statistics.median(d) for slug, d in durations.items()}
+
+
+def figures_by_union(session: Session, slugs: list[str]) -> dict[str, Figures]:
+    """The figures of each of these unions (an upazila's, union by union), in a few grouped queries."""
+    open_ = db.Application.status.not_in(FINAL_VALUES)
+    count = select(db.Application.union_slug, func.count())
+    backlog = _by_union(session, count.where(open_), slugs)
+    overdue = _by_union(session, count.where(open_, db.Application.overdue), slugs)
+    revenue = _by_union(session, select(db.Application.union_slug, func.sum(db.Application.fee_amount))
+                        .where(db.Application.fee_paid, db.Application.fee_amount > 0), slugs)
+    certificates = select(db.Certificate.union_slug, func.count()).where(db.Certificate.pdf_path.is_not(None),
+                                                                         db.Certificate.union_slug.in_(slugs))
+    issued = dict(session.execute(certificates.where(db.Certificate.revoked_at.is_(None))
+                                  .group_by(db.Certificate.union_slug)).all())
+    revoked = dict(session.execute(certificates.where(db.Certificate.revoked_at.is_not(None))
+                                   .group_by(db.Certificate.union_slug)).all())
+    medians = _medians_to_issue(session, slugs)
+    return {slug: Figures(backlog=backlog.get(slug, 0), overdue=overdue.get(slug, 0), issued=issued.get(slug, 0),
+                          revoked=revoked.get(slug, 0), revenue=int(revenue.get(slug) or 0),
+                          median_to_issue=medians.get(slug)) for slug in slugs}
+
+
+def total(session: Session, each: dict[str, Figures]) -> Figures:
+    """The unions' figures summed; the median is the median over all their certificates, not of the medians."""
+    rows = each.values()
+    return Figures(backlog=sum(f.backlog for f in rows), overdue=sum(f.overdue for f in rows),
+                   issued=sum(f.issued for f in rows), revoked=sum(f.revoked for f in rows),
+                   revenue=sum(f.revenue for f in rows),
+                   median_to_issue=_medians_to_issue(session, list(each), by_union=False).get(None))
+
+
 def union_figures(session: Session, union: str) -> dict:
-    """The union's backlog by status, overdue applications by step, and the median time to issue."""
+    """The union's backlog by status, overdue applications by step, its certificates in force and revoked, the fees
+    it took and the median time to issue."""
     backlog = dict(session.execute(
         select(db.Application.status, func.count()).where(db.Application.union_slug == union,
                                                            db.Application.status.not_in(FINAL_VALUES))
@@ -99,14 +178,10 @@ def union_figures(session: Session, union: str) -> dict:
                                                            db.Application.overdue,
                                                            db.Application.status.not_in(FINAL_VALUES))
         .group_by(db.Application.status)).all())
-    issued = session.execute(
-        select(db.Application.created_at, db.Certificate.issued_at)
-        .join(db.Certificate, db.Certificate.application_id == db.Application.id)
-        .where(db.Application.union_slug == union, db.Certificate.pdf_path.is_not(None))).all()
-    durations = [issued_at - created for created, issued_at in issued]
+    totals = figures_by_union(session, [union])[union]
     return {
         "backlog": {s: backlog.get(s.value, 0) for s in Status if not s.is_final},
         "overdue": {s: overdue.get(s.value, 0) for s in OFFICER_STEPS_IN_ORDER},
-        "issued": len(durations),
-        "median_to_issue": statistics.median(durations) if durations else None,
+        "issued": totals.issued, "revoked": totals.revoked, "revenue": totals.revenue,
+        "median_to_issue": totals.median_to_issue,
     }
