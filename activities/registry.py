@@ -3,7 +3,7 @@ audit entries the workflow writes beside it), and the gap-free certificate numbe
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,9 +18,12 @@ from workflows import activities as contract
 from workflows.messages import (
     ApplicationInput,
     CertificateNumber,
+    Contact,
     Fee,
     NumberRequest,
     Projection,
+    Revocation,
+    Revoked,
     Submission,
     Timing,
     UnionView,
@@ -88,6 +91,30 @@ class Registry(contract.Registry):
                 audit.record(session, union=app.union.slug, actor=note.actor.username, role=note.actor.role.value,
                              action=note.action, target=app.application_id, detail={**note.detail, "key": note.key},
                              ip=note.actor.ip)
+
+    @activity.defn(name="Registry.revoke")
+    def revoke(self, revocation: Revocation) -> Revoked:
+        """Record the revocation once, with its audit entry: a retry (or a second revocation) finds it recorded and
+        answers the first one's facts."""
+        with self.sessions.begin() as session:
+            certificate = session.get(db.Certificate, revocation.certificate_no, with_for_update=True)
+            if certificate is None or certificate.union_slug != revocation.union:
+                raise ApplicationError(f"no certificate {revocation.certificate_no} of {revocation.union}",
+                                       type="NoCertificate", non_retryable=True)
+            newly = certificate.revoked_at is None
+            if newly:
+                certificate.revoked_at = datetime.now(UTC)
+                certificate.revoked_by, certificate.revoke_reason = revocation.actor.username, revocation.reason
+                audit.record(session, union=revocation.union, actor=revocation.actor.username,
+                             role=revocation.actor.role.value, action="certificate.revoke",
+                             target=revocation.certificate_no, detail={"reason": revocation.reason},
+                             ip=revocation.actor.ip)
+            contact = session.scalar(select(db.Application.contact)
+                                     .where(db.Application.id == certificate.application_id))
+            return Revoked(certificate_no=certificate.certificate_no, application_id=certificate.application_id,
+                           certificate_type=certificate.certificate_type, revoked_at=certificate.revoked_at,
+                           revoked_by=certificate.revoked_by, reason=certificate.revoke_reason or "",
+                           contact=Contact.model_validate(contact) if contact else None, newly=newly)
 
     @activity.defn(name="Registry.allocate_number")
     def allocate_number(self, req: NumberRequest) -> CertificateNumber:

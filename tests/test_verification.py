@@ -50,9 +50,11 @@ def elsewhere(database_url):
 
 
 @pytest.fixture(scope="module")
-async def app(database_url, elsewhere, tmp_path_factory):
+async def app(database_url, elsewhere, tmp_path_factory, stack, settings):
+    """An API process of its own, on the test stack's Temporal and worker (a revocation is a workflow)."""
     app = create_app(Settings(database_url=database_url, var_dir=tmp_path_factory.mktemp("var"),
-                              public_url=PUBLIC_URL, master_key=MASTER_KEY))
+                              public_url=PUBLIC_URL, master_key=MASTER_KEY, temporal_address=settings.temporal_address,
+                              task_queue=settings.task_queue))
     async with app.router.lifespan_context(app):
         yield app
 

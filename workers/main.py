@@ -24,6 +24,7 @@ from sonod.logs import configure_logging
 from sonod.settings import Settings
 from sonod.temporal import connect, ensure_search_attributes
 from workflows.application import CertificateApplication
+from workflows.revocation import CertificateRevocation
 from workflows.search_attributes import ALL_KEYS
 
 log = logging.getLogger("sonod.worker")
@@ -42,7 +43,8 @@ def build_activities(settings: Settings, sessions: sessionmaker, http: httpx.Asy
     issuer = Issuer(sessions, KeyStore(sessions, settings.master_key), CertificateRenderer(), settings.pdf_dir,
                     f"{settings.public_url.rstrip('/')}/verify")
     outbox = Outbox(sessions, sms, mail)
-    return [registry.admit, registry.project, registry.allocate_number, gateway.verify, issuer.issue, outbox.notify]
+    return [registry.admit, registry.project, registry.allocate_number, registry.revoke, gateway.verify, issuer.issue,
+            outbox.notify]
 
 
 def build_worker(client: Client, settings: Settings, sessions: sessionmaker, http: httpx.AsyncClient,
@@ -50,7 +52,7 @@ def build_worker(client: Client, settings: Settings, sessions: sessionmaker, htt
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
-        workflows=[CertificateApplication],
+        workflows=[CertificateApplication, CertificateRevocation],
         activities=build_activities(settings, sessions, http),
         activity_executor=ThreadPoolExecutor(max_workers=settings.max_concurrent_activities),
         max_concurrent_activities=settings.max_concurrent_activities,

@@ -20,6 +20,8 @@ from workflows.messages import (
     Notice,
     NumberRequest,
     Projection,
+    Revocation,
+    Revoked,
     Submission,
 )
 
@@ -37,6 +39,10 @@ class Registry:
 
     @activity.defn(name="Registry.allocate_number")
     def allocate_number(self, req: NumberRequest) -> CertificateNumber:
+        raise NotImplementedError
+
+    @activity.defn(name="Registry.revoke")
+    def revoke(self, revocation: Revocation) -> Revoked:
         raise NotImplementedError
 
 

@@ -62,6 +62,10 @@ class Actor(Model):
         """Their own role and those they act for by delegation."""
         return {self.role, *self.acts_for}
 
+    def revokes_in(self, union: str) -> bool:
+        """The union's chairman, or whoever acts for the chairman there by delegation (`acts_for` of that union)."""
+        return (self.role is Role.CHAIRMAN and self.union == union) or Role.CHAIRMAN in self.acts_for
+
 
 class FeeLine(Model):
     code: str
@@ -344,3 +348,26 @@ class Notice(Model):
 
 class Delivered(Model):
     channels: list[str] = []  # how the applicant was reached: sms, email
+
+
+# --- revoking an issued certificate (workflows/revocation.py) -----------------------------------------------
+
+
+class Revocation(Model):
+    certificate_no: str
+    union: str
+    reason: Reason
+    actor: Actor
+
+
+class Revoked(Model):
+    """The certificate as revoked (by this revocation, or by the one before it: `newly` says which)."""
+
+    certificate_no: str
+    application_id: str
+    certificate_type: str
+    revoked_at: dt.datetime
+    revoked_by: str
+    reason: str
+    contact: Contact | None = None
+    newly: bool = True

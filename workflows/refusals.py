@@ -38,6 +38,7 @@ class Refusal(StrEnum):
     NOT_SUBMITTER = "not_submitter"
     MOBILE_MISMATCH = "mobile_mismatch"
     CANCELLING = "cancelling"
+    NOT_REVOKER = "not_revoker"
 
     @property
     def kind(self) -> str:
@@ -66,6 +67,7 @@ KINDS = {
     Refusal.NOT_SUBMITTER: WRONG_OFFICER,
     Refusal.MOBILE_MISMATCH: WRONG_OFFICER,
     Refusal.CANCELLING: NOT_AWAITING,
+    Refusal.NOT_REVOKER: WRONG_OFFICER,
 }
 
 TEXTS = {
@@ -85,6 +87,7 @@ TEXTS = {
     Refusal.NOT_SUBMITTER: N_("{username} did not submit this application"),
     Refusal.MOBILE_MISMATCH: N_("the mobile number does not match this application"),
     Refusal.CANCELLING: N_("the applicant has cancelled the application"),
+    Refusal.NOT_REVOKER: N_("only the union's chairman, or whoever acts for the chairman by delegation, revokes"),
 }
 
 

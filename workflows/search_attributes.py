@@ -29,6 +29,15 @@ def submitted_attributes(submission) -> TypedSearchAttributes:
     ])
 
 
+def revoked_attributes(union: str, certificate_type: str) -> TypedSearchAttributes:
+    """For the revocation's workflow (`R-<certificate number>`): found by `SonodStatus = "revoked"`."""
+    return TypedSearchAttributes([
+        SearchAttributePair(SONOD_STATUS, "revoked"),
+        SearchAttributePair(UNION_SLUG, union),
+        SearchAttributePair(CERTIFICATE_TYPE, certificate_type),
+    ])
+
+
 def search_attributes_for(app, status: Status, deadline_at: datetime, overdue: bool = False,
                           waiting_on: Role | None = None, awaiting=None) -> TypedSearchAttributes:
     """Every attribute at once; `upserts` turns them into one upsert."""

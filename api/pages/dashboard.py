@@ -175,21 +175,23 @@ async def decide(application_id: str, request: Request, officer: PageOfficer, se
 
 
 @router.post("/certificates/{certificate_no}/revoke", dependencies=[Csrf])
-def revoke(certificate_no: str, request: Request, officer: PageOfficer, session: DbSession, settings: SettingsDep,
-           reason: Annotated[str, Form(max_length=1000)] = "") -> Response:
-    row = certificates.issued_certificate(session, certificate_no)
+async def revoke(certificate_no: str, request: Request, officer: PageOfficer, session: DbSession,
+                 settings: SettingsDep, temporal: TemporalClient,
+                 reason: Annotated[str, Form(max_length=1000)] = "") -> Response:
+    row = await run_in_threadpool(certificates.issued_certificate, session, certificate_no)
     try:
         body = RevokeIn(reason=reason)
     except ValidationError as e:  # RevokeIn's rule, as in API v1, in the page's words
         err = e.errors()[0]
-        return _detail(request, session, settings, officer, row.application_id, status_code=422,
-                       problem="revoke_reason_short" if err["type"] == "string_too_short" else err["msg"])
+        return await run_in_threadpool(
+            _detail, request, session, settings, officer, row.application_id, status_code=422,
+            problem="revoke_reason_short" if err["type"] == "string_too_short" else err["msg"])
     try:
-        certificates.revoke(session, officer, None, certificate_no, body.reason)
+        await certificates.revoke(session, settings, temporal, request.app.state.verifier, officer, None,
+                                  certificate_no, body.reason)
     except ApiError as e:
-        session.rollback()
-        return _detail(request, session, settings, officer, row.application_id, problem=e,
-                       status_code=e.status_code)
+        return await run_in_threadpool(_detail, request, session, settings, officer, row.application_id,
+                                       problem=e, status_code=e.status_code)
     return redirect(f"/dashboard/applications/{quote(row.application_id)}?done=revoked_ok")
 
 

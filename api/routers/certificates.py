@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
-from api.deps import Caller, DbSession, Officer, SettingsDep, Tenant
+from api.deps import Caller, DbSession, Officer, SettingsDep, TemporalClient, Tenant
 from api.schemas import CertificateOut, RevokeIn
 from api.services import certificates
 
@@ -24,6 +25,8 @@ def pdf(certificate_no: str, caller: Caller, session: DbSession, settings: Setti
 
 
 @router.post("/{certificate_no}/revoke")
-def revoke(certificate_no: str, body: RevokeIn, officer: Officer, session: DbSession,
-           tenant: Tenant) -> CertificateOut:
-    return certificates.out(certificates.revoke(session, officer, tenant, certificate_no, body.reason))
+async def revoke(certificate_no: str, body: RevokeIn, request: Request, officer: Officer, session: DbSession,
+                 settings: SettingsDep, temporal: TemporalClient, tenant: Tenant) -> CertificateOut:
+    row = await certificates.revoke(session, settings, temporal, request.app.state.verifier, officer, tenant,
+                                    certificate_no, body.reason)
+    return await run_in_threadpool(certificates.out, row)

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from api.errors import Conflict, Forbidden, NotFound
 from api.schemas import CertificateOut
 from api.services.applications import require_read
 from api.services.officers import acting_in
-from sonod import audit, db
+from api.services.transaction import end_transaction
+from api.verification import Revocation as VerifiedRevocation
+from api.verification import Verifier
+from sonod import db
 from sonod.bengali import DHAKA
-from sonod.domain import Role
 from sonod.settings import Settings
 from sonod.signing import CertificateClaims, InvalidQr, read_claims, revocation_list
-from workflows.messages import Actor
+from workflows.messages import Actor, Revocation
+from workflows.refusals import WRONG_OFFICER
+from workflows.revocation import CertificateRevocation, revocation_id
+from workflows.search_attributes import revoked_attributes
 
 PREFIX = "/api/v1/certificates"
 
@@ -71,21 +80,37 @@ def _signed(row: db.Certificate) -> CertificateClaims | None:
 
 def may_revoke(acting: Actor, union: str) -> bool:
     """The union's chairman, or whoever acts for the chairman there by delegation (`acting`: as `acting_in` gives)."""
-    return (acting.role is Role.CHAIRMAN and acting.union == union) or Role.CHAIRMAN in acting.acts_for
+    return acting.revokes_in(union)
 
 
-def revoke(session: Session, officer: Actor, tenant: str | None, certificate_no: str, reason: str) -> db.Certificate:
-    """The union's chairman, or whoever acts for the chairman there, revokes an issued certificate."""
-    row = readable(session, officer, certificate_no, tenant)
-    officer = acting_in(session, officer, row.union_slug)
+async def revoke(session: Session, settings: Settings, temporal: Client, verifier: Verifier, officer: Actor,
+                 tenant: str | None, certificate_no: str, reason: str) -> db.Certificate:
+    """Start the certificate's revocation (`CertificateRevocation`, which checks who revokes again, records it once
+    and tells the holder by SMS), wait for it, and tell this process's verifier, so that the next verification
+    says revoked."""
+    row = await run_in_threadpool(readable, session, officer, certificate_no, tenant)
+    officer = await run_in_threadpool(acting_in, session, officer, row.union_slug)
     if not may_revoke(officer, row.union_slug):
         raise Forbidden("only the union's chairman, or whoever acts for the chairman by delegation, revokes")
     if row.revoked_at is not None:
         raise Conflict(f"{certificate_no} was already revoked")
-    row.revoked_at, row.revoked_by, row.revoke_reason = db.utcnow(), officer.username, reason
-    audit.record(session, union=row.union_slug, actor=officer.username, role=officer.role.value,
-                 action="certificate.revoke", target=certificate_no, detail={"reason": reason}, ip=officer.ip)
-    session.flush()
+    await end_transaction(session)
+    try:
+        revoked = await temporal.execute_workflow(
+            CertificateRevocation.run, Revocation(certificate_no=certificate_no, union=row.union_slug, reason=reason,
+                                                  actor=officer),
+            id=revocation_id(certificate_no), task_queue=settings.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=revoked_attributes(row.union_slug, row.certificate_type))
+    except WorkflowAlreadyStartedError:
+        raise Conflict(f"{certificate_no} was already revoked") from None
+    except WorkflowFailureError as e:
+        cause = e.cause
+        if isinstance(cause, ApplicationError) and cause.type == WRONG_OFFICER:
+            raise Forbidden(cause.message) from None
+        raise
+    verifier.revoked_here(certificate_no, VerifiedRevocation(revoked.revoked_at, revoked.reason))
+    await run_in_threadpool(session.refresh, row)
     return row
 
 

@@ -1,0 +1,35 @@
+"""A chairman withdraws an issued certificate.
+
+The workflow checks who revokes, records the revocation once (and audits it), tells the holder by SMS with the
+reason, and stays findable in the Temporal Web UI (`SonodStatus = "revoked"`). Its id is `R-<certificate number>`,
+never reused, so a certificate is revoked once.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.activities import Outbox, Registry
+    from workflows.messages import Notice, Revocation, Revoked
+    from workflows.policies import NOTIFY_POLICY, REGISTRY_POLICY
+    from workflows.refusals import Refusal, refuse
+
+
+def revocation_id(certificate_no: str) -> str:
+    return f"R-{certificate_no}"
+
+
+@workflow.defn
+class CertificateRevocation:
+    @workflow.run
+    async def run(self, revocation: Revocation) -> Revoked:
+        if not revocation.actor.revokes_in(revocation.union):
+            raise refuse(Refusal.NOT_REVOKER)
+        revoked = await workflow.execute_activity_method(Registry.revoke, revocation, **REGISTRY_POLICY)
+        if revoked.newly and revoked.contact is not None:
+            await workflow.execute_activity_method(Outbox.notify, Notice(
+                application_id=revoked.application_id, key="revoked", template="revoked", union=revocation.union,
+                contact=revoked.contact, params={"certificate_no": revoked.certificate_no, "reason": revoked.reason},
+            ), **NOTIFY_POLICY)
+        return revoked
