@@ -23,7 +23,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--no-first-run"]
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 SHOTS = ROOT / "artifacts" / "screenshots"
-WIDTHS = (360, 1280)
+WIDTHS = (412, 1280)
 MAX_PAGE_BYTES = 100_000
 
 
@@ -78,7 +78,7 @@ class Visitor:
         assert "/login" not in self.page.url, await self.page.inner_text("main")
 
     async def check(self, name: str) -> None:
-        """Screenshots at 360 and 1280 px, axe-core (no serious or critical violations) and the page's size."""
+        """Screenshots at 412 and 1280 px, axe-core (no serious or critical violations) and the page's size."""
         html = await self.page.content()
         size = len(html.encode())
         self.report[name] = size
