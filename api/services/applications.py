@@ -306,8 +306,10 @@ def search(session: Session, union: str, status: str | None, text: str, limit: i
     elif kind == "mobile":  # as given: 01XXXXXXXXX, 8801XXXXXXXXX or +8801XXXXXXXXX (workflows.messages.Mobile)
         q = q.where(db.contact_mobile().in_([value, f"88{value}", f"+88{value}"]))
     else:
-        boundary = session.execute(_listed(_key().clauses, union, status, cursor).order_by(*NEWEST_FIRST)
-                                   .offset(NAME_SCAN - 1).limit(1)).first()
+        # the window's oldest row, when older rows remain beyond it
+        edge = session.execute(_listed(_key().clauses, union, status, cursor).order_by(*NEWEST_FIRST)
+                               .offset(NAME_SCAN - 1).limit(2)).all()
+        boundary = edge[0] if len(edge) == 2 else None
         if boundary is not None:
             q = q.where(_key() >= tuple_(*boundary))
         q = q.where(_name_contains(value))
