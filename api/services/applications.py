@@ -242,7 +242,8 @@ class Listed(NamedTuple):
 
     @classmethod
     def of(cls, row: db.Application) -> Listed:
-        return cls(out_from_row(row, events=False), row.applicant.get("name_bn") or "", row.applicant.get("name_en") or "")
+        names = row.applicant or {}
+        return cls(out_from_row(row, events=False), names.get("name_bn") or "", names.get("name_en") or "")
 
 
 @dataclass

@@ -10,7 +10,6 @@ from alembic import op
 
 from sonod.db import contact_mobile
 
-
 revision = '0008'
 down_revision = '0007'
 branch_labels = None
