@@ -50,6 +50,12 @@ class Conflict(ApiError):
     status_code = 409
 
 
+class Gone(ApiError):
+    """What existed and was withdrawn: a revoked certificate's PDF."""
+
+    status_code = 410
+
+
 class Locked(ApiError):
     status_code = 423
 

@@ -45,6 +45,8 @@ async def test_the_holder_is_told_by_sms_with_the_reason_and_temporal_finds_it(s
         f"SonodStatus = 'revoked' AND UnionSlug = '{UNION}'")]
     assert revocation_id(number) in found
     assert (await revoke(stack, number)).status_code == 409
+    pdf = await stack.http.get(f"/api/v1/certificates/{number}/pdf", headers={"X-API-Key": "demo-portal-key"})
+    assert pdf.status_code == 410 and "জাল কাগজ" in pdf.json()["detail"]
 
 
 async def test_the_workflow_itself_refuses_whoever_is_not_the_chairman(stack, settings, temporal_env):

@@ -125,7 +125,8 @@ def _picked(session, officer: Actor, named: str) -> tuple[list, object]:
 # --- one application ----------------------------------------------------------------------------------
 
 def _detail(request: Request, session, settings, officer: Actor, application_id: str, *,
-            problem: ApiError | str | None = None, done: str | None = None, status_code: int = 200) -> Response:
+            problem: ApiError | str | None = None, done: str | None = None, status_code: int = 200,
+            confirm_revoke: str | None = None) -> Response:
     row = applications.readable(session, officer, application_id, None)
     certificate = certificates.certificate_of(session, row.id)
     acting = officers.acting_in(session, officer, row.union_slug)
@@ -143,6 +144,7 @@ def _detail(request: Request, session, settings, officer: Actor, application_id:
         "workflow_url": f"{settings.temporal_ui_url.rstrip('/')}/namespaces/{quote(settings.temporal_namespace)}"
                         f"/workflows/{quote(row.id)}",
         "problem": problem, "problem_title": ERROR_TITLES.get(status_code, "error"), "done": done,
+        "confirm_revoke": confirm_revoke,
     }, status_code=status_code)
 
 
@@ -177,7 +179,9 @@ async def decide(application_id: str, request: Request, officer: PageOfficer, se
 @router.post("/certificates/{certificate_no}/revoke", dependencies=[Csrf])
 async def revoke(certificate_no: str, request: Request, officer: PageOfficer, session: DbSession,
                  settings: SettingsDep, temporal: TemporalClient,
-                 reason: Annotated[str, Form(max_length=1000)] = "") -> Response:
+                 reason: Annotated[str, Form(max_length=1000)] = "",
+                 confirmed: Annotated[str, Form(max_length=3)] = "") -> Response:
+    """First the reason, then a confirmation that says what follows, then the revocation."""
     row = await run_in_threadpool(certificates.issued_certificate, session, certificate_no)
     try:
         body = RevokeIn(reason=reason)
@@ -186,6 +190,9 @@ async def revoke(certificate_no: str, request: Request, officer: PageOfficer, se
         return await run_in_threadpool(
             _detail, request, session, settings, officer, row.application_id, status_code=422,
             problem="revoke_reason_short" if err["type"] == "string_too_short" else err["msg"])
+    if confirmed != "yes":
+        return await run_in_threadpool(_detail, request, session, settings, officer, row.application_id,
+                                       confirm_revoke=body.reason)
     try:
         await certificates.revoke(session, settings, temporal, request.app.state.verifier, officer, None,
                                   certificate_no, body.reason)

@@ -11,7 +11,7 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
-from api.errors import Conflict, Forbidden, NotFound
+from api.errors import Conflict, Forbidden, Gone, NotFound
 from api.schemas import CertificateOut
 from api.services.applications import require_read
 from api.services.officers import acting_in
@@ -50,6 +50,9 @@ def certificate_of(session: Session, application_id: str) -> db.Certificate | No
 
 
 def certificate_file(settings: Settings, row: db.Certificate) -> Path:
+    """The PDF of a certificate in force: a revoked certificate's is withdrawn (410), so that no one prints it again."""
+    if row.revoked_at is not None:
+        raise Gone(f"{row.certificate_no} was revoked on {row.revoked_at:%Y-%m-%d}: {row.revoke_reason or ''}".strip())
     path = settings.pdf_dir / row.pdf_path
     if not path.exists():
         raise NotFound(f"the PDF of {row.certificate_no} is missing from storage")

@@ -131,6 +131,10 @@ async def test_a_warish_certificate_goes_from_the_portal_through_three_officers_
     await chairman.go(f"/dashboard/applications/{application_id}")
     await chairman.page.get_by_label("বাতিলের কারণ").fill("ভুল তথ্যের ভিত্তিতে ইস্যু করা হয়েছিল")
     await chairman.page.get_by_role("button", name="সনদ বাতিল করুন").click()
+    confirm = await chairman.page.inner_text("#confirm-revoke")  # what follows is said before it happens
+    assert "ফেরানো যাবে না" in confirm and "এসএমএস" in confirm and "ভুল তথ্যের ভিত্তিতে" in confirm
+    await chairman.check("dashboard-confirm-revoke")
+    await chairman.page.get_by_role("button", name="হ্যাঁ, বাতিল করুন").click()
     await chairman.page.wait_for_url(re.compile(r"done=revoked_ok"))
     assert "সনদটি বাতিল করা হয়েছে" in await chairman.page.inner_text("#revoked")
     await chairman.check("dashboard-detail-revoked")
