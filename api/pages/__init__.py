@@ -6,6 +6,7 @@ Pages call the same services as API v1 (api/services/); they hold no rules of th
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.pages import dashboard, desk, portal, tracking
@@ -14,5 +15,9 @@ from api.pages.common import STATIC
 
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # the icon that browsers ask for on their own, whatever the page's <link rel="icon"> says (the same SVG)
+    app.add_api_route("/favicon.ico", lambda: FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml",
+                                                           headers={"Cache-Control": "public, max-age=86400"}),
+                      include_in_schema=False)
     for module in (dashboard, desk, portal, tracking):
         app.include_router(module.router)

@@ -7,13 +7,17 @@ Inputs are named by their path, e.g. `details.heirs.0.name_bn`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from api.errors import ApiError
 from sonod.bengali import to_ascii_digits
+from sonod.domain import N_
 from workflows.messages import Applicant, Contact
 
 TABLE_ROWS = 3  # empty rows of an add-row table, for browsers without JavaScript
+REMOVE = "_remove"  # a table row's "remove this row" box (`details.heirs.2._remove`): the row is left out
 
 
 @dataclass
@@ -125,10 +129,13 @@ NUMERIC = {"integer", "number", "date", "tel"}
 
 
 def read_form(items: list[tuple[str, str]], kinds: dict[str, str]) -> dict[str, Any]:
-    """Posted `a.b.0.c=value` pairs as nested JSON: blanks left out, rows with nothing in them dropped,
-    Bengali digits of numbers and dates made ASCII."""
+    """Posted `a.b.0.c=value` pairs as nested JSON: blanks left out, rows with nothing in them or marked for
+    removal dropped, Bengali digits of numbers and dates made ASCII."""
+    removed = tuple(name.removesuffix(REMOVE) for name, value in items if name.endswith("." + REMOVE) and value)
     root: dict[str, Any] = {}
     for name, value in items:
+        if removed and name.startswith(removed):
+            continue
         pattern = ".".join("#" if part.isdigit() else part for part in name.split("."))
         kind = kinds.get(pattern)
         if kind is None:
@@ -191,7 +198,7 @@ ERROR_KEYS = {
     "missing": "err_required", "string_pattern_mismatch": "err_pattern", "int_parsing": "err_number",
     "int_from_float": "err_number", "float_parsing": "err_number", "date_parsing": "err_date",
     "date_from_datetime_parsing": "err_date", "greater_than_equal": "err_range", "less_than_equal": "err_range",
-    "too_short": "err_too_few", "string_too_short": "err_required", "string_too_long": "err_too_long",
+    "too_short": "err_too_few", "string_too_short": "err_required",
     "literal_error": "err_choice", "enum": "err_choice", "value_error": None,
 }
 
@@ -201,13 +208,19 @@ ERROR_PREFIXES = {
     "Field required": "err_required", "String should match pattern": "err_pattern",
     "Input should be a valid integer": "err_number", "Input should be a valid number": "err_number",
     "Input should be a valid date": "err_date", "List should have at least": "err_too_few",
-    "String should have at most": "err_too_long", "Input should be greater": "err_range",
+    "Input should be greater": "err_range",
     "Input should be less": "err_range", "Input should be '": "err_choice",
 }
 
 
-def error_message(kind: str, msg: str) -> str:
-    """A message key the page can say in the reader's language, else the error's own words."""
+TOO_LONG = re.compile(r"String should have at most (\d+) characters?")
+
+
+def error_message(kind: str, msg: str) -> str | ApiError:
+    """A message key the page can say in the reader's language, else the error's own words; a too-long text as a
+    template with its limit (`t` says it with the page's digits)."""
+    if too_long := TOO_LONG.match(msg):
+        return ApiError.said(N_("Too long: at most {max_length} characters"), max_length=int(too_long.group(1)))
     if key := ERROR_KEYS.get(kind):
         return key
     return next((key for prefix, key in ERROR_PREFIXES.items() if msg.startswith(prefix)), msg)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from sonod import db
+from sonod.bengali import to_ascii_digits
 from sonod.domain import OFFICER_STEPS, STANDS_IN_FOR_CHAIRMAN, Role, Status
 from workflows.messages import Actor, Awaiting
 
@@ -61,7 +62,15 @@ def queue(session: Session, actor: Actor, limit: int = 200) -> list[db.Applicati
                   key=lambda r: (not r.overdue, r.deadline_at or far, r.id))[:limit]
 
 
-def submitted_by(session: Session, username: str, limit: int = 100) -> list[db.Application]:
-    """What this officer (a UDC operator, say) submitted on citizens' behalf, newest first."""
-    return list(session.scalars(select(db.Application).where(db.Application.submitted_by == username)
-                                .order_by(db.Application.created_at.desc()).limit(limit)))
+def submitted_by(session: Session, username: str, limit: int = 100, q: str = "") -> list[db.Application]:
+    """What this officer (a UDC operator, say) submitted on citizens' behalf, newest first; with `q`, only those
+    whose number, applicant's name (Bengali or English) or mobile number holds it (Bengali digits read as ASCII)."""
+    query = select(db.Application).where(db.Application.submitted_by == username)
+    if q := q.strip()[:100]:
+        digits = to_ascii_digits(q)
+        query = query.where(or_(
+            func.upper(db.Application.id).contains(digits.upper(), autoescape=True),
+            db.Application.applicant["name_bn"].as_string().contains(q, autoescape=True),
+            func.lower(db.Application.applicant["name_en"].as_string()).contains(q.lower(), autoescape=True),
+            db.Application.contact["mobile"].as_string().contains(digits, autoescape=True)))
+    return list(session.scalars(query.order_by(db.Application.created_at.desc()).limit(limit)))
