@@ -105,6 +105,8 @@ class Registry(contract.Registry):
             if newly:
                 certificate.revoked_at = datetime.now(UTC)
                 certificate.revoked_by, certificate.revoke_reason = revocation.actor.username, revocation.reason
+                session.execute(update(db.Application).where(db.Application.id == certificate.application_id)
+                                .values(revoked_at=certificate.revoked_at))
                 audit.record(session, union=revocation.union, actor=revocation.actor.username,
                              role=revocation.actor.role.value, action="certificate.revoke",
                              target=revocation.certificate_no, detail={"reason": revocation.reason},

@@ -115,6 +115,7 @@ class ApplicationOut(BaseModel):
     round: int = 0
     fee: FeeOut
     awaiting: Awaiting | None = None  # the officer step it waits on and who may decide it now, by the workflow
+    revoked: bool = False  # its certificate has been revoked
     events: list[EventOut] = []
 
 

@@ -204,6 +204,7 @@ class Application(Base):
     overdue: Mapped[bool] = mapped_column(Boolean, default=False)
     certificate_no: Mapped[str | None] = mapped_column(String(60))
     awaiting: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the workflow's `Awaiting`: who may decide now
+    revoked_at: Mapped[dt.datetime | None] = mapped_column()  # its certificate's revocation (CertificateRevocation)
     events: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -28,11 +28,13 @@ from workflows.messages import (
     NidRecord,
     PaymentIn,
     Resend,
+    Revocation,
     Submission,
     Timing,
     UnionView,
 )
 from workflows.refusals import Refusal, refusal_of
+from workflows.revocation import check_revoker
 
 UNION = UnionView(slug="paikkandi", name_bn="পাইককান্দি", name_en="Paikkandi", upazila_bn="গোপালগঞ্জ সদর",
                   upazila_en="Gopalganj Sadar", upazila_slug="gopalganj-sadar", district_bn="গোপালগঞ্জ",
@@ -114,6 +116,9 @@ REFUSALS = {
     "being cancelled": lambda: refusal(
         changed(application(Status.AWAITING_DECISION), cancellation=Cancellation(reason="x", actor=CITIZEN)
                 ).check_decision, Decision(kind=DecisionKind.APPROVE, actor=officer(Role.CHAIRMAN))),
+    "not the revoker": lambda: refusal(check_revoker, Revocation(certificate_no="PAIKKANDI-2026-000001",
+                                                                 union="paikkandi", reason="x",
+                                                                 actor=officer(Role.SECRETARY))),
 }
 
 

@@ -9,6 +9,7 @@ import json
 import pytest
 from temporalio.client import WorkflowFailureError
 
+from api.pages.common import TOKEN_COOKIE
 from sonod.domain import Role, Status
 from tests.stack import citizen
 from workflows.messages import Actor, Revocation
@@ -47,6 +48,13 @@ async def test_the_holder_is_told_by_sms_with_the_reason_and_temporal_finds_it(s
     assert (await revoke(stack, number)).status_code == 409
     pdf = await stack.http.get(f"/api/v1/certificates/{number}/pdf", headers={"X-API-Key": "demo-portal-key"})
     assert pdf.status_code == 410 and "জাল কাগজ" in pdf.json()["detail"]
+    assert (await stack.get(app["application_id"]))["revoked"] is True
+    listed = await stack.http.get("/api/v1/applications", params={"union": UNION, "status": "issued"},
+                                  headers=await stack.as_officer(f"chairman.{UNION}"))
+    assert {i["application_id"]: i["revoked"] for i in listed.json()["items"]}[app["application_id"]] is True
+    page = await stack.http.get("/dashboard/applications", cookies={TOKEN_COOKIE: await stack.login(f"chairman.{UNION}")})
+    row = next(tr for tr in page.text.split("<tr")[1:] if app["application_id"] in tr)
+    assert "s-revoked" in row
 
 
 async def test_the_workflow_itself_refuses_whoever_is_not_the_chairman(stack, settings, temporal_env):

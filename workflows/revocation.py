@@ -20,12 +20,18 @@ def revocation_id(certificate_no: str) -> str:
     return f"R-{certificate_no}"
 
 
+def check_revoker(revocation: Revocation) -> None:
+    """The union's chairman, or whoever acts for the chairman there by delegation; else refused, and the workflow
+    fails before anything is recorded."""
+    if not revocation.actor.revokes_in(revocation.union):
+        raise refuse(Refusal.NOT_REVOKER)
+
+
 @workflow.defn
 class CertificateRevocation:
     @workflow.run
     async def run(self, revocation: Revocation) -> Revoked:
-        if not revocation.actor.revokes_in(revocation.union):
-            raise refuse(Refusal.NOT_REVOKER)
+        check_revoker(revocation)
         revoked = await workflow.execute_activity_method(Registry.revoke, revocation, **REGISTRY_POLICY)
         if revoked.newly and revoked.contact is not None:
             await workflow.execute_activity_method(Outbox.notify, Notice(

@@ -168,6 +168,7 @@ def out_from_row(row: db.Application, events: bool = True) -> ApplicationOut:
         application_id=row.id, union=row.union_slug, certificate_type=row.certificate_type, status=row.status,
         certificate_no=row.certificate_no, deadline_at=row.deadline_at, overdue=row.overdue, round=row.round,
         fee=FeeOut(amount=row.fee_amount, paid=row.fee_paid), awaiting=awaiting(row),
+        revoked=row.revoked_at is not None,
         events=[EventOut.of(e) for e in row.events] if events else [],
     )
 
@@ -198,7 +199,7 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
 LISTED_COLUMNS = (db.Application.id, db.Application.union_slug, db.Application.certificate_type,
                   db.Application.status, db.Application.certificate_no, db.Application.deadline_at,
                   db.Application.overdue, db.Application.round, db.Application.fee_amount, db.Application.fee_paid,
-                  db.Application.awaiting, db.Application.created_at)
+                  db.Application.awaiting, db.Application.revoked_at, db.Application.created_at)
 NEWEST_FIRST = (db.Application.created_at.desc(), db.Application.id.desc())
 
 
