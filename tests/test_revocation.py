@@ -52,7 +52,8 @@ async def test_the_holder_is_told_by_sms_with_the_reason_and_temporal_finds_it(s
     listed = await stack.http.get("/api/v1/applications", params={"union": UNION, "status": "issued"},
                                   headers=await stack.as_officer(f"chairman.{UNION}"))
     assert {i["application_id"]: i["revoked"] for i in listed.json()["items"]}[app["application_id"]] is True
-    page = await stack.http.get("/dashboard/applications", cookies={TOKEN_COOKIE: await stack.login(f"chairman.{UNION}")})
+    chairman = {TOKEN_COOKIE: await stack.login(f"chairman.{UNION}")}
+    page = await stack.http.get("/dashboard/applications", cookies=chairman)
     row = next(tr for tr in page.text.split("<tr")[1:] if app["application_id"] in tr)
     assert "s-revoked" in row
 
