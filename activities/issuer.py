@@ -77,7 +77,9 @@ class Issuer(contract.Issuer):
         now = datetime.now(UTC)
         kid, private_key = self.keys.signing_key(app.union.slug, now)
         if kid not in self._not_before:
-            self._not_before[kid] = self.keys.lookup(kid).not_before
+            key = self.keys.lookup(kid)
+            assert key is not None, f"signing_key committed {kid} and keys are never deleted"
+            self._not_before[kid] = key.not_before
         signed_at = max(now, req.issued_at, self._not_before[kid])
         signed = CertificateClaims(
             certificate_no=req.certificate_no, certificate_type=app.certificate_type, union=app.union.slug,
