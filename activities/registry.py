@@ -141,7 +141,7 @@ class Registry(contract.Registry):
 def rules_for(session: Session, settings: Settings, submission: Submission) -> ApplicationInput:
     union = session.get(db.Union, submission.union)
     rule = session.get(db.UnionRule, (submission.union, submission.certificate_type)) if union else None
-    if rule is None or not rule.enabled:
+    if union is None or rule is None or not rule.enabled:
         raise ApplicationError(f"{submission.union} does not issue {submission.certificate_type!r}",
                                type=NOT_ISSUED, non_retryable=True)
     escalation, timing = union.escalation or {}, union.timing or {}
