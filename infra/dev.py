@@ -526,7 +526,7 @@ def banner(settings: Settings, *, embedded_temporal: bool, porichoy: bool) -> st
         (f"Demo log-ins, password {password}, in any of the {len(GOPALGANJ_SADAR)} unions "
          f"({', '.join(u.slug for u in GOPALGANJ_SADAR[:4])}, ...):"),
         f"  chairman.{slug}   secretary.{slug}   udc.{slug}   ward1.{slug} ... ward9.{slug}   acting.{slug}",
-        f"  uno.{upazila}   admin.{upazila}",
+        f"  uno.{upazila}   admin.{upazila}   operator (the codec server, `sonod ops`)",
     ]
     if settings.dev_mode:
         lines += [

@@ -62,6 +62,7 @@ class Returned(Exception):
 SONOD = Actor(username="sonod", role=Role.OPERATOR)  # the workflow's own clock acting
 PORICHOY = Actor(username="porichoy", role=Role.OPERATOR)  # the NID gateway's answer
 OUTBOX = Actor(username="outbox", role=Role.OPERATOR)  # what was sent, and how
+SYSTEM = (SONOD, PORICHOY, OUTBOX)  # sonod itself: no person, no office
 
 
 @dataclass
@@ -427,8 +428,7 @@ class CertificateApplication:
     def record(self, kind: EventKind, note: str, actor: Actor = SONOD, status: Status | None = None,
                **params) -> None:
         """An entry of the timeline: what happened, who did it and in which office (officers only), and the facts."""
-        office = actor.role if actor.role not in (Role.PORTAL, Role.CITIZEN) and actor not in (SONOD, PORICHOY) \
-            else None
+        office = actor.role if actor.role not in (Role.PORTAL, Role.CITIZEN) and actor not in SYSTEM else None
         self.events.append(Event(at=workflow.now(), status=status or self.status, actor=actor.username, note=note,
                                  kind=kind, office=office, params=params))
 
