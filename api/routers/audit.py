@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 def checkpoints(session: DbSession,
                 union: Annotated[str, Query(min_length=1, max_length=40, pattern="^[a-z0-9-]+$",
                                             description=f"a union's slug, or `{audit.DEPLOYMENT}`")],
-                after: Annotated[int, Query(ge=0, description="only checkpoints after this entry")] = 0,
+                after: Annotated[int, Query(ge=0, le=2**31 - 1, description="only checkpoints after this entry")] = 0,
                 limit: Annotated[int, Query(ge=1, le=1000)] = 1000) -> dict:
     """The chain's checkpoints, oldest first: `{"union", "checkpoints": [{"chain", "seq", "mac", "at", "alg",
     "kid", "signed", "signature"}]}`; `signature` (base64url) covers the exact text of `signed`."""

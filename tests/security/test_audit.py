@@ -195,3 +195,8 @@ async def test_a_refused_payment_is_audited_with_its_reason(request, stack, sett
     assert (await Gateway(stack.http).confirm(app_id, 500)).status_code == 422
     entry = next(e for e in audit_rows(settings.db_url, union) if e.action == "payment.refused")
     assert entry.target == app_id and entry.detail["amount"] == 500 and entry.detail["reason"]
+
+
+async def test_a_position_past_any_chain_is_a_422_naming_it(stack):
+    r = await stack.http.get("/api/v1/audit/checkpoints", params={"union": "paikkandi", "after": 2**40})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "after"], r.text
