@@ -198,7 +198,6 @@ def _shaped(font: TTFont, hb_font: uharfbuzz.Font, word: str) -> list[int]:
 _SHAPE_FRAG_WORD = paragraph.shapeFragWord
 _SHAPED: dict[tuple, tuple | None] = {}  # (word class, font, size, text) -> (class, width, shaped text), None: as is
 _SHAPED_MAX = 20_000
-_UNKNOWN = object()
 
 
 def shape_frag_word(word, *args, **kwargs):
@@ -215,8 +214,9 @@ def shape_frag_word(word, *args, **kwargs):
     if hasattr(frag, "cbDefn") or not isinstance(pdfmetrics.getFont(frag.fontName), PlannedFont):
         return shape_word(word)
     key = (word.__class__, frag.fontName, frag.fontSize, text)
-    kept = _SHAPED.get(key, _UNKNOWN)
-    if kept is _UNKNOWN:
+    try:
+        kept = _SHAPED[key]
+    except KeyError:
         shaped = shape_word(word)
         if shaped is not word and (len(shaped) != 2 or shaped[1][0] is not frag):
             return shaped  # not one fragment: not kept
