@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sonod.bengali import DHAKA, format_date_bn, format_taka_bn, group_south_asian, to_ascii_digits, to_bn_digits
-from sonod.catalogue import RELATION_BN
+from sonod.catalogue import RELATION_BN, Landless, SamePerson
 from sonod.printed import CLAIM_MARK
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ class Para:
 @dataclass(frozen=True)
 class Grid:
     header: tuple[str, ...]  # empty for a table of particulars, which has none
-    rows: list[tuple[str, ...]]
+    rows: Sequence[tuple[str, ...]]
     widths: tuple[float, ...]  # fractions of the frame's width
     align: str  # one of L, C, R per column
     total: int = 0  # rows at the end that total the others, in bold
@@ -150,11 +150,11 @@ def context(doc: CertificateDocument, lang: Lang) -> dict[str, str]:
         ctx["deceased_id"] = f", {labels[3]}{lang.num(dec.nid)}" if dec.nid else ""
         ctx["date_of_death"] = lang.date(dec.date_of_death)
         ctx["death_registration_no"] = lang.num(dec.death_registration_no)
-    if hasattr(d, "other_name_bn"):
+    if isinstance(d, SamePerson):
         ctx["other_name"] = keep_together(d.other_name_bn if bn else (d.other_name_en or d.other_name_bn))
     if hasattr(d, "relation"):
         ctx["relation"] = lang.relation(d.relation)
-    if hasattr(d, "homestead_land_decimal"):
+    if isinstance(d, Landless):
         ctx["land"] = _land(d.homestead_land_decimal, d.cultivable_land_decimal, lang, ctx["his"])
     ctx["expires"] = lang.date(doc.expires_on) if doc.expires_on else ""
     return ctx
