@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr, model_validator
 from reportlab import rl_config
@@ -35,6 +35,8 @@ from sonod.domain import Role
 from sonod.printed import validity
 from sonod.qr import qr_matrix
 from sonod.unions import GOPALGANJ_SADAR
+
+D = TypeVar("D", bound=Details)
 
 # --- the document ------------------------------------------------------------------------------
 
@@ -114,6 +116,12 @@ class CertificateDocument(BaseModel):
 
     @property
     def parsed_details(self) -> Details:
+        return self._parsed
+
+    def details_as(self, model: type[D]) -> D:
+        """The parsed details as the model a type's own table reads; a TypeError if the type has another."""
+        if not isinstance(self._parsed, model):
+            raise TypeError(f"{self.certificate_type} details are {type(self._parsed).__name__}, not {model.__name__}")
         return self._parsed
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from activities.templates.wording import Grid, Lang, Wording, held, local
+from sonod.catalogue import Family, TradeLicence, Warish
 
 if TYPE_CHECKING:
     from activities.render import CertificateDocument
@@ -29,7 +30,7 @@ DECEASED_AT_EN = ("This is to certify that the late **{deceased}**{deceased_id},
 def _heirs(doc: CertificateDocument, lang: Lang) -> Grid:
     issued = local(doc.issued_at).date()
     rows = []
-    for i, heir in enumerate(doc.parsed_details.heirs, start=1):
+    for i, heir in enumerate(doc.details_as(Warish).heirs, start=1):
         minor = heir.date_of_birth and _age(heir.date_of_birth, issued) < 18
         remark = ("নাবালক" if lang.bn else "Minor") if minor else ""
         name = heir.name_bn if lang.bn or not heir.name_en else f"{heir.name_en}\n{heir.name_bn}"
@@ -43,7 +44,7 @@ def _members(doc: CertificateDocument, lang: Lang) -> Grid:
     rows = [
         (lang.num(i), m.name_bn, lang.relation(m.relation).capitalize(),
          lang.date(m.date_of_birth) if m.date_of_birth else "—", lang.num(m.nid or "—"))
-        for i, m in enumerate(doc.parsed_details.members, start=1)
+        for i, m in enumerate(doc.details_as(Family).members, start=1)
     ]
     header = (("ক্রমিক নং", "নাম", "সম্পর্ক", "জন্ম তারিখ", "জাতীয় পরিচয়পত্র / জন্ম নিবন্ধন নং") if lang.bn
               else ("No.", "Name", "Relation", "Date of birth", "NID / birth registration no."))
@@ -51,7 +52,7 @@ def _members(doc: CertificateDocument, lang: Lang) -> Grid:
 
 
 def _licence(doc: CertificateDocument, lang: Lang) -> Grid:
-    d, h = doc.parsed_details, doc.holder
+    d, h = doc.details_as(TradeLicence), doc.holder
     if lang.bn:
         rows = [
             ("লাইসেন্সধারীর নাম", held(doc, "name_bn", h.name_bn)),
