@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Self
+from collections.abc import Sequence
+from typing import Self, TypedDict
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -68,15 +69,23 @@ class Unavailable(ApiError):
     status_code = 503
 
 
+class FieldError(TypedDict):
+    """One entry of a 422's `detail`, as FastAPI words a validation error."""
+
+    loc: Sequence[str | int]
+    msg: str
+    type: str
+
+
 class Invalid(ApiError):
     """422 in FastAPI's own shape, naming the field."""
 
     status_code = 422
 
-    def __init__(self, loc: list[str | int], msg: str, kind: str = "value_error", code: str | None = None,
+    def __init__(self, loc: Sequence[str | int], msg: str, kind: str = "value_error", code: str | None = None,
                  params: dict | None = None) -> None:
         super().__init__(msg, code, params)
-        self.errors = [{"loc": loc, "msg": msg, "type": kind}]
+        self.errors: list[FieldError] = [{"loc": loc, "msg": msg, "type": kind}]
 
 
 WORKFLOW_ERRORS: dict[str, type[ApiError]] = {WRONG_OFFICER: Forbidden, NOT_AWAITING: Conflict}
@@ -87,8 +96,8 @@ def from_update_failure(err: WorkflowUpdateFailedError) -> ApiError:
     """The workflow's refusal as an API error of its kind, its code and parameters carried along."""
     cause = err.cause
     if isinstance(cause, ApplicationError):
-        code, params = refusal_of(cause) or (None, None)
-        code = code.value if code else None
+        refusal, params = refusal_of(cause) or (None, None)
+        code = refusal.value if refusal else None
         if cause.type in WORKFLOW_INVALID:
             return Invalid(WORKFLOW_INVALID[cause.type], cause.message, code=code, params=params)
         return WORKFLOW_ERRORS.get(cause.type or "", Conflict)(cause.message, code, params)
