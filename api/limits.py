@@ -198,6 +198,7 @@ class Attempt:
 
     def failed(self, session: Session) -> list[str]:
         """The counters this failure took past their limit, locked now: "pair", "address", "account"."""
+        assert self.pair is not None and self.address is not None, "failed() follows an admitted attempt"
         t, s = self.throttle, self.throttle.settings
         locked = []
         if self.pair.failures >= s.login_max_failures:
