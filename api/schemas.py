@@ -172,8 +172,11 @@ class VerifyIn(BaseModel):
     qr: Annotated[str, StringConstraints(max_length=8000)]
 
 
+VerifyStatus = Literal["valid", "revoked", "expired", "invalid"]
+
+
 class VerifyOut(BaseModel):
-    status: Literal["valid", "revoked", "expired", "invalid"]
+    status: VerifyStatus
     certificate: dict[str, Any] | None
     reason: str
 

@@ -39,7 +39,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.schemas import VerifyOut
+from api.schemas import VerifyOut, VerifyStatus
 from sonod import db
 from sonod.bengali import DHAKA
 from sonod.catalogue import BY_CODE
@@ -223,6 +223,7 @@ class Verifier:
             # set of revoked certificates, which memory holds already. Another count: read them all again.
             if revoked != self.revoked_count:
                 for no, at, reason in session.execute(_REVOKED):
+                    assert at is not None, "_REVOKED selects revoked certificates only"
                     self.revoked[no] = Revocation(at, reason)
                 self.revoked_count = revoked
             if (keys, retired) != self.key_counts:  # a rotation adds a key and retires one
@@ -250,7 +251,7 @@ def valid_until(claims: CertificateClaims) -> str | None:
     return claims.valid_until.astimezone(DHAKA).isoformat() if claims.valid_until else None
 
 
-def _answer(status: str, certificate: dict | None, reason: str) -> VerifyOut:
+def _answer(status: VerifyStatus, certificate: dict | None, reason: str) -> VerifyOut:
     return VerifyOut.model_construct(status=status, certificate=certificate, reason=reason)
 
 
