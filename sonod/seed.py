@@ -53,8 +53,9 @@ def demo_name(username: str) -> tuple[str, str]:
 
 
 def demo_accounts(slug: str) -> list[tuple[str, Role, int | None]]:
-    accounts = [(f"chairman.{slug}", Role.CHAIRMAN, None), (f"secretary.{slug}", Role.SECRETARY, None),
-                (f"udc.{slug}", Role.UDC, None), (f"acting.{slug}", Role.ACTING_CHAIRMAN, None)]
+    accounts: list[tuple[str, Role, int | None]] = [
+        (f"chairman.{slug}", Role.CHAIRMAN, None), (f"secretary.{slug}", Role.SECRETARY, None),
+        (f"udc.{slug}", Role.UDC, None), (f"acting.{slug}", Role.ACTING_CHAIRMAN, None)]
     accounts += [(f"ward{n}.{slug}", Role.WARD_MEMBER, n) for n in WARDS]
     return accounts
 
@@ -71,7 +72,7 @@ def seed(session: OrmSession, settings: Settings) -> dict[str, int]:
     password_hash: str | None = None
     needing_totp: list[str] = []
 
-    def add_user(username: str, role: Role, union: str | None, upazila: str, ward: int | None) -> None:
+    def add_user(username: str, role: Role, union: str | None, upazila: str | None, ward: int | None) -> None:
         nonlocal password_hash
         if username in existing_users:
             if role.needs_totp:
