@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client, TLSConfig
 from temporalio.common import SearchAttributeKey
@@ -29,7 +30,7 @@ async def ensure_search_attributes(client: Client, keys: Sequence[SearchAttribut
     existing = await client.operator_service.list_search_attributes(
         ListSearchAttributesRequest(namespace=client.namespace))
     have = set(existing.custom_attributes) | set(existing.system_attributes)
-    missing = {k.name: int(k.indexed_value_type) for k in keys if k.name not in have}
+    missing = {k.name: IndexedValueType.ValueType(k.indexed_value_type) for k in keys if k.name not in have}
     if missing:
         await client.operator_service.add_search_attributes(
             AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing))
