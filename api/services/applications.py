@@ -13,6 +13,7 @@ import re
 import secrets
 import time
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import NamedTuple
@@ -78,6 +79,7 @@ def claim_idempotency_key(session: Session, caller: str, key: str, digest: str, 
     upsert(session, db.IdempotencyKey, dict(caller=caller, key=key, request_hash=digest, application_id=candidate,
                                             created_at=db.utcnow()), ["caller", "key"])
     row = session.get(db.IdempotencyKey, (caller, key), populate_existing=True)
+    assert row is not None, "the upsert above wrote it, in this transaction"
     if row.request_hash != digest:
         raise Conflict("this Idempotency-Key was used for a different request")
     return row.application_id, row.application_id == candidate
@@ -152,7 +154,9 @@ def require_read(session: Session, actor: Actor, union_slug: str, submitted_by: 
     """403 unless the caller may see this union's record; 404 when the address names another union."""
     if tenant is not None and tenant != union_slug:
         raise NotFound(f"this address serves the union {tenant}, which has no such record")
-    if not may_read(actor, session.get(db.Union, union_slug), submitted_by):
+    union = session.get(db.Union, union_slug)
+    assert union is not None, f"{union_slug} is an application's union (a foreign key) or one just looked up"
+    if not may_read(actor, union, submitted_by):
         raise Forbidden(f"{actor.username} may not see this union's applications")
 
 
@@ -220,7 +224,7 @@ def _listed(columns, union: str, status: str | None, cursor: str | None):
     return q
 
 
-def _keyset(session: Session, q, limit: int) -> tuple[list, str | None]:
+def _keyset(session: Session, q, limit: int) -> tuple[Sequence, str | None]:
     rows = session.scalars(q.order_by(*NEWEST_FIRST).limit(limit + 1)).all()
     return rows[:limit], encode_cursor(rows[limit - 1]) if len(rows) > limit else None
 
@@ -485,7 +489,9 @@ def citizens_turn_ends(settings: Settings, row: db.Application) -> dt.datetime |
     waits = {Status.AWAITING_PAYMENT: settings.payment_expiry_days,
              Status.RETURNED: settings.correction_expiry_days,
              Status.NID_FAILED: settings.correction_expiry_days}.get(Status(row.status))
-    since = last_event(row, Status(row.status)) if waits else None
+    if not waits:
+        return None
+    since = last_event(row, Status(row.status))
     return dt.datetime.fromisoformat(since["at"]) + timedelta(days=waits) if since else None
 
 

@@ -53,6 +53,7 @@ def certificate_file(settings: Settings, row: db.Certificate) -> Path:
     """The PDF of a certificate in force: a revoked certificate's is withdrawn (410), so that no one prints it again."""
     if row.revoked_at is not None:
         raise Gone(f"{row.certificate_no} was revoked on {row.revoked_at:%Y-%m-%d}: {row.revoke_reason or ''}".strip())
+    assert row.pdf_path is not None, "rows come from issued_certificate or certificate_of: issued ones"
     path = settings.pdf_dir / row.pdf_path
     if not path.exists():
         raise NotFound(f"the PDF of {row.certificate_no} is missing from storage")

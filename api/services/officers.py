@@ -34,7 +34,8 @@ def acting_in(session: Session, actor: Actor, union: str) -> Actor:
     if actor.role is Role.PORTAL:
         return actor
     user_id = session.scalar(select(db.User.id).where(db.User.username == actor.username))
-    return actor.model_copy(update={"acts_for": delegated_roles(session, user_id, union)})
+    acts_for = delegated_roles(session, user_id, union) if user_id is not None else []  # no such user: no delegation
+    return actor.model_copy(update={"acts_for": acts_for})
 
 
 def awaiting(row: db.Application) -> Awaiting | None:

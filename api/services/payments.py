@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
+from typing import Any, TypeGuard
 
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
@@ -25,7 +27,7 @@ HEX_DIGEST = re.compile(r"\s*[0-9A-Fa-f]{64}\s*")
 GATEWAY = dict(actor="payment-gateway", role="gateway")
 
 
-def _hex_digest(signature: str | None) -> bool:
+def _hex_digest(signature: str | None) -> TypeGuard[str]:
     """A signature that can be compared at all: 64 hex digits (any other header, of any length or script, is a bad
     signature, 401)."""
     return signature is not None and HEX_DIGEST.fullmatch(signature) is not None
@@ -40,8 +42,8 @@ def verified_callback(settings: Settings, raw: bytes, signature: str | None) -> 
         return PaymentCallback.model_validate(json.loads(raw))
     except (ValueError, ValidationError, RecursionError) as e:
         problem = "the body is nested too deeply" if isinstance(e, RecursionError) else "the body is not JSON"
-        errors = e.errors() if isinstance(e, ValidationError) else [{"loc": [], "msg": problem}]
-        raise Invalid(["body", *errors[0]["loc"]], errors[0]["msg"]) from None
+        first: Mapping[str, Any] = e.errors()[0] if isinstance(e, ValidationError) else {"loc": [], "msg": problem}
+        raise Invalid(["body", *first["loc"]], first["msg"]) from None
 
 
 async def receive(session: Session, settings: Settings, temporal: Client, raw: bytes,

@@ -6,9 +6,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
 import jwt
-from sqlalchemy import or_, select, update
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session
 
 from api.errors import ApiError, Unauthorized
@@ -64,10 +65,9 @@ def log_in(session: Session, settings: Settings, username: str, password: str, t
     if attempt.refusal is not None:
         raise refused(attempt.refusal, "auth.refused", locked=attempt.refused_by)
     commit_early(session)  # this attempt's place is taken before the password is checked: parallel guesses queue here
-    ok = user is not None and user.active and verify_password(user.password_hash, password)
-    if ok and needs_totp:
-        ok = _totp_accepted(session, settings, user, totp)
-    if not ok:
+    ok = (user is not None and user.active and verify_password(user.password_hash, password)
+          and (not needs_totp or _totp_accepted(session, settings, user, totp)))
+    if user is None or not ok:
         locked = attempt.failed(session)
         raise refused(Unauthorized("wrong username, password or TOTP code"),
                       "auth.locked" if PAIR in locked else "auth.login_failed",
@@ -83,20 +83,20 @@ def log_in(session: Session, settings: Settings, username: str, password: str, t
     return LoggedIn(token=token, role=Role(user.role))
 
 
-def _totp_accepted(session: Session, settings: Settings, user: db.User, code: str) -> bool:
+def _totp_accepted(session: Session, settings: Settings, user: db.User, code: str | None) -> bool:
     """A right code, once: a code seen on a hacked or shoulder-surfed desk cannot be replayed within its window.
 
     In dev mode the demo officers share one published secret, so reuse is allowed there (scripts log in often)."""
-    step = totp_step(user.totp_secret, code) if user.totp_secret else None
+    step = totp_step(user.totp_secret, code) if user.totp_secret and code else None
     if step is None:
         return False
     if settings.dev_mode:
         return True
-    claimed = session.execute(  # atomic: of two log-ins racing with the same code, one wins
+    claimed = cast(CursorResult, session.execute(  # atomic: of two log-ins racing with the same code, one wins
         update(db.User).where(db.User.id == user.id, or_(db.User.totp_last_step.is_(None),
                                                          db.User.totp_last_step < step))
-        .values(totp_last_step=step).execution_options(synchronize_session=False))
-    return claimed.rowcount == 1
+        .values(totp_last_step=step).execution_options(synchronize_session=False)))
+    return claimed.rowcount == 1  # an UPDATE's result is a CursorResult; Session.execute is typed as returning Result
 
 
 def officer_of(session: Session, settings: Settings, token: str, ip: str | None) -> Actor:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import false, func, literal, select
 from sqlalchemy.orm import Session
 
 from api.errors import Forbidden, Invalid, NotFound
@@ -54,7 +53,7 @@ def unions_seen(session: Session, officer: Actor) -> list[db.Union]:
     if officer.union is not None:
         q = q.where(db.Union.slug == officer.union)
     elif officer.role is not Role.OPERATOR:
-        q = q.where(db.Union.upazila_slug == officer.upazila) if officer.upazila else q.where(False)
+        q = q.where(db.Union.upazila_slug == officer.upazila) if officer.upazila else q.where(false())
     return [u for u in session.scalars(q) if sees_union(officer, u)]
 
 
@@ -75,8 +74,8 @@ def catalogue(session: Session, slug: str | None) -> list[dict]:
                  for r in session.scalars(select(db.UnionRule).where(db.UnionRule.union_slug == slug))}
     out = []
     for t in session.scalars(select(db.CertificateTypeRow).order_by(db.CertificateTypeRow.code)):
-        item = {"code": t.code, "name_bn": t.name_bn, "name_en": t.name_en, "fields": t.fields_schema,
-                "valid_days": t.valid_days}
+        item: dict[str, object] = {"code": t.code, "name_bn": t.name_bn, "name_en": t.name_en,
+                                   "fields": t.fields_schema, "valid_days": t.valid_days}
         if rule := rules.get(t.code):
             if not rule.enabled:
                 continue
@@ -134,7 +133,14 @@ def _medians_to_issue(session: Session, slugs: list[str], *, by_union: bool = Tr
     for slug, created, issued_at in session.execute(
             select(key, db.Application.created_at, db.Certificate.issued_at).where(issued)):
         durations.setdefault(slug, []).append(issued_at - created)
-    return {slug: statistics.median(d) for slug, d in durations.items()}
+    return {slug: _median(d) for slug, d in durations.items()}
+
+
+def _median(values: list[timedelta]) -> timedelta:
+    """statistics.median of durations (the mean of the middle two for an even count): typeshed types it for numbers
+    only."""
+    ordered, mid = sorted(values), len(values) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 def figures_by_union(session: Session, slugs: list[str]) -> dict[str, Figures]:
