@@ -29,7 +29,7 @@ class ApplicationForm:
     contact: list[forms.Field]
     details: list[forms.Field]
     values: dict = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str | ApiError] = field(default_factory=dict)  # a message key, or an error to word
     problem: ApiError | None = None
     idempotency_key: str = field(default_factory=lambda: secrets.token_urlsafe(18))
 

@@ -19,14 +19,14 @@ from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
-from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from api.deps import DbSession, SettingsDep, _officer, client_ip
+from api.deps import DbSession, SettingsDep, client_ip
 from api.errors import ApiError, Forbidden, Invalid, Unauthorized
 from api.pages import forms
 from api.pages.i18n import LANGS, Words
+from api.services import sessions
 from sonod import db
 from sonod.domain import Role
 from sonod.security import read_token
@@ -92,7 +92,8 @@ def language(request: Request) -> str:
     asked = request.query_params.get("lang")
     if asked in LANGS:
         return asked
-    return request.cookies.get(LANG_COOKIE) if request.cookies.get(LANG_COOKIE) in LANGS else "bn"
+    cookie = request.cookies.get(LANG_COOKIE)
+    return cookie if cookie in LANGS else "bn"
 
 
 # --- CSRF -----------------------------------------------------------------------------------------
@@ -135,7 +136,7 @@ def _page_officer(request: Request, session: DbSession, settings: SettingsDep) -
     if not token:
         raise LoginNeeded()
     try:
-        return _officer(request, session, settings, HTTPAuthorizationCredentials(scheme="Bearer", credentials=token))
+        return sessions.officer_of(session, settings, token, client_ip(request))
     except Unauthorized:
         raise LoginNeeded() from None
 

@@ -28,6 +28,7 @@ from api.pages.common import (
 )
 from api.schemas import DecisionIn, RevokeIn
 from api.services import applications, certificates, officers, sessions, unions
+from sonod import db
 from sonod.domain import Role, Status
 from sonod.printed import printed
 from workflows.messages import Actor
@@ -113,7 +114,7 @@ def overdue_list(request: Request, officer: PageOfficer, session: DbSession, uni
         "names": {u.slug: u for u in choices}, "types": unions.type_names(session)})
 
 
-def _picked(session, officer: Actor, named: str) -> tuple[list, object]:
+def _picked(session, officer: Actor, named: str) -> tuple[list[db.Union], db.Union | None]:
     """The unions the officer may pick from, and the one picked (`?union=`, 403 for one they do not serve); an
     officer of one union has it picked for them."""
     choices = unions.unions_seen(session, officer)
@@ -160,7 +161,8 @@ async def decide(application_id: str, request: Request, officer: PageOfficer, se
                  settings: SettingsDep, temporal: TemporalClient,
                  decision: Annotated[str, Form(max_length=20)] = "",
                  reason: Annotated[str, Form(max_length=1000)] = "") -> Response:
-    problem, code = None, 200
+    problem: ApiError | str | None = None
+    code = 200
     try:
         body = DecisionIn(decision=decision, reason=reason)
         await applications.decide(session, temporal, officer, None, application_id, body)

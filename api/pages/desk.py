@@ -25,7 +25,7 @@ from workflows.messages import Actor
 
 router = APIRouter(prefix="/desk", route_class=PageRoute, include_in_schema=False)
 
-DESK = {role for role in Role if role.applies_for_citizens and role is not Role.PORTAL}
+DESK: set[Role] = {role for role in Role if role.applies_for_citizens and role is not Role.PORTAL}
 
 
 def _desk_officer(officer: Actor) -> Actor:

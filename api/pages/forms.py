@@ -8,6 +8,7 @@ Inputs are named by their path, e.g. `details.heirs.0.name_bn`.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,8 +79,8 @@ def _object_fields(schema: dict, prefix: str, defs: dict) -> list[Field]:
 
 def _field(name: str, key: str, node: dict, required: bool, defs: dict) -> Field:
     node, nullable = _resolve(node, defs)
-    common = dict(name=name, key=key, required=required and not nullable, title=node.get("title"),
-                  description=node.get("description"))
+    common: dict[str, Any] = dict(name=name, key=key, required=required and not nullable, title=node.get("title"),
+                                  description=node.get("description"))
     kind = node.get("type")
     if "enum" in node or "const" in node:
         return Field(kind="enum", options=[str(v) for v in node.get("enum", [node.get("const")])], **common)
@@ -187,7 +188,7 @@ def rows_of(data: dict, table: Field) -> int:
     return min(rows, table.max_rows) if table.max_rows else rows
 
 
-def error_name(loc: list | tuple) -> str:
+def error_name(loc: Sequence[str | int]) -> str:
     """`["body", "details", "heirs", 0, "name_bn"]` as an input name."""
     parts = [str(p) for p in loc if p != "body"]
     return ".".join(parts)

@@ -42,10 +42,10 @@ async def pay(app: FastAPI, settings: Settings, application_id: str, amount: int
     if answer.status_code == 200:
         return 200, None
     try:
-        body = answer.json()
+        said = answer.json()
     except ValueError:
-        body = {"detail": answer.text[:300]}
-    detail = body.get("detail")
+        said = {"detail": answer.text[:300]}
+    detail = said.get("detail")
     if isinstance(detail, list) and detail:
         detail = detail[0].get("msg")
-    return answer.status_code, ApiError(str(detail), body.get("code"), body.get("params"))
+    return answer.status_code, ApiError(str(detail), said.get("code"), said.get("params"))

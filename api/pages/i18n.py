@@ -204,7 +204,7 @@ class Words:
         """An error in words: a workflow's refusal by its code, an error `said` with a template (`ApiError.said`,
         sonod.nid's `NumberError`) by its template, any other by its detail as a msgid."""
         code, params = getattr(exc, "code", None), getattr(exc, "params", None) or {}
-        if code in Refusal._value2member_map_:
+        if isinstance(code, str) and code in Refusal._value2member_map_:
             return self.filled(Refusal(code).text, params)
         if code:
             return self.filled(code, params)
@@ -268,9 +268,10 @@ class Words:
             return ""
         if isinstance(d, str):
             try:
-                d = dt.date.fromisoformat(d)
+                parsed = dt.date.fromisoformat(d)
             except ValueError:
                 return d
+            d = parsed
         if isinstance(d, dt.datetime):
             d = d.astimezone(DHAKA).date()
         return format_date_bn(d) if self.i == 0 else f"{d.day} {d:%B %Y}"

@@ -155,7 +155,8 @@ async def amend(request: Request, session: DbSession, settings: SettingsDep, ten
         return await refused(request, session, settings, union, row, mobile, e)
     if sent is None:
         return render(request, "portal/amend.html", _amend_context(union, row, mobile, form), status_code=422)
-    mobile = sent.contact.mobile or mobile  # a new mobile number is the key from now on
+    if sent.contact is not None and sent.contact.mobile:  # a new mobile number is the key from now on
+        mobile = sent.contact.mobile
     return await run_in_threadpool(track_page, request, session, settings, union, row, mobile, done="amended_ok")
 
 
