@@ -100,8 +100,21 @@ class EventOut(BaseModel):
     @classmethod
     def of(cls, event: dict) -> EventOut:
         params = event.get("params") or {}
-        return cls(**{k: event.get(k) for k in ("at", "status", "actor", "note", "kind", "office")},
+        return cls(**{k: event.get(k) for k in ("at", "status", "note", "kind", "office")}, actor=actor_of(event),
                    decision=params.get("decision"), reason=params.get("reason") or None)
+
+
+def actor_of(event: dict) -> str:
+    """Who acted, without sonod's internal names: an officer's account (with `office`), `applicant`, `portal`, or
+    `sonod` for what sonod did itself (the NID check, the messages, the clock)."""
+    actor = event["actor"]
+    if event.get("office"):
+        return actor
+    if actor == "citizen":
+        return "applicant"
+    if actor.startswith("portal:"):
+        return "portal"
+    return "sonod" if actor in ("sonod", "outbox", "porichoy") else actor
 
 
 class ApplicationOut(BaseModel):

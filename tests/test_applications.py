@@ -38,7 +38,7 @@ async def test_citizenship_goes_from_portal_to_issued_with_a_verifiable_qr(stack
     assert verdict["status"] == "valid", verdict
     assert verdict["certificate"]["certificate_no"] == app["certificate_no"]
     for _ in range(100):  # the workflow records "issued" first, then the SMS that tells of it
-        delivered = [e["note"] for e in app["events"] if e["actor"] == "outbox"]
+        delivered = [e["note"] for e in app["events"] if e["kind"] == "notified"]
         if any("issued" in note and "sms" in note for note in delivered):
             break
         await asyncio.sleep(0.1)
@@ -129,7 +129,7 @@ async def test_a_retried_decision_is_applied_once(stack):
         refusal = (first if first.status_code == 409 else again).json()
         assert refusal["code"] == "not_awaiting_officer", refusal
     app = await stack.wait_for(app_id, Status.REJECTED)
-    assert [e["status"] for e in app["events"] if e["actor"] != "outbox"].count("rejected") == 1
+    assert [e["status"] for e in app["events"] if e["kind"] != "notified"].count("rejected") == 1
 
 
 async def test_approve_racing_reject_has_exactly_one_winner(stack):
@@ -275,3 +275,15 @@ async def test_the_applicant_cancels_while_the_gateway_is_down(stack, porichoy):
         assert r.status_code == 200 and r.json()["status"] == "cancelled", r.text
     finally:
         porichoy.reset()
+
+
+async def test_the_events_name_no_internal_actor(stack):
+    """Officers by their account and office, the applicant's side as `portal` or `applicant`, sonod as `sonod`."""
+    app_id = await stack.submitted(citizen("gobra", 3))
+    await stack.wait_for(app_id, Status.AWAITING_DECISION)
+    assert (await stack.decide("chairman.gobra", app_id, "approve", "ঠিক আছে")).status_code == 200
+    app = await stack.wait_for(app_id, Status.ISSUED)
+    actors = {(e["actor"], e["office"]) for e in app["events"]}
+    assert actors == {("portal", None), ("sonod", None), ("chairman.gobra", "chairman")}, actors
+    decided = [e for e in app["events"] if e["kind"] == "decided"]
+    assert [(e["decision"], e["reason"]) for e in decided] == [("approve", "ঠিক আছে")]

@@ -47,7 +47,7 @@ async def amend(stack, app_id: str, body: dict, headers: dict | None = None):
 
 def statuses(app: dict) -> list[str]:
     """The statuses the application went through, without the outbox's delivery notes."""
-    out = [e["status"] for e in app["events"] if e["actor"] != "outbox"]
+    out = [e["status"] for e in app["events"] if e["kind"] != "notified"]
     return [s for i, s in enumerate(out) if i == 0 or s != out[i - 1]]
 
 

@@ -35,7 +35,7 @@ async def told(stack, application_id: str, timeout: float = 60) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         app = await stack.wait_for(application_id, Status.ISSUED, timeout=timeout)
-        if any(e["actor"] == "outbox" and e["note"].startswith("issued:") for e in app["events"]):
+        if any(e["kind"] == "notified" and e["note"].startswith("issued:") for e in app["events"]):
             return app
         assert time.monotonic() < deadline, app["events"]
         await asyncio.sleep(0.2)
