@@ -63,7 +63,8 @@ class CannotVerify(Exception):
     """No verdict is possible: the input cannot be read or there is nothing to check it against."""
 
 
-verify_app = typer.Typer(add_completion=False, help="Verify a sonod certificate offline.")
+verify_app = typer.Typer(add_completion=False, help="Verify a sonod certificate: its signature against the unions' "
+                         "keys, then revocation and validity (online by default; --offline from the cache).")
 
 
 @verify_app.command()
