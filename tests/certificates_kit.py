@@ -17,7 +17,7 @@ import cbor2
 from activities.templates.samples import DETAILS
 from sonod.catalogue import BY_CODE
 from sonod.domain import Status
-from tests.stack import PORTAL_KEY, ROOT, citizen, people, warish_details
+from tests.stack import PORTAL_KEY, ROOT, ZBARIMG, citizen, people, warish_details
 from tests.unions_kit import add_union
 
 PORTAL = {"X-API-Key": PORTAL_KEY}
@@ -103,7 +103,7 @@ async def qr_of_pdf(pdf: Path) -> str:
     """The QR's text as a phone would read it off the printed page: rendered at 150 dpi, decoded by zbarimg."""
     found = []
     for page in await render_pages(pdf):  # the QR sits on the last page of a long warish
-        code, out = await run("zbarimg", "--raw", "-q", "-Sdisable", "-Sqrcode.enable", page, check=False)
+        code, out = await run(*ZBARIMG, "-Sdisable", "-Sqrcode.enable", page, check=False)
         if code == 0:
             found += out.split()
     assert len(found) == 1, f"expected one QR in {pdf.name}, found {len(found)}"

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sonod import db
 from sonod.db import make_engine, make_session_factory
 from sonod.domain import Role, Status
-from tests.stack import citizen, people, warish_details
+from tests.stack import ZBARIMG, citizen, people, warish_details
 from workflows.application import CertificateApplication
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -34,7 +34,7 @@ async def test_citizenship_goes_from_portal_to_issued_with_a_verifiable_qr(stack
     subprocess.run(["pdftoppm", "-png", "-r", "200", "-f", "1", "-l", "1", tmp_path / "c.pdf", tmp_path / "p"],
                    check=True)
     png = next(tmp_path.glob("p*.png"))
-    qr = subprocess.run(["zbarimg", "--raw", "-q", png], capture_output=True, text=True, check=True).stdout.strip()
+    qr = subprocess.run([*ZBARIMG, png], capture_output=True, text=True, check=True).stdout.strip()
     assert qr.startswith(f"{settings.public_url}/verify?c=")
     verdict = (await stack.http.post("/api/v1/verify", json={"qr": qr})).json()
     assert verdict["status"] == "valid", verdict

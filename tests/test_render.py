@@ -9,6 +9,7 @@ import pytest
 from activities.render import CertificateDocument, CertificateRenderer, FontNotFound, Fonts, sample_document
 from activities.templates.layout import rich
 from sonod.catalogue import CATALOGUE
+from tests.stack import ZBARIMG
 
 TYPES = [t.code for t in CATALOGUE]
 CASES = [(code, lang) for code in TYPES for lang in ("bn", "en")]
@@ -49,7 +50,7 @@ def info_of(path) -> dict[str, str]:
 def qr_of(path, tmp_path, page: int = 1) -> str:
     png = tmp_path / "page"
     run("pdftoppm", "-png", "-r", "200", "-f", str(page), "-l", str(page), "-singlefile", str(path), str(png))
-    return subprocess.run(["zbarimg", "--raw", "-q", f"{png}.png"], capture_output=True, text=True).stdout.rstrip("\n")
+    return subprocess.run([*ZBARIMG, f"{png}.png"], capture_output=True, text=True).stdout.rstrip("\n")
 
 
 @pytest.mark.parametrize("code, lang", CASES)

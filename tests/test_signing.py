@@ -39,6 +39,7 @@ from sonod.signing import (
     trusted_keys_from_jwks,
     verify_qr_text,
 )
+from tests.stack import ZBARIMG
 
 URL = "http://127.0.0.1:8000/verify"
 BASE32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -107,7 +108,7 @@ def test_a_signed_certificate_verifies_with_its_claims():
 def test_a_printed_qr_scanned_by_zbarimg_verifies(tmp_path):
     png = tmp_path / "qr.png"
     png.write_bytes(qr_png(qr_text(URL, PAYLOAD)))
-    scanned = subprocess.run(["zbarimg", "--raw", "-q", str(png)], capture_output=True, text=True, check=True).stdout
+    scanned = subprocess.run([*ZBARIMG, str(png)], capture_output=True, text=True, check=True).stdout
     result = check(scanned)
     assert result.valid, result.reason
     assert result.claims == CLAIMS

@@ -10,7 +10,7 @@ import subprocess
 
 from sonod.bengali import to_bn_digits
 from sonod.domain import Status
-from tests.stack import people
+from tests.stack import ZBARIMG, people
 from tests.ui.conftest import wait_for_status
 from tests.ui.test_tracked import no_js  # noqa: F401  (a fixture)
 from tests.ui.test_web import fill_applicant
@@ -58,7 +58,7 @@ async def test_the_desk_receipt_carries_a_tracking_qr_that_opens_the_citizens_tr
     assert "৩৪৪" in await udc.page.inner_text("main")  # the mobile number's last digits, to say which one
     qr = udc.page.locator("#track-qr")
     await qr.screenshot(path=str(tmp_path / "qr.png"))
-    scanned = subprocess.run(["zbarimg", "-q", "--raw", str(tmp_path / "qr.png")], capture_output=True,
+    scanned = subprocess.run([*ZBARIMG, str(tmp_path / "qr.png")], capture_output=True,
                              text=True).stdout.strip()
     assert scanned == address
     await udc.check("desk-receipt-qr")
