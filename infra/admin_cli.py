@@ -1,4 +1,4 @@
-"""The administrator's commands: unions, officers' accounts and delegations, portals' keys.
+"""The administrator's commands: unions, and officers' accounts and delegations (portals' keys: portal_keys_cli).
 
     sonod admin add-union patgati --name-bn ... --name-en Patgati ...
     sonod admin import-upazila upazila.csv
@@ -6,14 +6,13 @@
     sonod officers disable ward3.paikkandi
     sonod officers list --union paikkandi
     sonod officers delegate acting.paikkandi --as chairman --union paikkandi --from 2025-07-01 --to 2025-07-14
-    sonod portal-keys rotate demo-portal
 
 Exit codes: 0 done; 1 it could not be done (a name already taken, a disabled officer);
 2 bad arguments (an unknown role, union, officer or portal key).
 Passwords and portal keys are printed once and stored hashed. What these commands change in a union is
 recorded in that union's audit log, by `cli:<login name>`.
 
-infra/cli.py mounts `admin_app`, `officers_app` and `portal_keys_app` on the `sonod` command. Imports marked
+infra/cli.py mounts `admin_app` and `officers_app` on the `sonod` command. Imports marked
 `# lazy:` are slow ones that `--help` does not need (infra/cli_common.py).
 """
 
@@ -42,12 +41,10 @@ if TYPE_CHECKING:
 
 admin_app = typer.Typer(help="Unions: one at a time, or a whole upazila from a CSV file.", no_args_is_help=True)
 officers_app = typer.Typer(help="Officers' accounts and delegations.", no_args_is_help=True)
-portal_keys_app = typer.Typer(help="Portals' API keys.", no_args_is_help=True)
 
 # Delegations run over whole days of Bangladesh (UTC+6 all year).
 DHAKA = dt.timezone(dt.timedelta(hours=6), "Asia/Dhaka")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,79}$")
-KEY_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 MOBILE = re.compile(r"^(\+?88)?01[3-9][0-9]{8}$")
 
 
@@ -279,90 +276,6 @@ def officers_delegate(
                {"acts_as": Role.CHAIRMAN.value, "from": f"{start:%Y-%m-%d}", "to": f"{end:%Y-%m-%d}"})
     typer.echo(f"{user.username} acts for the chairman of {row.slug} from {start:%Y-%m-%d} to {end:%Y-%m-%d} "
                "(Bangladesh time, both days included)")
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# portal keys
-
-
-def new_portal_key() -> str:
-    return f"sk_{secrets.token_urlsafe(32)}"
-
-
-def _key_name(name: str) -> str:
-    name = name.strip().lower()
-    if not KEY_NAME.match(name):
-        fail(f"{name!r} is not a valid portal name: a-z, 0-9, '.', '_', '-'", BAD_ARGUMENT)
-    return name
-
-
-@portal_keys_app.command("create")
-def portal_keys_create(name: Annotated[str, typer.Argument(help="The portal's name, e.g. ekpay.")]) -> None:
-    """Give a new portal its API key (printed once)."""
-    from sqlalchemy import select  # lazy: SQLAlchemy
-
-    from sonod import db  # lazy: SQLAlchemy
-    from sonod.security import hash_api_key  # lazy: argon2 and PyJWT
-
-    name = _key_name(name)
-    key = new_portal_key()
-    with database() as session:
-        if session.scalar(select(db.PortalKey.id).where(db.PortalKey.name == name)) is not None:
-            fail(f"a portal named {name} already has a key; rotate it with `sonod portal-keys rotate {name}`")
-        session.add(db.PortalKey(name=name, key_hash=hash_api_key(key)))
-        record(session, None, "portal_key.create", name)
-    typer.echo(f"new API key of the portal {name} (shown once; send it as X-API-Key):")
-    typer.echo(key)
-
-
-@portal_keys_app.command("rotate")
-def portal_keys_rotate(name: Annotated[str, typer.Argument(help="The portal's name, e.g. demo-portal.")]) -> None:
-    """Replace a portal's API key: the new one is printed once, the old one stops working at once."""
-    from sqlalchemy import select  # lazy: SQLAlchemy
-
-    from sonod import db  # lazy: SQLAlchemy
-    from sonod.security import hash_api_key  # lazy: argon2 and PyJWT
-
-    name = _key_name(name)
-    key = new_portal_key()
-    with database() as session:
-        row = session.scalar(select(db.PortalKey).where(db.PortalKey.name == name))
-        if row is None:
-            fail(f"unknown portal {name!r}; create its key with `sonod portal-keys create {name}`", BAD_ARGUMENT)
-        row.key_hash, row.active = hash_api_key(key), True
-        record(session, None, "portal_key.rotate", name)
-    typer.echo(f"new API key of the portal {name} (shown once; the old key no longer works):")
-    typer.echo(key)
-
-
-@portal_keys_app.command("disable")
-def portal_keys_disable(name: Annotated[str, typer.Argument(help="The portal's name.")]) -> None:
-    """Refuse a portal's key from now on."""
-    from sqlalchemy import select  # lazy: SQLAlchemy
-
-    from sonod import db  # lazy: SQLAlchemy
-
-    name = _key_name(name)
-    with database() as session:
-        row = session.scalar(select(db.PortalKey).where(db.PortalKey.name == name))
-        if row is None:
-            fail(f"unknown portal {name!r}", BAD_ARGUMENT)
-        row.active = False
-        record(session, None, "portal_key.disable", name)
-    typer.echo(f"the key of the portal {name} is disabled")
-
-
-@portal_keys_app.command("list")
-def portal_keys_list() -> None:
-    """Every portal: name, state, created at (never the key: only its hash is stored)."""
-    from sqlalchemy import select  # lazy: SQLAlchemy
-
-    from sonod import db  # lazy: SQLAlchemy
-
-    with database() as session:
-        for row in session.scalars(select(db.PortalKey).order_by(db.PortalKey.name)):
-            typer.echo(f"{row.name}\t{'active' if row.active else 'disabled'}\t"
-                       f"{row.created_at.isoformat(timespec='seconds')}")
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -18,13 +18,14 @@ from typing import Annotated
 
 import typer
 
-from infra.admin_cli import admin_app, officers_app, portal_keys_app
+from infra.admin_cli import admin_app, officers_app
 from infra.audit_cli import audit_app
 from infra.cli_common import CliError, describe_seed, fail, load_settings, masked_url, migrate_database, seed_database
 from infra.dev import port_problem, run_dev
 from infra.keys_cli import keys_app
 from infra.ops_cli import ops_app
 from infra.porichoy import REGISTRY_PATH
+from infra.portal_keys_cli import portal_keys_app
 from infra.verify_cli import verify_app
 
 app = typer.Typer(
