@@ -506,11 +506,6 @@ def correctable(settings: Settings, row: db.Application) -> dict | None:
 
 # --- the citizen's tracking: the application number and the mobile number given with it ---------------
 
-def _mobile(number: str | None) -> str:
-    digits = to_ascii_digits(number or "").strip().replace(" ", "").replace("-", "")
-    return digits.removeprefix("+").removeprefix("88") if len(digits) > 11 else digits
-
-
 # The pair is the citizen's only key. From one address: ten wrong mobile numbers for one application number in 15
 # minutes, then 429, and thirty wrong tries whatever the numbers. Per address, so that a stranger's wrong guesses
 # never lock the owner out of his own application.
@@ -530,8 +525,8 @@ def track(session: Session, union: str, application_id: str, mobile: str, ip: st
     ADDRESS_TRIES.check(address)
     WRONG_TRIES.check(f"{number}|{address}")
     row = session.get(db.Application, number)
-    given = _mobile(mobile)
-    if row is None or not given or not secrets.compare_digest(_mobile(row.contact.get("mobile")), given) \
+    given = normalise_mobile(mobile)
+    if row is None or not given or not secrets.compare_digest(normalise_mobile(row.contact.get("mobile")), given) \
             or row.union_slug != union:
         ADDRESS_TRIES.hit(address)
         WRONG_TRIES.hit(f"{number}|{address}")
