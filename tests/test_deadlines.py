@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import sys
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,6 +15,7 @@ from sonod import db
 from sonod.codec import data_converter
 from sonod.db import make_engine, make_session_factory
 from sonod.domain import DecisionKind, Role, Status
+from tests.stack import TEST_SERVER
 from tests.unions_kit import (
     add_union,
     person,
@@ -35,7 +34,6 @@ from workflows.search_attributes import SONOD_OVERDUE, SONOD_STATUS
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
 
 
 def officer(role: Role, union: str, name: str) -> Actor:

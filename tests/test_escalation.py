@@ -8,10 +8,8 @@ simulator and the database, in a union of this module's own (`esc-ts`).
 from __future__ import annotations
 
 import asyncio
-import sys
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -21,6 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from sonod.codec import data_converter
 from sonod.db import make_engine, make_session_factory
 from sonod.domain import DecisionKind, Role, Status
+from tests.stack import TEST_SERVER
 from tests.unions_kit import (
     add_union,
     person,
@@ -38,7 +37,6 @@ from workflows.refusals import Refusal
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
 UNION = "esc-ts"
 UPAZILA = "gopalganj-sadar"
 TRADE = {"business_name_bn": "মায়ের দোয়া স্টোর", "business_type_bn": "মুদি দোকান",
