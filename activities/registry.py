@@ -101,8 +101,7 @@ class Registry(contract.Registry):
             if certificate is None or certificate.union_slug != revocation.union:
                 raise ApplicationError(f"no certificate {revocation.certificate_no} of {revocation.union}",
                                        type="NoCertificate", non_retryable=True)
-            newly = certificate.revoked_at is None
-            if newly:
+            if certificate.revoked_at is None:
                 certificate.revoked_at = datetime.now(UTC)
                 certificate.revoked_by, certificate.revoke_reason = revocation.actor.username, revocation.reason
                 session.execute(update(db.Application).where(db.Application.id == certificate.application_id)
@@ -116,7 +115,7 @@ class Registry(contract.Registry):
             return Revoked(certificate_no=certificate.certificate_no, application_id=certificate.application_id,
                            certificate_type=certificate.certificate_type, revoked_at=certificate.revoked_at,
                            revoked_by=certificate.revoked_by, reason=certificate.revoke_reason or "",
-                           contact=Contact.model_validate(contact) if contact else None, newly=newly)
+                           contact=Contact.model_validate(contact) if contact else None)
 
     @activity.defn(name="Registry.allocate_number")
     def allocate_number(self, req: NumberRequest) -> CertificateNumber:

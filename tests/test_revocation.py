@@ -70,3 +70,23 @@ async def test_the_workflow_itself_refuses_whoever_is_not_the_chairman(stack, se
     assert refusal_of(failed.value.cause) == (Refusal.NOT_REVOKER, {})
     r = await stack.http.get(f"/api/v1/certificates/{app['certificate_no']}", headers={"X-API-Key": "demo-portal-key"})
     assert r.json()["status"] == "valid", r.text
+
+
+async def test_a_revocation_id_squatted_through_temporal_does_not_block_the_chairman(stack, settings, temporal_env):
+    """Whoever reaches Temporal starts `R-<number>` in clear first: the worker refuses its input, and the chairman's
+    revocation still goes through (and the holder still gets the SMS)."""
+    import dataclasses
+
+    from temporalio.client import Client
+    from temporalio.contrib.pydantic import pydantic_data_converter
+
+    app = await issued(stack, 4, "01922000333")
+    number = app["certificate_no"]
+    attacker = Client(temporal_env.client.service_client, namespace=temporal_env.client.namespace,
+                      data_converter=dataclasses.replace(pydantic_data_converter, payload_codec=None))
+    await attacker.start_workflow("CertificateRevocation", {"certificate_no": number}, id=revocation_id(number),
+                                  task_queue=settings.task_queue)
+    r = await revoke(stack, number)
+    assert r.status_code == 200, r.text
+    assert [t for t in texts_to(settings, "01922000333") if number in t and "জাল কাগজ" in t]
+    assert (await revoke(stack, number)).status_code == 409

@@ -361,7 +361,7 @@ class Revocation(Model):
 
 
 class Revoked(Model):
-    """The certificate as revoked (by this revocation, or by the one before it: `newly` says which)."""
+    """The certificate as revoked (by this revocation, or by the one before it)."""
 
     certificate_no: str
     application_id: str
@@ -370,4 +370,3 @@ class Revoked(Model):
     revoked_by: str
     reason: str
     contact: Contact | None = None
-    newly: bool = True

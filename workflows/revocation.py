@@ -33,7 +33,7 @@ class CertificateRevocation:
     async def run(self, revocation: Revocation) -> Revoked:
         check_revoker(revocation)
         revoked = await workflow.execute_activity_method(Registry.revoke, revocation, **REGISTRY_POLICY)
-        if revoked.newly and revoked.contact is not None:
+        if revoked.contact is not None:  # once: the outbox keys it by (application, "revoked")
             await workflow.execute_activity_method(Outbox.notify, Notice(
                 application_id=revoked.application_id, key="revoked", template="revoked", union=revocation.union,
                 contact=revoked.contact, params={"certificate_no": revoked.certificate_no, "reason": revoked.reason},

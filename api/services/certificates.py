@@ -8,7 +8,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from temporalio.client import Client, WorkflowFailureError
-from temporalio.common import WorkflowIDReusePolicy
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from api.errors import Conflict, Forbidden, Gone, NotFound
@@ -99,15 +99,24 @@ async def revoke(session: Session, settings: Settings, temporal: Client, verifie
     if row.revoked_at is not None:
         raise Conflict(f"{certificate_no} was already revoked")
     await end_transaction(session)
+    revocation = Revocation(certificate_no=certificate_no, union=row.union_slug, reason=reason, actor=officer)
+    start = dict(id=revocation_id(certificate_no), task_queue=settings.task_queue,
+                 search_attributes=revoked_attributes(row.union_slug, row.certificate_type))
     try:
-        revoked = await temporal.execute_workflow(
-            CertificateRevocation.run, Revocation(certificate_no=certificate_no, union=row.union_slug, reason=reason,
-                                                  actor=officer),
-            id=revocation_id(certificate_no), task_queue=settings.task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=revoked_attributes(row.union_slug, row.certificate_type))
-    except WorkflowAlreadyStartedError:
-        raise Conflict(f"{certificate_no} was already revoked") from None
+        try:
+            revoked = await temporal.execute_workflow(CertificateRevocation.run, revocation, **start,
+                                                      id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+        except WorkflowAlreadyStartedError:
+            # The registry, not the workflow id, says whether it was revoked: a run under this id that recorded
+            # nothing was started by someone else (say, in clear through Temporal) and is replaced. The registry's
+            # record and the SMS's key make a repeat harmless.
+            await run_in_threadpool(session.refresh, row)
+            if row.revoked_at is not None:
+                raise Conflict(f"{certificate_no} was already revoked") from None
+            await end_transaction(session)
+            revoked = await temporal.execute_workflow(
+                CertificateRevocation.run, revocation, **start, id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING)
     except WorkflowFailureError as e:
         cause = e.cause
         if isinstance(cause, ApplicationError) and cause.type == WRONG_OFFICER:
