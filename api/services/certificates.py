@@ -22,7 +22,7 @@ from sonod import db
 from sonod.bengali import DHAKA
 from sonod.settings import Settings
 from sonod.signing import CertificateClaims, InvalidQr, read_claims, revocation_list
-from workflows.messages import Actor, Revocation
+from workflows.messages import Actor, Revocation, Revoked
 from workflows.refusals import WRONG_OFFICER
 from workflows.revocation import CertificateRevocation, revocation_id
 from workflows.search_attributes import revoked_attributes
@@ -100,12 +100,16 @@ async def revoke(session: Session, settings: Settings, temporal: Client, verifie
         raise Conflict(f"{certificate_no} was already revoked")
     await end_transaction(session)
     revocation = Revocation(certificate_no=certificate_no, union=row.union_slug, reason=reason, actor=officer)
-    start = dict(id=revocation_id(certificate_no), task_queue=settings.task_queue,
-                 search_attributes=revoked_attributes(row.union_slug, row.certificate_type))
+
+    async def run(reuse: WorkflowIDReusePolicy, conflict: WorkflowIDConflictPolicy) -> Revoked:
+        return await temporal.execute_workflow(
+            CertificateRevocation.run, revocation, id=revocation_id(certificate_no), task_queue=settings.task_queue,
+            id_reuse_policy=reuse, id_conflict_policy=conflict,
+            search_attributes=revoked_attributes(row.union_slug, row.certificate_type))
+
     try:
         try:
-            revoked = await temporal.execute_workflow(CertificateRevocation.run, revocation, **start,
-                                                      id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+            revoked = await run(WorkflowIDReusePolicy.REJECT_DUPLICATE, WorkflowIDConflictPolicy.FAIL)
         except WorkflowAlreadyStartedError:
             # The registry, not the workflow id, says whether it was revoked: a run under this id that recorded
             # nothing was started by someone else (say, in clear through Temporal) and is replaced. The registry's
@@ -114,9 +118,7 @@ async def revoke(session: Session, settings: Settings, temporal: Client, verifie
             if row.revoked_at is not None:
                 raise Conflict(f"{certificate_no} was already revoked") from None
             await end_transaction(session)
-            revoked = await temporal.execute_workflow(
-                CertificateRevocation.run, revocation, **start, id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-                id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING)
+            revoked = await run(WorkflowIDReusePolicy.ALLOW_DUPLICATE, WorkflowIDConflictPolicy.TERMINATE_EXISTING)
     except WorkflowFailureError as e:
         cause = e.cause
         if isinstance(cause, ApplicationError) and cause.type == WRONG_OFFICER:
