@@ -1,0 +1,1 @@
+"""Payment gateway adapters (activities/payments/gateway.py is the interface)."""
