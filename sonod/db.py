@@ -76,6 +76,10 @@ class Union(Base):
     # the union's own clock, in seconds, where it differs from the deployment's settings: deadline_days,
     # reminder_every_s, escalate_after_s, payment_expiry_s, correction_expiry_s (activities/registry.rules_for)
     timing: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # the gateway its fees are paid through (activities/payments/gateway.gateway_for); None: SONOD_PAYMENT_PROVIDER
+    payment_provider: Mapped[str | None] = mapped_column(String(20))
+    # SMS segments the union may still send (activities/sms/dispatch.py); None: not metered
+    sms_balance: Mapped[int | None] = mapped_column(Integer)
 
 
 class User(Base):
@@ -271,6 +275,22 @@ class SigningKey(Base):
     not_after: Mapped[dt.datetime | None]
 
 
+class PkiCertificate(Base):
+    """The sonod PKI (sonod/pki.py): the root, the issuing CAs, the TSA and the unions' PDF-signing certificates,
+    each with its P-256 key sealed under the master key like the signing keys."""
+
+    __tablename__ = "pki_certificates"
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)  # "root", "ca/<upazila>", "union/<slug>", ...
+    role: Mapped[str] = mapped_column(String(20))
+    issuer: Mapped[str | None] = mapped_column(String(120))
+    serial: Mapped[str] = mapped_column(String(40))  # hex, for the issuer's CRL
+    certificate: Mapped[bytes] = mapped_column(LargeBinary)  # DER
+    sealed_private_key: Mapped[bytes] = mapped_column(LargeBinary)
+    not_before: Mapped[dt.datetime]
+    not_after: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+
+
 class OutboxMessage(Base):
     __tablename__ = "outbox"
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
@@ -284,6 +304,20 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None]
+    # SMS (activities/sms/): the union charged, segments counted and charged once, the provider that took it and its
+    # reference, the next retry, the last refusal, and the delivery report
+    union_slug: Mapped[str | None] = mapped_column(String(40))
+    segments: Mapped[int | None] = mapped_column(Integer)
+    charged: Mapped[int | None] = mapped_column(Integer)
+    provider: Mapped[str | None] = mapped_column(String(20))
+    provider_ref: Mapped[str | None] = mapped_column(String(100))
+    next_attempt_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    dlr_status: Mapped[str | None] = mapped_column(String(20))
+    dlr_at: Mapped[dt.datetime | None]
+
+    __table_args__ = (Index("ix_outbox_retry", "status", "next_attempt_at"),
+                      Index("ix_outbox_provider_ref", "provider", "provider_ref"))
 
 
 class Payment(Base):
@@ -293,6 +327,51 @@ class Payment(Base):
     amount: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PaymentOrder(Base):
+    """A fee asked of a provider's gateway (activities/payments/orders.py). `state`: open, paid, expired or
+    cancelled (closed unpaid by the workflow), refunding, refunded; only the workflow's status query makes it paid."""
+
+    __tablename__ = "payment_orders"
+    order_id: Mapped[str] = mapped_column(String(60), primary_key=True)  # <application id>-P<attempt>
+    application_id: Mapped[str] = mapped_column(String(40), index=True)
+    union_slug: Mapped[str] = mapped_column(String(40))
+    provider: Mapped[str] = mapped_column(String(20))
+    provider_ref: Mapped[str | None] = mapped_column(String(200))
+    redirect_url: Mapped[str | None] = mapped_column(Text)
+    amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    state: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    paid_at: Mapped[dt.datetime | None]
+    transaction_id: Mapped[str | None] = mapped_column(String(100))
+    closed_at: Mapped[dt.datetime | None]
+    refund_ref: Mapped[str | None] = mapped_column(String(200))
+    refunded_at: Mapped[dt.datetime | None]
+    refund_claim: Mapped[str | None] = mapped_column(String(80))  # the workflow whose refund call is under way
+
+    __table_args__ = (Index("ix_payment_orders_state_created", "state", "created_at"),)
+
+
+class PaymentNotification(Base):
+    """Every IPN and payer's return as it came, trusted for nothing: what the workflow's status query then found is
+    the order's `state`. `dedupe_key` is set on the first of identical notifications only (the one that nudged)."""
+
+    __tablename__ = "payment_notifications"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(10))  # ipn | return
+    method: Mapped[str] = mapped_column(String(8))
+    order_id: Mapped[str | None] = mapped_column(String(60), index=True)
+    provider_ref: Mapped[str | None] = mapped_column(String(200))
+    query: Mapped[str] = mapped_column(Text, default="")
+    headers: Mapped[dict[str, Any]] = mapped_column(default=dict)  # a subset: content type, signatures, user agent
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(30))
+    dedupe_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class AuditEntry(Base):
