@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=settings.porichoy_port)
     parser.add_argument("--registry", type=Path, default=REGISTRY_PATH)
     parser.add_argument("--seed", type=int, default=0, help="seed of the error_rate fault")
+    parser.add_argument("--token-ttl-s", type=float, default=3600.0,
+                        help="lifetime of the partner protocol's bearer tokens, in seconds")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     args = parser.parse_args(argv)
 
@@ -49,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s:     %(message)s")
     try:
-        app = create_app(args.registry, settings.porichoy_api_key, seed=args.seed)
+        app = create_app(args.registry, settings.porichoy_api_key, seed=args.seed, token_ttl_s=args.token_ttl_s)
     except RegistryError as exc:
         sock.close()
         print(f"porichoy: {exc}", file=sys.stderr)

@@ -159,14 +159,18 @@ def avatar(person: Person) -> str:
 
 
 class Simulator:
-    def __init__(self, people: dict[str, Person], api_key: str, seed: int = 0) -> None:
+    def __init__(self, people: dict[str, Person], api_key: str, seed: int = 0, *, username: str = "sonod",
+                 token_ttl_s: float = 3600.0) -> None:
         self.people = people
         self.api_key = api_key
         self.seed = seed
+        self.username, self.token_ttl_s = username, token_ttl_s  # the partner protocol's log-in
+        self.tokens: dict[str, float] = {}  # bearer token -> when it expires (time.monotonic())
         self.reset()
 
     def reset(self) -> None:
         self.faults = Faults()
+        self.locked: set[str] = set()  # voters whose record the partner protocol answers "voter is locked"
         self.rng = random.Random(self.seed)
         self.by_outcome: Counter[str] = Counter()
         self.by_national_id: Counter[str] = Counter()
@@ -179,6 +183,21 @@ class Simulator:
 
     def key_ok(self, key: str | None) -> bool:
         return secrets.compare_digest((key or "").encode(), self.api_key.encode())
+
+    async def unavailable(self) -> JSONResponse | None:
+        """The latency and down switches, before a call is looked at."""
+        if self.faults.latency_ms:
+            await asyncio.sleep(self.faults.latency_ms / 1000)
+        if self.faults.down:
+            return self.record("unavailable", 503, {"detail": "Porichoy is unavailable (simulated)"},
+                               {"Retry-After": "1"})
+        return None
+
+    def failing(self) -> JSONResponse | None:
+        """The error_rate switch, for a call that got past its credentials."""
+        if self.rng.random() < self.faults.error_rate:
+            return self.record("server_error", 500, {"detail": "internal error (simulated)"})
+        return None
 
     def check(self, query: KycQuery) -> tuple[ErrorCode | None, Person | None]:
         number = normalise_number(query.national_id)
@@ -222,15 +241,12 @@ async def nid_person_values(
 ) -> JSONResponse:
     """Porichoy's KYC check: 200 with passKyc "yes" and the voter, or "no" and an errorCode."""
     raw = await request.body()  # read before the simulated latency: a caller that hangs up meanwhile is not an error
-    faults = sim.faults
-    if faults.latency_ms:
-        await asyncio.sleep(faults.latency_ms / 1000)
-    if faults.down:
-        return sim.record("unavailable", 503, {"detail": "Porichoy is unavailable (simulated)"}, {"Retry-After": "1"})
+    if refused := await sim.unavailable():
+        return refused
     if not sim.key_ok(x_api_key):
         return sim.record("unauthorized", 401, {"detail": "missing or invalid x-api-key"})
-    if sim.rng.random() < faults.error_rate:
-        return sim.record("server_error", 500, {"detail": "internal error (simulated)"})
+    if refused := sim.failing():
+        return refused
     try:
         query = KycQuery.model_validate_json(raw)
     except ValidationError as exc:
@@ -269,11 +285,14 @@ async def calls(sim: Sim) -> CallStats:
     )
 
 
-def create_app(registry_path: Path | str, api_key: str, *, seed: int = 0) -> FastAPI:
+def create_app(registry_path: Path | str, api_key: str, *, seed: int = 0, token_ttl_s: float = 3600.0) -> FastAPI:
     """The simulator serving `registry_path`; raises RegistryError if a line is bad."""
+    from infra.porichoy.partner import router as partner_router
+
     people = load_registry(Path(registry_path))
     app = FastAPI(title="Porichoy simulator", description="A Porichoy-compatible NID gateway for development")
-    app.state.sim = Simulator(people, api_key, seed)
+    app.state.sim = Simulator(people, api_key, seed, token_ttl_s=token_ttl_s)
     app.include_router(router)
+    app.include_router(partner_router)
     log.info("porichoy simulator serving %d people from %s", len(people), registry_path)
     return app
