@@ -23,6 +23,14 @@ DEV_SECRETS = {
     "demo_portal_key": "demo-portal-key",
     "demo_totp_secret": "SHW5O47OQTSWH5WN44AOAYKOTYDOC2UH",
 }
+# The payment gateways' demo credentials (the simulator's, infra/gateways): refused outside dev mode for the
+# providers in SONOD_PAYMENT_PROVIDERS, whose SONOD_<PROVIDER>_URL must then be set too.
+PAYMENT_DEV_SECRETS = {
+    "ekpay": {"ekpay_password": "demo-ekpay-pass-key"},
+    "bkash": {"bkash_password": "demo-bkash-password", "bkash_app_secret": "demo-bkash-app-secret"},
+    "sslcommerz": {"sslcommerz_store_password": "demo-sslcommerz-password"},
+    "nagad": {"nagad_merchant_key_file": "infra/gateways/keys/nagad-merchant-demo.pem"},
+}
 
 
 class Settings(BaseSettings):
@@ -71,6 +79,32 @@ class Settings(BaseSettings):
     api_body_timeout_s: float = Field(30.0, gt=0, description="a request's body must arrive whole within this")
     api_max_connections: int = Field(1000, gt=0, description="beyond this many connections uvicorn answers 503")
 
+    # payment gateways (docs/INTEGRATIONS.md); an empty URL is the simulator's at gateways_url (dev mode only)
+    payment_providers: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="ekpay,bkash,sslcommerz,nagad: those contracted; dev mode: all four")
+    payment_timeout_s: float = Field(10.0, gt=0, description="timeout of one call to a payment gateway")
+    gateways_host: str = "127.0.0.1"
+    gateways_port: int = 8091
+    gateways_url: str = "http://127.0.0.1:8091"
+    ekpay_url: str = ""
+    ekpay_merchant_id: str = "sonod_demo"
+    ekpay_password: str = PAYMENT_DEV_SECRETS["ekpay"]["ekpay_password"]
+    ekpay_mac_addr: str = Field("127.0.0.1", description="the address ekPay whitelisted for this merchant")
+    bkash_url: str = ""
+    bkash_username: str = "sonod-demo"
+    bkash_password: str = PAYMENT_DEV_SECRETS["bkash"]["bkash_password"]
+    bkash_app_key: str = "demo-bkash-app-key"
+    bkash_app_secret: str = PAYMENT_DEV_SECRETS["bkash"]["bkash_app_secret"]
+    sslcommerz_url: str = ""
+    sslcommerz_store_id: str = "sonod-demo"
+    sslcommerz_store_password: str = PAYMENT_DEV_SECRETS["sslcommerz"]["sslcommerz_store_password"]
+    nagad_url: str = ""
+    nagad_merchant_id: str = "689900000000001"
+    nagad_merchant_number: str = "01700000001"
+    nagad_merchant_key_file: str = Field(PAYMENT_DEV_SECRETS["nagad"]["nagad_merchant_key_file"],
+                                         description="PEM: the merchant's RSA private key (relative: to the checkout)")
+    nagad_gateway_public_key_file: str = "infra/gateways/keys/nagad-gateway-demo.pub.pem"
+
     # secrets (refused at their defaults outside dev mode)
     secret_key: str = DEV_SECRETS["secret_key"]
     master_key: str = Field(DEV_SECRETS["master_key"], description="base64 of 32 bytes: wraps signing keys")
@@ -103,6 +137,35 @@ class Settings(BaseSettings):
     mail_from: str = "sonod@sonod.localhost"
     sms_sink: Path | None = None
 
+    @field_validator("payment_providers", mode="before")
+    @classmethod
+    def _provider_list(cls, value):
+        if isinstance(value, str):
+            value = [p.strip().lower() for p in value.split(",") if p.strip()]
+        unknown = sorted(set(value) - set(PAYMENT_DEV_SECRETS))
+        if unknown:
+            raise ValueError(f"unknown payment providers {unknown}; known: {', '.join(PAYMENT_DEV_SECRETS)}")
+        return value
+
+    @property
+    def enabled_payment_providers(self) -> list[str]:
+        return self.payment_providers or (list(PAYMENT_DEV_SECRETS) if self.dev_mode else [])
+
+    def gateway_url(self, provider: str) -> str:
+        """The provider's API base: SONOD_<PROVIDER>_URL, else the simulator's."""
+        paths = {"ekpay": "/ekpay/ekpaypg/v1", "bkash": "/bkash/v1.2.0-beta/tokenized/checkout",
+                 "sslcommerz": "/sslcommerz", "nagad": "/nagad/remote-payment-gateway-1.0/api/dfs"}
+        return (getattr(self, f"{provider}_url") or self.gateways_url.rstrip("/") + paths[provider]).rstrip("/")
+
+    def _payment_defaults(self) -> list[str]:
+        refused = []
+        for provider in self.enabled_payment_providers:
+            refused += [f"SONOD_{name.upper()}" for name, value in PAYMENT_DEV_SECRETS[provider].items()
+                        if getattr(self, name) == value]
+            if not getattr(self, f"{provider}_url"):
+                refused.append(f"SONOD_{provider.upper()}_URL")
+        return refused
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _address_list(cls, value):
@@ -124,7 +187,7 @@ class Settings(BaseSettings):
     def _refuse_default_secrets(self) -> Settings:
         if not self.dev_mode:
             defaults = [f"SONOD_{name.upper()}" for name, value in DEV_SECRETS.items()
-                        if getattr(self, name) == value and name not in DEMO_ONLY]
+                        if getattr(self, name) == value and name not in DEMO_ONLY] + self._payment_defaults()
             if defaults:
                 raise ValueError(
                     "outside dev mode these secrets must be set to non-default values: " + ", ".join(defaults)
