@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 Provider = Literal["ekpay", "bkash", "sslcommerz", "nagad"]
 PROVIDERS: tuple[Provider, ...] = ("ekpay", "bkash", "sslcommerz", "nagad")
 PaymentState = Literal["paid", "pending", "failed", "cancelled", "refunded", "held"]
+# bKash's return does not name our order: return_url carries it as ?order_id=<order_id> (the others' may too)
+ORDER_PARAM = "order_id"
 # Ours, unique per attempt ("<application_no>-P<attempt>"): the gateway's merchant invoice / tran_id / ord_id.
 # Letters, digits and '-' only, at most 30 characters: the narrowest of the four gateways' fields.
 OrderId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,29}$")]
