@@ -147,6 +147,14 @@ class DecisionOut(BaseModel):
     status: Status
 
 
+class NotificationOut(BaseModel):
+    """What sonod did with a gateway's notification: `nudged` (its application's workflow asks the gateway),
+    `settled` (already paid), `late` (a closed order: a payment found is refunded), `duplicate`, `received`."""
+
+    outcome: str
+    order_id: str | None = None
+
+
 class CancelIn(In):
     reason: Reason = Field(min_length=1)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, IPvAnyNetwork, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -31,6 +31,12 @@ PAYMENT_DEV_SECRETS = {
     "sslcommerz": {"sslcommerz_store_password": "demo-sslcommerz-password"},
     "nagad": {"nagad_merchant_key_file": "infra/gateways/keys/nagad-merchant-demo.pem"},
 }
+
+
+# The SMS providers' demo credentials (infra/smsgw's): refused outside dev mode when a route names the provider.
+SMS_PROVIDERS = ("sslwireless", "bulksmsbd", "http", "file")
+SMS_DEV_SECRETS = {"sms_dlr_secret": "demo-sms-dlr-secret", "sslwireless_api_token": "demo-sslwireless-token",
+                   "bulksmsbd_api_key": "demo-bulksmsbd-key"}
 
 
 class Settings(BaseSettings):
@@ -72,6 +78,12 @@ class Settings(BaseSettings):
     porichoy_url: str = "http://127.0.0.1:8090"
     porichoy_api_key: str = DEV_SECRETS["porichoy_api_key"]
     porichoy_timeout_s: float = 5.0
+    # the NID check (docs/INTEGRATIONS.md): the partner-service protocol, or the older KYC one
+    nid_protocol: Literal["partner", "kyc"] = "partner"
+    porichoy_username: str = Field("sonod", description="the partner protocol's log-in; its password: the API key")
+    porichoy_token_refresh_s: float = Field(60.0, ge=0, description="renew the partner token this long before expiry")
+    brn_url: str = Field("", description="the birth registration lookup; empty: SONOD_PORICHOY_URL + /bdris")
+    brn_api_key: str = Field("", description="its x-api-key; empty: SONOD_PORICHOY_API_KEY")
 
     # slow clients of the API (api/guards.py): 408 and the connection closed past these bounds
     api_head_timeout_s: float = Field(10.0, gt=0, description="a request's line and headers must arrive within this")
@@ -129,13 +141,43 @@ class Settings(BaseSettings):
     reminder_interval_hours: float = 24.0
     escalate_after_days: float = 3.0
     payment_expiry_days: float = 7.0
+    # the fee's gateway where a union names none (unions.payment_provider): callback (the signed
+    # POST /api/v1/payments/callback), ekpay, bkash, sslcommerz or nagad; and how often sonod asks a gateway about
+    # an open order when no notification has come
+    payment_provider: str = Field("callback", pattern="^(callback|ekpay|bkash|sslcommerz|nagad)$")
+    payment_poll_minutes: float = Field(5.0, gt=0)
     correction_expiry_days: float = 30.0
 
     # delivery
     smtp_host: str = ""
     smtp_port: int = 25
     mail_from: str = "sonod@sonod.localhost"
-    sms_sink: Path | None = None
+    sms_sink: Path | None = None  # the "file" provider's JSON lines; default var/sms.jsonl
+    # SMS providers (activities/sms/, docs/INTEGRATIONS.md "SMS"): union slug (or "*") -> providers, first one first,
+    # the next when it refuses or does not answer; `sonod dev` routes "*" to its simulator
+    sms_routes: dict[str, list[str]] = Field(default_factory=lambda: {"*": ["file"]})
+    sms_timeout_s: float = Field(10.0, gt=0, description="timeout of one call to an SMS provider")
+    sms_max_attempts: int = Field(6, ge=1, description="attempts before an SMS is marked failed")
+    sms_retry_base_s: float = Field(30.0, gt=0, description="wait before the 2nd attempt, doubled each time after")
+    sms_retry_max_s: float = Field(3600.0, gt=0, description="longest wait between two attempts")
+    sms_retry_poll_s: float = Field(5.0, gt=0, description="how often the worker looks for SMS due for a retry")
+    sms_dlr_secret: str = SMS_DEV_SECRETS["sms_dlr_secret"]
+    smsgw_host: str = "127.0.0.1"
+    smsgw_port: int = 8093
+    smsgw_url: str = "http://127.0.0.1:8093"
+    sslwireless_url: str = "https://smsplus.sslwireless.com"
+    sslwireless_api_token: str = SMS_DEV_SECRETS["sslwireless_api_token"]
+    sslwireless_sid: str = "SONOD"
+    bulksmsbd_url: str = "https://bulksmsbd.net"
+    bulksmsbd_api_key: str = SMS_DEV_SECRETS["bulksmsbd_api_key"]
+    bulksmsbd_senderid: str = "8809600000000"
+    sms_http_url: str = Field("", description="the generic provider: URL with $to $msisdn $text $ref")
+    sms_http_method: str = Field("POST", pattern="^(GET|POST|PUT)$")
+    sms_http_body: str = ""
+    sms_http_content_type: str = Field("json", pattern="^(json|form)$")
+    sms_http_headers: dict[str, str] = Field(default_factory=dict)
+    sms_http_success: dict[str, Any] = Field(default_factory=dict, description="top-level JSON pairs of a yes")
+    sms_http_id_field: str = ""
 
     @field_validator("payment_providers", mode="before")
     @classmethod
@@ -166,6 +208,21 @@ class Settings(BaseSettings):
                 refused.append(f"SONOD_{provider.upper()}_URL")
         return refused
 
+    @field_validator("sms_routes")
+    @classmethod
+    def _sms_routes(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        unknown = sorted({p for providers in value.values() for p in providers} - set(SMS_PROVIDERS))
+        if unknown or not all(value.values()) or "*" not in value:
+            raise ValueError(f'SMS routes: a "*" route, and each names at least one of {", ".join(SMS_PROVIDERS)}'
+                             + (f"; not {', '.join(unknown)}" if unknown else ""))
+        return value
+
+    def _sms_defaults(self) -> list[str]:
+        routed = {p for providers in self.sms_routes.values() for p in providers} - {"file"}
+        needed = {"sms_dlr_secret"} if routed else set()
+        needed |= {f"{p}_api_{'token' if p == 'sslwireless' else 'key'}" for p in routed & {"sslwireless", "bulksmsbd"}}
+        return [f"SONOD_{name.upper()}" for name in sorted(needed) if getattr(self, name) == SMS_DEV_SECRETS[name]]
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _address_list(cls, value):
@@ -188,6 +245,7 @@ class Settings(BaseSettings):
         if not self.dev_mode:
             defaults = [f"SONOD_{name.upper()}" for name, value in DEV_SECRETS.items()
                         if getattr(self, name) == value and name not in DEMO_ONLY] + self._payment_defaults()
+            defaults += self._sms_defaults()
             if defaults:
                 raise ValueError(
                     "outside dev mode these secrets must be set to non-default values: " + ", ".join(defaults)

@@ -12,18 +12,25 @@ from sqlalchemy.orm import sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.delivery import MailDir, SmsSink, SmtpMailer
+from activities.brn import birth_registry
+from activities.delivery import MailDir, SmtpMailer
 from activities.issuer import Issuer
-from activities.nid import NidGateway
 from activities.outbox import Outbox
+from activities.payments.orders import Payments
+from activities.porichoy import nid_gateway
+from activities.receipt import ReceiptRenderer, Receipts
 from activities.registry import Registry
 from activities.render import CertificateRenderer
+from activities.sms import config as sms_config
+from activities.sms.dispatch import SmsDispatcher
 from sonod.db import make_engine, make_session_factory
 from sonod.keys import KeyStore
 from sonod.logs import configure_logging
 from sonod.settings import Settings
 from sonod.temporal import connect, ensure_search_attributes
 from workflows.application import CertificateApplication
+from workflows.payment import PaymentNotification
+from workflows.receipt import MoneyReceipt
 from workflows.revocation import CertificateRevocation
 from workflows.search_attributes import ALL_KEYS
 
@@ -34,26 +41,31 @@ log = logging.getLogger("sonod.worker")
 POOL_SIZE, POOL_OVERFLOW = 10, 10
 
 
-def build_activities(settings: Settings, sessions: sessionmaker, http: httpx.AsyncClient) -> list:
-    sms = SmsSink(settings.sms_sink or settings.var_dir / "sms.jsonl")
+def build_activities(settings: Settings, sessions: sessionmaker, http: httpx.AsyncClient,
+                     sms: SmsDispatcher | None = None) -> list:
+    sms = sms or sms_config.dispatcher(settings, sessions, httpx.Client())
     mail = SmtpMailer(settings.smtp_host, settings.smtp_port, settings.mail_from) if settings.smtp_host \
         else MailDir(settings.var_dir / "mail")
     registry = Registry(sessions, settings)
-    gateway = NidGateway(http, settings.porichoy_url, settings.porichoy_api_key)
-    issuer = Issuer(sessions, KeyStore(sessions, settings.master_key), CertificateRenderer(), settings.pdf_dir,
+    gateway, births = nid_gateway(settings, http), birth_registry(settings, http)
+    renderer = CertificateRenderer()
+    issuer = Issuer(sessions, KeyStore(sessions, settings.master_key), renderer, settings.pdf_dir,
                     f"{settings.public_url.rstrip('/')}/verify")
+    receipts = Receipts(sessions, ReceiptRenderer(renderer.fonts), settings.pdf_dir)
     outbox = Outbox(sessions, sms, mail)
-    return [registry.admit, registry.project, registry.allocate_number, registry.revoke, gateway.verify, issuer.issue,
-            outbox.notify]
+    payments = Payments(sessions, settings, http)
+    return [*payments.activities(),
+            registry.admit, registry.project, registry.allocate_number, registry.revoke, gateway.verify, births.verify,
+            issuer.issue, receipts.issue, outbox.notify]
 
 
 def build_worker(client: Client, settings: Settings, sessions: sessionmaker, http: httpx.AsyncClient,
-                 task_queue: str | None = None, **options) -> Worker:
+                 task_queue: str | None = None, sms: SmsDispatcher | None = None, **options) -> Worker:
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
-        workflows=[CertificateApplication, CertificateRevocation],
-        activities=build_activities(settings, sessions, http),
+        workflows=[CertificateApplication, CertificateRevocation, PaymentNotification, MoneyReceipt],
+        activities=build_activities(settings, sessions, http, sms),
         activity_executor=ThreadPoolExecutor(max_workers=settings.max_concurrent_activities),
         max_concurrent_activities=settings.max_concurrent_activities,
         max_cached_workflows=settings.workflow_cache_size,
@@ -90,8 +102,11 @@ async def run_worker(settings: Settings) -> None:
     if added:
         log.info("registered search attributes %s", ", ".join(added))
     engine = make_engine(settings.db_url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
-    async with httpx.AsyncClient(timeout=settings.porichoy_timeout_s) as http:
-        worker = build_worker(client, settings, make_session_factory(engine), http)
+    sessions = make_session_factory(engine)
+    async with httpx.AsyncClient(timeout=settings.porichoy_timeout_s) as http, httpx.Client() as sms_http:
+        sms = sms_config.dispatcher(settings, sessions, sms_http)
+        worker = build_worker(client, settings, sessions, http, sms=sms)
+        retrying = asyncio.create_task(sms.retry_forever(settings.sms_retry_poll_s))  # SMS retries and held ones
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -101,6 +116,7 @@ async def run_worker(settings: Settings) -> None:
             if metrics is not None:
                 metrics.ready.set()
             await stop.wait()
+        retrying.cancel()
     engine.dispose()
     if metrics is not None:
         metrics.shutdown()

@@ -11,15 +11,25 @@ from temporalio import activity
 
 from workflows.messages import (
     ApplicationInput,
+    BrnCheck,
     CertificateNumber,
+    Closed,
+    Closing,
+    Confirmation,
     Delivered,
     Identity,
     IssuedCertificate,
+    IssuedReceipt,
     IssueRequest,
     NidCheck,
     Notice,
+    NotificationRead,
+    NotificationRef,
     NumberRequest,
+    OrderRequest,
+    PaymentOrderRef,
     Projection,
+    ReceiptRequest,
     Revocation,
     Revoked,
     Submission,
@@ -54,6 +64,14 @@ class NidGateway:
         raise NotImplementedError
 
 
+class BirthRegistry:
+    """The Registrar General's birth registration lookup (activities/brn.py)."""
+
+    @activity.defn(name="BirthRegistry.verify")
+    async def verify(self, check: BrnCheck) -> Identity:
+        raise NotImplementedError
+
+
 class Issuer:
     """Sign, render and store the certificate (activities/issuer.py)."""
 
@@ -62,9 +80,38 @@ class Issuer:
         raise NotImplementedError
 
 
+class Receipts:
+    """Number, render and store an application's money receipt (activities/receipt.py)."""
+
+    @activity.defn(name="Receipts.issue")
+    def issue(self, req: ReceiptRequest) -> IssuedReceipt:
+        raise NotImplementedError
+
+
 class Outbox:
     """SMS, mail and the officers' inbox (activities/outbox.py)."""
 
     @activity.defn(name="Outbox.notify")
     def notify(self, notice: Notice) -> Delivered:
+        raise NotImplementedError
+
+
+class Payments:
+    """The fee through the union's payment gateway: orders, the status call that alone confirms a payment, refunds
+    of late payments, and the notifications read (activities/payments/orders.py)."""
+
+    @activity.defn(name="Payments.open")
+    async def open(self, request: OrderRequest) -> PaymentOrderRef:
+        raise NotImplementedError
+
+    @activity.defn(name="Payments.confirm")
+    async def confirm(self, order: PaymentOrderRef) -> Confirmation:
+        raise NotImplementedError
+
+    @activity.defn(name="Payments.close")
+    async def close(self, closing: Closing) -> Closed:
+        raise NotImplementedError
+
+    @activity.defn(name="Payments.read_notification")
+    async def read_notification(self, ref: NotificationRef) -> NotificationRead:
         raise NotImplementedError

@@ -20,31 +20,36 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from sonod.domain import STANDS_IN_FOR_CHAIRMAN, STEP_STATUS, DecisionKind, Role, Status, normalise_mobile
-    from workflows.activities import Issuer, NidGateway, Outbox, Registry
+    from workflows.activities import BirthRegistry, Issuer, NidGateway, Outbox, Registry
     from workflows.messages import (
+        CALLBACK,
         Actor,
         Amendment,
         ApplicationInput,
         ApplicationResult,
         AuditNote,
         Awaiting,
+        BrnCheck,
         Cancellation,
         Decision,
         Escalation,
         Event,
         EventKind,
         Fee,
+        Identity,
         IssueRequest,
         NidCheck,
         NidRecord,
         Notice,
         NumberRequest,
         PaymentIn,
+        PaymentNotice,
         Projection,
         Resend,
         StatusView,
         Submission,
     )
+    from workflows.payment import NOTIFIED, PAYMENT_CONVERSATION, Conversation
     from workflows.policies import ISSUE_POLICY, NID_POLICY, NOTIFY_POLICY, PROJECT_POLICY, REGISTRY_POLICY
     from workflows.refusals import Refusal, refuse
     from workflows.search_attributes import search_attributes_for, upserts
@@ -60,6 +65,7 @@ class Returned(Exception):
 
 
 SONOD = Actor(username="sonod", role=Role.OPERATOR)  # the workflow's own clock acting
+BIRTH_REGISTRY = "identity-by-birth-registration"  # workflow.patched: before it, every applicant had an NID
 PORICHOY = Actor(username="porichoy", role=Role.OPERATOR)  # the NID gateway's answer
 OUTBOX = Actor(username="outbox", role=Role.OPERATOR)  # what was sent, and how
 SYSTEM = (SONOD, PORICHOY, OUTBOX)  # sonod itself: no person, no office
@@ -102,7 +108,8 @@ class CertificateApplication:
         self.decisions: list[Decision] = []
         self.amendment: Amendment | None = None
         self.cancellation: Cancellation | None = None
-        self.payment: PaymentIn | None = None
+        self.payment: PaymentIn | None = None  # the signed callback's
+        self.gateway = Conversation()  # or the union's payment gateway's
         self.escalated = False
         self.overdue = False
         self.deadline_at: datetime | None = None
@@ -155,13 +162,7 @@ class CertificateApplication:
         same words whatever failed (which field is for the union's officers only), and may correct it."""
         await self.step(Status.VERIFYING_NID, EventKind.NID_CHECK, "checking the NID with Porichoy", PORICHOY)
         app = self.admitted()
-        applicant = app.applicant
-        identity = await self.unless_cancelled(workflow.execute_activity_method(
-            NidGateway.verify,
-            NidCheck(application_id=app.application_id, nid=applicant.nid,
-                     date_of_birth=applicant.date_of_birth, name=applicant.name_en),
-            **NID_POLICY,
-        ))
+        identity = await self.unless_cancelled(self.check_identity(app))
         if not identity.matches:
             await self.step(Status.NID_FAILED, EventKind.NID_FAILED, "the NID record does not match", PORICHOY,
                             failure=identity.error_code or "NO_MATCH")
@@ -170,6 +171,17 @@ class CertificateApplication:
         self.identity = identity.voter
         return True
 
+    def check_identity(self, app: ApplicationInput) -> Awaitable[Identity]:
+        """The birth registry for a birth registration number, the NID gateway for an NID."""
+        applicant = app.applicant
+        if applicant.brn is not None and workflow.patched(BIRTH_REGISTRY):
+            return workflow.execute_activity_method(BirthRegistry.verify, BrnCheck(
+                application_id=app.application_id, brn=applicant.brn, date_of_birth=applicant.date_of_birth,
+                name_bn=applicant.name_bn, name_en=applicant.name_en), **NID_POLICY)
+        return workflow.execute_activity_method(NidGateway.verify, NidCheck(
+            application_id=app.application_id, nid=applicant.nid or "", date_of_birth=applicant.date_of_birth,
+            name=applicant.name_en), **NID_POLICY)
+
     async def take_fee(self) -> None:
         if self.fee_paid:
             return
@@ -177,10 +189,14 @@ class CertificateApplication:
         await self.step(Status.AWAITING_PAYMENT, EventKind.PAYMENT_DUE,
                         f"fee {app.fee.amount} {app.fee.currency}", amount=app.fee.amount)
         await self.notify("payment_due", {"amount": app.fee.amount})
-        if not await self.wait(lambda: self.payment is not None or self.cancellation is not None,
-                               app.timing.payment_expiry):
-            raise Ended(Status.CANCELLED, EventKind.EXPIRED, "the fee was not paid in time", waited="payment")
+        if app.fee.provider != CALLBACK and workflow.patched(PAYMENT_CONVERSATION):
+            paid = await self.gateway.take(app, lambda: self.cancellation is not None, self.wait) is not None
+        else:
+            paid = await self.wait(lambda: self.payment is not None or self.cancellation is not None,
+                                   app.timing.payment_expiry)
         self.check_cancelled()
+        if not paid:
+            raise Ended(Status.CANCELLED, EventKind.EXPIRED, "the fee was not paid in time", waited="payment")
         self.fee_paid = True
 
     async def officer_step(self, role: Role) -> None:
@@ -306,12 +322,20 @@ class CertificateApplication:
 
     @pay.validator
     def check_payment(self, payment: PaymentIn) -> None:
-        if self.status is not Status.AWAITING_PAYMENT or self.payment is not None:
-            raise refuse(Refusal.NOT_AWAITING_PAYMENT, status=self.status.value)
+        """The signed callback's payment; a union that takes its fee through a gateway takes none (the workflow asks
+        that gateway instead)."""
         fee = self.admitted().fee
+        if self.status is not Status.AWAITING_PAYMENT or self.payment is not None or fee.provider != CALLBACK:
+            raise refuse(Refusal.NOT_AWAITING_PAYMENT, status=self.status.value)
         if payment.currency != fee.currency or payment.amount != fee.amount:
             raise refuse(Refusal.WRONG_FEE, fee=fee.amount, currency=fee.currency,
                          amount=payment.amount, paid_currency=payment.currency)
+
+    @workflow.signal(name=NOTIFIED)
+    def payment_notified(self, notice: PaymentNotice) -> None:
+        """The gateway (or the payer's return) named the open order: the workflow asks the gateway, trusting nothing
+        the notification said."""
+        self.gateway.notified(notice)
 
     @workflow.update
     async def amend(self, amendment: Amendment) -> StatusView:
@@ -397,7 +421,7 @@ class CertificateApplication:
             certificate_type=sub.certificate_type,
             fee=app.fee if app else Fee(), status=self.status, round=self.round, certificate_no=self.certificate_no,
             deadline_at=self.deadline_at, overdue=self.overdue, escalated=self.escalated, fee_paid=self.fee_paid,
-            waiting_on=self.waiting_on, awaiting=self.awaiting(), events=self.events,
+            waiting_on=self.waiting_on, awaiting=self.awaiting(), events=self.events, payment=self.gateway.order,
         )
 
     def awaiting(self, status: Status | None = None) -> Awaiting | None:

@@ -17,6 +17,7 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 OptName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)] | None
 Mobile = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^(\+?88)?01[3-9][0-9]{8}$")]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
+Number = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
 
 
 class Model(BaseModel):
@@ -27,7 +28,8 @@ class Applicant(BaseModel):
     """What the applicant claims; the NID gateway's answer is kept beside it as `Identity`."""
 
     model_config = ConfigDict(extra="allow", str_max_length=300)
-    nid: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+    nid: Number | None = None  # exactly one of nid and brn (api/services/applications.py checked_applicant)
+    brn: Number | None = None  # a birth registration number, for minors and people without an NID
     date_of_birth: dt.date
     name_bn: Name
     name_en: Name
@@ -74,10 +76,14 @@ class FeeLine(Model):
     amount: int
 
 
+CALLBACK = "callback"  # the demo's (and a custom gateway's) signed callback: POST /api/v1/payments/callback
+
+
 class Fee(Model):
     amount: int = 0
     currency: str = "BDT"
     lines: list[FeeLine] = []
+    provider: str = CALLBACK  # the union's payment gateway (ekpay, bkash, sslcommerz, nagad), or the callback
 
 
 class Timing(Model):
@@ -86,6 +92,7 @@ class Timing(Model):
     escalate_after: dt.timedelta
     payment_expiry: dt.timedelta
     correction_expiry: dt.timedelta
+    payment_poll: dt.timedelta = dt.timedelta(minutes=5)  # with no word from the gateway, ask it this often
 
 
 class UnionView(Model):
@@ -242,6 +249,7 @@ class StatusView(Model):
     waiting_on: Role | None
     awaiting: Awaiting | None = None
     events: list[Event]
+    payment: PaymentOrderRef | None = None  # the open order at the union's payment gateway: where the payer pays
 
 
 class ApplicationResult(Model):
@@ -277,12 +285,24 @@ class NidCheck(Model):
     name: str
 
 
+class BrnCheck(Model):
+    """A birth registration number to look up: the registry matches the number and the date of birth, sonod the
+    names."""
+
+    application_id: str
+    brn: str
+    date_of_birth: dt.date
+    name_bn: str
+    name_en: str
+
+
 class NidRecord(BaseModel):
     """What the NID gateway's record says of the applicant (not what the applicant claims). The fields sonod reads
     are typed; the gateway's others are kept as they come, for the certificate to print."""
 
     model_config = ConfigDict(extra="allow")
     nid: str | None = None
+    brn: str | None = None  # the birth registry's record holds this one instead
     date_of_birth: dt.date | None = None
     name_bn: str | None = None
     name_en: str | None = None
@@ -332,6 +352,17 @@ class IssuedCertificate(Model):
     pdf_ref: str
 
 
+class ReceiptRequest(Model):
+    """The money receipt of an application whose fee is paid (workflows/receipt.py)."""
+
+    application_id: str
+
+
+class IssuedReceipt(Model):
+    receipt_no: str
+    pdf_ref: str  # under the PDF store, as a certificate's
+
+
 class Notice(Model):
     """One message to the applicant or to officers; `key` makes it idempotent."""
 
@@ -370,3 +401,96 @@ class Revoked(Model):
     revoked_by: str
     reason: str
     contact: Contact | None = None
+
+
+# --- the fee through a provider's gateway (workflows/payment.py, activities/payments/orders.py) ----------------
+
+
+class OrderState(StrEnum):
+    """A payment order's state in sonod (payment_orders.state): only the workflow's status query makes it paid."""
+
+    OPEN = "open"
+    PAID = "paid"
+    EXPIRED = "expired"  # closed unpaid at the fee's expiry
+    CANCELLED = "cancelled"  # closed unpaid when the application was cancelled
+    REFUNDING = "refunding"  # a late payment's refund call is under way
+    REFUNDED = "refunded"
+
+    @property
+    def is_closed(self) -> bool:
+        return self in (OrderState.EXPIRED, OrderState.CANCELLED, OrderState.REFUNDING, OrderState.REFUNDED)
+
+
+class OrderRequest(Model):
+    """The fee asked of the union's gateway: order `<application id>-P<attempt>`."""
+
+    application_id: str
+    union: str
+    provider: str
+    attempt: int = 1
+    amount: int
+    currency: str
+    mobile: str | None = None
+    expires_at: dt.datetime
+
+    @property
+    def order_id(self) -> str:
+        return f"{self.application_id}-P{self.attempt}"
+
+
+class PaymentOrderRef(Model):
+    order_id: str
+    provider: str
+    provider_ref: str | None = None
+    redirect_url: str | None = None
+    expires_at: dt.datetime
+
+
+class Confirmation(Model):
+    """What the gateway's status call said of an order, and whether it was recorded as this application's fee."""
+
+    order_id: str
+    state: str  # the gateway's: paid, pending, failed, cancelled, refunded, held
+    paid: bool  # recorded as the fee: paid to our merchant, for this order, the fee's amount and currency
+    transaction_id: str | None = None
+    refused: str | None = None  # why a payment the gateway calls paid was not taken
+
+
+class Closing(Model):
+    order_id: str
+    state: OrderState  # expired or cancelled; a late notification passes the order's own
+
+
+class Closed(Model):
+    order_id: str
+    state: OrderState
+    refunded: bool  # by this call
+
+
+class PaymentNotice(Model):
+    """The API's nudge: a notification named this order; the workflow asks the gateway."""
+
+    order_id: str
+
+
+class NoticeOutcome(StrEnum):
+    RECEIVED = "received"  # stored, not yet read
+    DUPLICATE = "duplicate"  # the same notification again: stored, and nobody told
+    UNREADABLE = "unreadable"
+    UNKNOWN_ORDER = "unknown_order"
+    WRONG_PROVIDER = "wrong_provider"
+    NUDGED = "nudged"  # the order is open: its application's workflow was told
+    SETTLED = "settled"  # the order is already paid
+    LATE = "late"  # the order was closed: a payment found is refunded
+
+
+class NotificationRef(Model):
+    id: int  # its payment_notifications row
+    provider: str
+
+
+class NotificationRead(Model):
+    outcome: NoticeOutcome
+    order_id: str | None = None
+    application_id: str | None = None
+    refunded: bool = False

@@ -38,3 +38,21 @@ NOTIFY_POLICY = Policy(
     start_to_close_timeout=timedelta(seconds=30),
     retry_policy=RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5)),
 )
+# A gateway's calls, each within SONOD_PAYMENT_TIMEOUT_S: an order is opened and closed however long the gateway
+# is away (an operator mends its credentials meanwhile); one status query gives up after two minutes, and the
+# payment conversation asks again later (workflows/payment.py).
+PAYMENT_POLICY = Policy(
+    start_to_close_timeout=timedelta(seconds=30),
+    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=60)),
+)
+STATUS_POLICY = Policy(
+    start_to_close_timeout=timedelta(seconds=30),
+    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=20),
+                             maximum_attempts=5, non_retryable_error_types=["GatewayRefused"]),
+)
+# A money receipt is asked for by someone waiting for it: a few quick tries; an unpaid fee is not retried
+RECEIPT_POLICY = Policy(
+    start_to_close_timeout=timedelta(seconds=30),
+    retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=500), maximum_interval=timedelta(seconds=5),
+                             maximum_attempts=5, non_retryable_error_types=["NotPaid"]),
+)

@@ -9,6 +9,7 @@ pair is the citizen's only key. The actions go through the same services as API 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -20,13 +21,14 @@ from api.deps import DbSession, SettingsDep, TemporalClient, Tenant, client_ip
 from api.errors import ApiError, NotFound
 from api.pages import apply, forms, gateway, timeline
 from api.pages.common import ERROR_TITLES, Csrf, PageRoute, citizen, render
+from api.pages.desk import qr_svg
 from api.pages.i18n import N_
 from api.schemas import CancelIn
-from api.services import applications, certificates, unions
+from api.services import applications, certificates, payments, receipts, unions
 from api.services.applications import NotTracked
 from api.services.transaction import end_transaction
-from sonod import db
-from sonod.domain import Status
+from sonod import audit, db
+from sonod.domain import Role, Status
 from sonod.settings import Settings
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -57,8 +59,10 @@ def track_page(request: Request, session, settings: Settings, union: db.Union, r
         "kind": session.get(db.CertificateTypeRow, row.certificate_type), "certificate": certificate,
         "timeline_entries": timeline.entries(session, row, certificate, for_officers=False),
         "may_cancel": applications.cancellable(settings, row), "final": Status(row.status).is_final,
+        "money_receipt": receipts.offered(row),
         "returned": applications.correctable(settings, row),
         "turn_ends": applications.citizens_turn_ends(settings, row), "dev_mode": settings.dev_mode,
+        "payment_order": payments.open_order(session, row.id),
         "done": done, "problem": problem, "problem_title": ERROR_TITLES.get(status_code, "error"),
     }, status_code=status_code)
 
@@ -88,15 +92,46 @@ def track(request: Request, session: DbSession, settings: SettingsDep, tenant: T
     return track_page(request, session, settings, union, row, mobile)
 
 
-@router.post("/track/pdf", dependencies=[Csrf])
-def certificate_pdf(request: Request, session: DbSession, settings: SettingsDep, tenant: Tenant,
-                    application_id: Text = "", mobile: Text = "") -> Response:
+def handed_out(request: Request, session, settings: Settings, tenant: str | None, application_id: str, mobile: str,
+               what: str) -> tuple[db.Certificate, Path]:
+    """The tracked application's certificate in force and its PDF; each handing out to the citizen is audited."""
     _, row = tracked(request, session, tenant, application_id, mobile)
     certificate = certificates.certificate_of(session, row.id)
     if certificate is None:
         raise NotFound(N_("no issued certificate matches this application number and mobile number"))
-    return FileResponse(certificates.certificate_file(settings, certificate), media_type="application/pdf",
-                        filename=f"{certificate.certificate_no}.pdf")
+    path = certificates.certificate_file(settings, certificate)  # 410 once revoked
+    audit.record(session, union=row.union_slug, actor="citizen", role=Role.CITIZEN.value, action=what,
+                 target=certificate.certificate_no, ip=client_ip(request))
+    return certificate, path
+
+
+@router.post("/track/pdf", dependencies=[Csrf])
+def certificate_pdf(request: Request, session: DbSession, settings: SettingsDep, tenant: Tenant,
+                    application_id: Text = "", mobile: Text = "") -> Response:
+    certificate, path = handed_out(request, session, settings, tenant, application_id, mobile,
+                                   "certificate.pdf_to_citizen")
+    return FileResponse(path, media_type="application/pdf", filename=f"{certificate.certificate_no}.pdf")
+
+
+@router.post("/track/qr", dependencies=[Csrf])
+def certificate_qr(request: Request, session: DbSession, settings: SettingsDep, tenant: Tenant,
+                   application_id: Text = "", mobile: Text = "") -> Response:
+    """The certificate's QR as an SVG, for the phone to show full-screen to an officer who scans it."""
+    certificate, _ = handed_out(request, session, settings, tenant, application_id, mobile,
+                                "certificate.qr_to_citizen")
+    assert certificate.qr_text is not None, "an issued certificate has its QR"
+    return Response(qr_svg(certificate.qr_text), media_type="image/svg+xml",
+                    headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+                             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
+
+
+@router.post("/track/money-receipt", dependencies=[Csrf])
+async def money_receipt(request: Request, session: DbSession, settings: SettingsDep, tenant: Tenant,
+                        temporal: TemporalClient, application_id: Text = "", mobile: Text = "") -> Response:
+    """The paid fee's money receipt (PDF), for the citizen who proves the application with its mobile number."""
+    _, row = await run_in_threadpool(tracked, request, session, tenant, application_id, mobile)
+    path, number = await receipts.receipt_file(session, settings, temporal, citizen(request, mobile), row)
+    return FileResponse(path, media_type="application/pdf", filename=f"{number}.pdf")
 
 
 # --- cancelling: a confirmation with a reason, then the workflow's `cancel` update --------------------------------

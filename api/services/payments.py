@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -9,19 +11,23 @@ from typing import Any, TypeGuard
 
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from api.errors import Conflict, Invalid, Unauthorized
+from api.errors import ApiError, Conflict, Invalid, NotFound, Unauthorized
 from api.schemas import DecisionOut, PaymentCallback
 from api.services.applications import load_application, run_update
-from api.services.transaction import commit_early
+from api.services.transaction import commit_early, end_transaction
 from sonod import audit, db
 from sonod.db import upsert
 from sonod.security import hmac_sha256_hex, same_signature
 from sonod.settings import Settings
 from workflows.application import CertificateApplication
-from workflows.messages import PaymentIn
+from workflows.messages import NoticeOutcome, NotificationRead, NotificationRef, OrderState, PaymentIn
+from workflows.payment import PaymentNotification, notification_id
 
 HEX_DIGEST = re.compile(r"\s*[0-9A-Fa-f]{64}\s*")
 GATEWAY = dict(actor="payment-gateway", role="gateway")
@@ -88,3 +94,82 @@ def _refused(session: Session, body: PaymentCallback, union: str, reason: str) -
                  detail={"transaction_id": body.transaction_id, "amount": body.amount, "currency": body.currency,
                          "reason": reason[:200]})
     commit_early(session)
+
+
+# --- the gateways' notifications: stored as they came, read by the worker, never believed ---------------------
+
+KEPT_HEADERS = ("content-type", "user-agent", "x-forwarded-for")  # and any header that carries a signature
+NOTICE_WAIT_S = 10.0  # how long the gateway's request waits for the notification to be read
+ANSWERS: dict[NoticeOutcome, type[ApiError]] = {NoticeOutcome.UNREADABLE: ApiError,  # 400
+                                                NoticeOutcome.UNKNOWN_ORDER: NotFound,
+                                                NoticeOutcome.WRONG_PROVIDER: Conflict}
+
+
+def kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k: v[:1000] for k, v in ((k.lower(), v) for k, v in headers.items())
+            if k in KEPT_HEADERS or "sign" in k}
+
+
+async def notified(session: Session, settings: Settings, temporal: Client, provider: str, kind: str,
+                   method: str, query: str, headers: Mapping[str, str], raw: bytes) -> NotificationRead:
+    """Store the notification, then let the worker read it with the provider's adapter (PaymentNotification),
+    once per distinct notification: the order it names is asked about by its application's workflow, never
+    believed here. A repeat is stored too, and tells no one."""
+    if provider not in settings.enabled_payment_providers:
+        raise NotFound(f"no payment gateway {provider!r} here")
+    digest = hashlib.sha256(b"\0".join(x.encode() if isinstance(x, str) else x
+                                       for x in (provider, kind, method, query, raw))).hexdigest()
+    row_id = await run_in_threadpool(_store, session, dict(
+        provider=provider, kind=kind, method=method, query=query[:4000], headers=kept_headers(headers), body=raw,
+        received_at=db.utcnow(), outcome=NoticeOutcome.RECEIVED.value), digest)
+    await end_transaction(session)
+    duplicate = NotificationRead(outcome=NoticeOutcome.DUPLICATE)
+    if row_id is None:
+        return duplicate
+    try:
+        handle = await temporal.start_workflow(
+            PaymentNotification.run, NotificationRef(id=row_id, provider=provider),
+            id=notification_id(provider, digest), task_queue=settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+    except WorkflowAlreadyStartedError:
+        return duplicate
+    try:
+        read = await asyncio.wait_for(handle.result(), NOTICE_WAIT_S)
+    except TimeoutError:
+        return NotificationRead(outcome=NoticeOutcome.RECEIVED)
+    if read.outcome in ANSWERS:
+        raise ANSWERS[read.outcome](f"notification refused: {read.outcome.value}")
+    return read
+
+
+def _store(session: Session, values: dict, digest: str) -> int | None:
+    """The notification's row id; None for a repeat of one already stored (kept too, as `duplicate`)."""
+    new = upsert(session, db.PaymentNotification, values | {"dedupe_key": digest}, ["dedupe_key"]).rowcount
+    if not new:
+        session.add(db.PaymentNotification(**values | {"outcome": NoticeOutcome.DUPLICATE.value}))
+        commit_early(session)
+        return None
+    row_id = session.scalar(select(db.PaymentNotification.id).where(db.PaymentNotification.dedupe_key == digest))
+    commit_early(session)
+    return row_id
+
+
+def track_url(session: Session, read: NotificationRead) -> str:
+    """Where the payer's browser goes back to: the union's track page, or the portal's front page."""
+    row = session.get(db.Application, read.application_id) if read.application_id else None
+    return f"/unions/{row.union_slug}/track" if row else "/"
+
+
+def open_order(session: Session, application_id: str) -> db.PaymentOrder | None:
+    """The application's open order at its union's gateway, when the gateway gave an http(s) address to pay at (the
+    track page's link; nothing else a gateway says reaches a page)."""
+    row = session.scalars(select(db.PaymentOrder).where(
+        db.PaymentOrder.application_id == application_id, db.PaymentOrder.state == OrderState.OPEN.value,
+    ).order_by(db.PaymentOrder.created_at.desc()).limit(1)).first()
+    url = row.redirect_url if row else None
+    return row if url and payable_url(url) else None
+
+
+def payable_url(url: str) -> bool:
+    return url.startswith(("https://", "http://")) and not any(c in url for c in "\"'<> \n")

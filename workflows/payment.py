@@ -1,0 +1,116 @@
+"""The fee through the union's payment gateway, as a conversation.
+
+The application's workflow opens an order at the gateway and publishes where the payer pays. Then it waits: for a
+notification (the gateway's IPN, or the payer's return, which the API only passes on), or for its poll interval to
+pass; either way it asks the gateway for the order's status, which alone can confirm a payment. At the fee's
+expiry it asks one last time, closes the order and ends; a payment that the gateway confirms for a closed order
+(after the expiry, after a cancellation) is refunded through the gateway's refund call.
+
+Notifications reach the workflow through `PaymentNotification`, one workflow per distinct notification (its id is
+the notification's digest, so that a repeated notification tells no one twice), which reads the untrusted
+notification with the provider's adapter, then nudges the application or, for a closed order, refunds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, FailureError
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.activities import Payments
+    from workflows.messages import (
+        ApplicationInput,
+        Closing,
+        Confirmation,
+        NoticeOutcome,
+        NotificationRead,
+        NotificationRef,
+        OrderRequest,
+        OrderState,
+        PaymentNotice,
+        PaymentOrderRef,
+    )
+    from workflows.policies import PAYMENT_POLICY, STATUS_POLICY
+
+PAYMENT_CONVERSATION = "payment-gateway-conversation"  # workflow.patched: histories before it took no gateway
+NOTIFIED = "payment_notified"  # CertificateApplication's signal
+Wait = Callable[[Callable[[], bool], timedelta], Awaitable[bool]]  # the workflow's `wait`: True when it held
+
+
+class Conversation:
+    """One application's conversation with its union's payment gateway (state kept in the workflow)."""
+
+    def __init__(self) -> None:
+        self.order: PaymentOrderRef | None = None
+        self.heard = 0  # notifications of the open order not yet followed by a status query
+
+    def notified(self, notice: PaymentNotice) -> None:
+        if self.order is not None and notice.order_id == self.order.order_id:
+            self.heard += 1
+
+    async def take(self, app: ApplicationInput, cancelled: Callable[[], bool], wait: Wait) -> Confirmation | None:
+        """The fee, paid and recorded once; None when it expired or the application was cancelled first (the order
+        is then closed, and a payment that came all the same refunded)."""
+        expires_at = workflow.now() + app.timing.payment_expiry
+        self.order = await workflow.execute_activity_method(Payments.open, OrderRequest(
+            application_id=app.application_id, union=app.union.slug, provider=app.fee.provider,
+            amount=app.fee.amount, currency=app.fee.currency, mobile=app.contact.mobile, expires_at=expires_at,
+        ), **PAYMENT_POLICY)
+        while True:
+            left = expires_at - workflow.now()
+            await wait(lambda: self.heard > 0 or cancelled(), min(app.timing.payment_poll, left))
+            if cancelled():
+                await self.close(OrderState.CANCELLED)
+                return None
+            expired = workflow.now() >= expires_at
+            self.heard = 0
+            confirmation = await self.confirm()  # on a notification, at the poll interval, and once at expiry
+            if confirmation is not None and confirmation.paid:
+                self.order = None
+                return confirmation
+            if expired:
+                await self.close(OrderState.EXPIRED)
+                return None
+
+    async def confirm(self) -> Confirmation | None:
+        """The gateway's word on the open order; None when it did not answer (asked again at the next turn)."""
+        assert self.order is not None
+        try:
+            return await workflow.execute_activity_method(Payments.confirm, self.order, **STATUS_POLICY)
+        except ActivityError:
+            return None
+
+    async def close(self, state: OrderState) -> None:
+        assert self.order is not None
+        order, self.order = self.order, None
+        await workflow.execute_activity_method(Payments.close, Closing(order_id=order.order_id, state=state),
+                                               **PAYMENT_POLICY)
+
+
+def notification_id(provider: str, digest: str) -> str:
+    """The workflow id of one distinct notification: the same notification again starts nothing."""
+    return f"PN-{provider}-{digest[:40]}"
+
+
+@workflow.defn
+class PaymentNotification:
+    """Read one stored notification; nudge its order's application, or refund a payment to a closed order."""
+
+    @workflow.run
+    async def run(self, ref: NotificationRef) -> NotificationRead:
+        read = await workflow.execute_activity_method(Payments.read_notification, ref, **PAYMENT_POLICY)
+        if read.outcome is NoticeOutcome.NUDGED:
+            assert read.application_id is not None and read.order_id is not None
+            with contextlib.suppress(FailureError):  # the application has ended since: nothing to tell
+                await workflow.get_external_workflow_handle(read.application_id).signal(
+                    NOTIFIED, PaymentNotice(order_id=read.order_id))
+        elif read.outcome is NoticeOutcome.LATE:
+            assert read.order_id is not None
+            closed = await workflow.execute_activity_method(
+                Payments.close, Closing(order_id=read.order_id, state=OrderState.EXPIRED), **PAYMENT_POLICY)
+            read.refunded = closed.refunded
+        return read
