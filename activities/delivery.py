@@ -1,4 +1,4 @@
-"""How messages leave sonod: an SMS adapter behind an interface, and email over SMTP."""
+"""How messages leave sonod: the dev SMS sink (the "file" SMS provider, activities/sms/), and email over SMTP."""
 
 from __future__ import annotations
 
@@ -9,10 +9,6 @@ import threading
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
-
-
-class SmsSender(Protocol):
-    def send(self, to: str, text: str, idempotency_key: str) -> None: ...
 
 
 class Mailer(Protocol):

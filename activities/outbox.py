@@ -6,7 +6,9 @@ from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import sessionmaker
 from temporalio import activity
 
-from activities.delivery import Mailer, SmsSender
+from activities.delivery import Mailer
+from activities.sms.dispatch import SmsDispatcher
+from activities.sms.segments import segments
 from sonod import db
 from sonod.bengali import to_bn_digits
 from sonod.db import upsert
@@ -44,8 +46,9 @@ def render(template: str, notice: Notice) -> str:
 
 
 OUTBOX = db.OutboxMessage.__table__
-ATTEMPT = (update(OUTBOX)  # one more attempt on each message still pending, and what to send
-           .where(OUTBOX.c.idempotency_key.in_(bindparam("keys", expanding=True)), OUTBOX.c.status == "pending")
+ATTEMPT = (update(OUTBOX)  # one more attempt on each mail still pending, and what to send (SMS: activities/sms/)
+           .where(OUTBOX.c.idempotency_key.in_(bindparam("keys", expanding=True)), OUTBOX.c.status == "pending",
+                  OUTBOX.c.channel != "sms")
            .values(attempts=OUTBOX.c.attempts + 1)
            .returning(OUTBOX.c.id, OUTBOX.c.channel, OUTBOX.c.recipient, OUTBOX.c.subject, OUTBOX.c.body,
                       OUTBOX.c.idempotency_key))
@@ -56,35 +59,39 @@ OFFICERS = (select(USERS.c.username, USERS.c.role, USERS.c.ward_no, USERS.c.mobi
                        and_(USERS.c.union_slug.is_(None), USERS.c.upazila_slug == select(UNIONS.c.upazila_slug)
                             .where(UNIONS.c.slug == bindparam("union")).scalar_subquery())))
             .order_by(USERS.c.id))
+FIRST_SMS = select(OUTBOX.c.id).where(OUTBOX.c.idempotency_key.in_(bindparam("keys", expanding=True)),
+                                      OUTBOX.c.channel == "sms", OUTBOX.c.status == "pending", OUTBOX.c.attempts == 0)
 SENT = update(OUTBOX).where(OUTBOX.c.id == bindparam("message_id")).values(status="sent", sent_at=bindparam("at"))
 
 
 class Outbox(contract.Outbox):
-    def __init__(self, sessions: sessionmaker, sms: SmsSender, mail: Mailer) -> None:
+    def __init__(self, sessions: sessionmaker, sms: SmsDispatcher, mail: Mailer) -> None:
         self.sessions, self.sms, self.mail = sessions, sms, mail
 
     @activity.defn(name="Outbox.notify")
     def notify(self, notice: Notice) -> Delivered:
-        """Queue the messages (idempotently) and count an attempt on those still pending, in one transaction (the
-        attempt counts even if the send fails); then send them, each marked sent in a transaction of its own."""
+        """Queue the messages (idempotently) and count an attempt on the mail still pending, in one transaction (the
+        attempt counts even if the send fails); then send them, each marked sent in a transaction of its own. An SMS
+        gets its first attempt here and its retries from the worker's loop (activities/sms/dispatch.py)."""
         text = render(notice.template, notice)
         rows = self.recipients(notice)
         keys = [f"{notice.application_id}:{notice.key}:{channel}:{recipient}" for channel, recipient in rows]
-        pending = []
+        pending, first_sms = [], []
         if rows:
             with self.sessions.begin() as session:
                 for key, (channel, recipient) in zip(keys, rows, strict=True):
                     upsert(session, db.OutboxMessage, dict(
                         idempotency_key=key, application_id=notice.application_id, channel=channel,
                         recipient=recipient, subject=f"sonod {notice.application_id}", body=text,
-                        status="pending" if channel != "inbox" else "delivered",
+                        status="pending" if channel != "inbox" else "delivered", union_slug=notice.union,
+                        segments=segments(text).count if channel == "sms" else None,
                     ), ["idempotency_key"])
                 pending = session.execute(ATTEMPT, {"keys": keys}).all()
+                first_sms = session.scalars(FIRST_SMS, {"keys": keys}).all()
+        for message_id in first_sms:
+            self.sms.deliver(message_id, 0)
         for message in pending:
-            if message.channel == "sms":
-                self.sms.send(message.recipient, message.body, message.idempotency_key)
-            else:
-                self.mail.send(message.recipient, message.subject, message.body, message.idempotency_key)
+            self.mail.send(message.recipient, message.subject, message.body, message.idempotency_key)
             with self.sessions.begin() as session:
                 session.execute(SENT, {"message_id": message.id, "at": db.utcnow()})
         for channel, _ in rows:  # counted once the whole notice is out: reminders, escalations, receipts...

@@ -14,7 +14,18 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.client import Client
 
 from api import errors, guards, operations, pages
-from api.routers import applications, audit, auth, catalogue, certificates, health, payments, verify
+from api.routers import (
+    applications,
+    audit,
+    auth,
+    catalogue,
+    certificates,
+    health,
+    payments,
+    sms,
+    status_lists,
+    verify,
+)
 from api.verification import Verifier, watch
 from sonod.db import make_engine, make_session_factory
 from sonod.keys import KeyStore
@@ -129,7 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(guards.BodyLimit, limit=guards.MAX_BODY_BYTES)
 
     # verify first: routes are matched in order, and it is the public, busiest route (bench/verify.py)
-    for module in (verify, health, auth, catalogue, applications, certificates, payments, audit):
+    for module in (verify, health, auth, catalogue, applications, certificates, payments, sms, audit, status_lists):
         app.include_router(module.router)
     pages.install(app)
     operations.install(app, settings)  # the codec server for the Temporal Web UI, /metrics

@@ -203,6 +203,7 @@ class Application(Base):
     details: Mapped[dict[str, Any]]
     identity: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     fee_amount: Mapped[int] = mapped_column(Integer, default=0)
+    fee_lines: Mapped[list[Any] | None] = mapped_column(JSON)  # the fee's lines as admitted (workflows' FeeLine)
     fee_paid: Mapped[bool] = mapped_column(Boolean, default=False)
     deadline_at: Mapped[dt.datetime | None]
     overdue: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -327,6 +328,35 @@ class Payment(Base):
     amount: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Receipt(Base):
+    """The money receipt (মানি রিসিট) of an application's fee: numbered once, when it is first asked for, its lines
+    as the application was admitted under; its PDF stored once (activities/receipt.py, sonod/receipts.py)."""
+
+    __tablename__ = "receipts"
+    receipt_no: Mapped[str] = mapped_column(String(60), primary_key=True)
+    application_id: Mapped[str] = mapped_column(String(40), unique=True)
+    union_slug: Mapped[str] = mapped_column(String(40))
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    transaction_id: Mapped[str] = mapped_column(String(100))
+    method: Mapped[str] = mapped_column(String(20))  # the provider (bkash, ...), or "gateway" for the callback
+    amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    lines: Mapped[list[Any]] = mapped_column(default=list)
+    paid_at: Mapped[dt.datetime]
+    issued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    pdf_path: Mapped[str | None] = mapped_column(String(300))
+
+    __table_args__ = (UniqueConstraint("union_slug", "year", "seq"),)
+
+
+class ReceiptCounter(Base):
+    __tablename__ = "receipt_counters"
+    union_slug: Mapped[str] = mapped_column(String(40), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_no: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class PaymentOrder(Base):

@@ -11,6 +11,8 @@ from sqlalchemy import select
 
 from activities.delivery import SmsSink, SmtpMailer
 from activities.outbox import Outbox
+from activities.sms.dispatch import SmsDispatcher
+from activities.sms.providers import FileProvider
 from sonod import db
 from sonod.db import make_engine, make_session_factory
 from sonod.domain import Role
@@ -42,7 +44,8 @@ def outbox(database_url, smtp, tmp_path):
     engine = make_engine(database_url)
     sessions = make_session_factory(engine)
     sms = SmsSink(tmp_path / "sms.jsonl")
-    yield Outbox(sessions, sms, SmtpMailer("127.0.0.1", controller.port, "sonod@test")), sms, sessions
+    dispatcher = SmsDispatcher(sessions, {"file": FileProvider(sms)}, {"*": ["file"]})
+    yield Outbox(sessions, dispatcher, SmtpMailer("127.0.0.1", controller.port, "sonod@test")), sms, sessions
     engine.dispose()
 
 
@@ -81,8 +84,8 @@ def test_officers_get_an_inbox_message_in_their_own_union_and_ward(outbox):
 
 
 def test_a_dead_smtp_server_fails_the_attempt_so_that_temporal_retries(outbox):
-    box, sms, sessions = outbox
-    dead = Outbox(sessions, sms, SmtpMailer("127.0.0.1", free_port(), "sonod@test", timeout=2))
+    box, _, sessions = outbox
+    dead = Outbox(sessions, box.sms, SmtpMailer("127.0.0.1", free_port(), "sonod@test", timeout=2))
     with pytest.raises(OSError):
         dead.notify(notice("r0:rejected"))
     with sessions() as session:

@@ -1,0 +1,42 @@
+"""Runs the SMS gateway simulator: `python -m infra.smsgw [--host H] [--port P] [--dlr-base URL]`."""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import logging
+import sys
+
+import uvicorn
+
+from infra.porichoy.__main__ import listen
+from infra.smsgw.app import create_app
+from sonod.settings import get_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = get_settings()
+    parser = argparse.ArgumentParser(prog="python -m infra.smsgw", description="SSL Wireless and BulkSMSBD simulator")
+    parser.add_argument("--host", default=settings.smsgw_host)
+    parser.add_argument("--port", type=int, default=settings.smsgw_port)
+    parser.add_argument("--dlr-base", default=settings.public_url,
+                        help="sonod's public URL, where delivery reports go; empty: none are sent")
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    args = parser.parse_args(argv)
+    try:
+        sock = listen(args.host, args.port)
+    except OSError as exc:
+        problem = "is already in use (stop what holds it, or set SONOD_SMSGW_PORT)" if exc.errno == errno.EADDRINUSE \
+            else f"cannot be listened on: {exc.strerror or exc}"
+        print(f"smsgw: {args.host}:{args.port} {problem}", file=sys.stderr)
+        return 1
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s:     %(message)s")
+    app = create_app({"sslwireless": settings.sslwireless_api_token, "bulksmsbd": settings.bulksmsbd_api_key},
+                     args.dlr_base, settings.sms_dlr_secret)
+    print(f"SMS gateway simulator on http://{args.host}:{args.port}", flush=True)
+    uvicorn.Server(uvicorn.Config(app, log_level=args.log_level)).run(sockets=[sock])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,217 @@
+"""The SMS providers' adapters against the simulator over real HTTP (success, refusal, timeout, duplicate), and the
+dispatcher: fallback, retries with backoff then failed, the union's balance charged once, held messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import httpx
+import pytest
+from sqlalchemy import select, update
+
+from activities.outbox import Outbox
+from activities.sms.dispatch import Backoff, SmsDispatcher, release_held
+from activities.sms.providers import BulkSmsBd, HttpTemplate, SmsOut, SmsRefused, SslWireless, Template
+from activities.sms.segments import segments
+from sonod import db
+from sonod.db import make_engine, make_session_factory
+from sonod.settings import SMS_DEV_SECRETS
+from tests.smsgw_kit import SmsGateway
+from workflows.messages import Contact, Notice
+
+SSL_TOKEN, BULK_KEY = SMS_DEV_SECRETS["sslwireless_api_token"], SMS_DEV_SECRETS["bulksmsbd_api_key"]
+TEXT = "আপনার সনদ PAIKKANDI-2026-000009 ইস্যু হয়েছে।"
+
+
+@pytest.fixture(scope="module")
+def gateway():
+    sim = SmsGateway()
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def sim(gateway):
+    gateway.reset()
+    return gateway
+
+
+@pytest.fixture(scope="module")
+def http():
+    with httpx.Client() as client:
+        yield client
+
+
+def adapters(url: str, http: httpx.Client, timeout: float = 2.0) -> dict:
+    template = Template(  # the generic provider, told to speak BulkSMSBD's protocol as a form
+        url=url + "/api/smsapi", content_type="form", success=(("response_code", 202),), id_field="message_id",
+        body=f"api_key={BULK_KEY}&type=text&number=$msisdn&senderid=SONOD&message=$text")
+    return {"sslwireless": SslWireless(http, url, SSL_TOKEN, "SONOD", timeout),
+            "bulksmsbd": BulkSmsBd(http, url, BULK_KEY, "8809600000000", timeout),
+            "http": HttpTemplate(http, template, timeout)}
+
+
+PROTOCOL = {"sslwireless": "sslwireless", "bulksmsbd": "bulksmsbd", "http": "bulksmsbd"}
+PROVIDERS = list(PROTOCOL)
+
+
+@pytest.mark.parametrize("name", PROVIDERS)
+def test_a_bengali_message_is_taken_and_recorded_as_ucs2(sim, http, name):
+    ref = adapters(sim.url, http)[name].send(SmsOut("01711000001", TEXT, "A1:r0:issued:sms:01711000001"))
+    [taken] = sim.messages(PROTOCOL[name])
+    assert taken["msisdn"] == "8801711000001" and taken["text"] == TEXT
+    assert taken["encoding"] == "ucs2" and taken["segments"] == segments(TEXT).count == 1
+    assert ref == taken["ref"]
+
+
+@pytest.mark.parametrize("name", PROVIDERS)
+def test_a_refusal_is_a_refusal(sim, http, name):
+    sim.faults(**{PROTOCOL[name]: {"refuse": True}})
+    with pytest.raises(SmsRefused):
+        adapters(sim.url, http)[name].send(SmsOut("01711000001", TEXT, "A1:r0:refused"))
+    assert sim.messages() == []
+
+
+@pytest.mark.parametrize("name", PROVIDERS)
+def test_a_provider_that_does_not_answer_in_time_is_a_refusal(sim, http, name):
+    sim.faults(**{PROTOCOL[name]: {"latency_ms": 1500}})
+    with pytest.raises(SmsRefused, match=r"no answer within 0\.3 s"):
+        adapters(sim.url, http, timeout=0.3)[name].send(SmsOut("01711000001", TEXT, "A1:r0:slow"))
+
+
+@pytest.mark.parametrize("name", PROVIDERS)
+def test_a_provider_that_is_down_is_a_refusal(sim, http, name):
+    sim.faults(**{PROTOCOL[name]: {"down": True}})
+    with pytest.raises(SmsRefused, match="503"):
+        adapters(sim.url, http)[name].send(SmsOut("01711000001", TEXT, "A1:r0:down"))
+
+
+def test_ssl_wireless_takes_a_repeated_csms_id_as_already_sent_and_sends_it_once(sim, http):
+    ssl = adapters(sim.url, http)["sslwireless"]
+    message = SmsOut("01711000001", TEXT, "A1:r0:issued:sms:01711000001")
+    assert ssl.send(message) == ssl.send(message) == message.ref
+    assert len(sim.messages()) == 1 and len(message.ref) == 20 and message.ref.isalnum()
+
+
+# --- the dispatcher, on the test database ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sessions(database_url):
+    engine = make_engine(database_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def union(sessions, request):
+    """A union of the seeded database, metered from 100 segments; unmetered again afterwards."""
+    slug = request.param if hasattr(request, "param") else "kajulia"
+    set_balance(sessions, slug, 100)
+    yield slug
+    set_balance(sessions, slug, None)
+
+
+def set_balance(sessions, slug: str, balance: int | None) -> None:
+    with sessions.begin() as session:
+        session.execute(update(db.Union).where(db.Union.slug == slug).values(sms_balance=balance))
+
+
+def balance(sessions, slug: str) -> int | None:
+    with sessions() as session:
+        return session.scalar(select(db.Union.sms_balance).where(db.Union.slug == slug))
+
+
+def outbox(sessions, sim, http, routes: list[str], backoff: Backoff | None = None) -> Outbox:
+    dispatcher = SmsDispatcher(sessions, adapters(sim.url, http), {"*": routes}, backoff)
+    return Outbox(sessions, dispatcher, mail=None)  # type: ignore[arg-type]  # SMS only
+
+
+def notify(box: Outbox, union: str, key: str, template: str = "issued") -> db.OutboxMessage:
+    application_id = f"A-SMS-{key}"
+    box.notify(Notice(application_id=application_id, key=key, template=template, union=union,
+                      contact=Contact(mobile="01711000002"), params={"certificate_no": "KAJULIA-2026-000001",
+                                                                    "days": 30}))
+    return row(box.sessions, application_id)
+
+
+def row(sessions, application_id: str) -> db.OutboxMessage:
+    with sessions() as session:
+        return session.scalars(select(db.OutboxMessage).where(db.OutboxMessage.application_id == application_id,
+                                                              db.OutboxMessage.channel == "sms")).one()
+
+
+@pytest.mark.parametrize("name", PROVIDERS)
+def test_the_outbox_sends_one_message_once_through_each_provider_however_often_it_runs(sim, http, sessions, union,
+                                                                                      name):
+    box = outbox(sessions, sim, http, [name])
+    first = notify(box, union, f"once-{name}")
+    again = notify(box, union, f"once-{name}")
+    assert first.id == again.id and again.status == "sent" and again.provider == name and again.attempts == 1
+    assert len(sim.messages()) == 1 and again.provider_ref == sim.messages()[0]["ref"]
+
+
+def test_the_segments_are_in_the_outbox_and_charged_to_the_union_once(sim, http, sessions, union):
+    box = outbox(sessions, sim, http, ["sslwireless"])
+    sent = notify(box, union, "charged", "nid_failed")
+    expected = segments(sent.body).count
+    assert expected > 1 and sent.segments == sent.charged == expected
+    assert balance(sessions, union) == 100 - expected
+    notify(box, union, "charged", "nid_failed")
+    assert balance(sessions, union) == 100 - expected
+
+
+def test_when_the_first_provider_refuses_the_fallback_sends_it(sim, http, sessions, union):
+    sim.faults(sslwireless={"refuse": True})
+    sent = notify(outbox(sessions, sim, http, ["sslwireless", "bulksmsbd"]), union, "fallback")
+    assert sent.status == "sent" and sent.provider == "bulksmsbd"
+    assert [m["protocol"] for m in sim.messages()] == ["bulksmsbd"]
+
+
+def test_when_the_first_provider_times_out_the_fallback_sends_it(sim, http, sessions, union):
+    sim.faults(sslwireless={"latency_ms": 3000})
+    sent = notify(outbox(sessions, sim, http, ["sslwireless", "bulksmsbd"]), union, "fallback-slow")
+    assert sent.status == "sent" and sent.provider == "bulksmsbd"
+
+
+def test_a_message_no_provider_takes_is_retried_with_backoff_then_failed_and_kept(sim, http, sessions, union):
+    sim.faults(sslwireless={"down": True}, bulksmsbd={"refuse": True})
+    box = outbox(sessions, sim, http, ["sslwireless", "bulksmsbd"], Backoff(max_attempts=3, base_s=60, max_s=600))
+    before = db.utcnow()
+    first = notify(box, union, "failing")
+    assert first.status == "pending" and first.attempts == 1 and "503" in first.last_error
+    waits = [first.next_attempt_at - before]
+    for _ in range(2):  # the retries are due: as the worker's loop would find them
+        with sessions.begin() as session:
+            session.execute(update(db.OutboxMessage).where(db.OutboxMessage.id == first.id)
+                            .values(next_attempt_at=db.utcnow() - dt.timedelta(seconds=1)))
+        at = db.utcnow()
+        assert box.sms.retry_due() == 1
+        later = row(sessions, first.application_id)
+        if later.next_attempt_at:
+            waits.append(later.next_attempt_at - at)
+    assert [round(w.total_seconds() / 60) for w in waits] == [1, 2]  # 60 s, then doubled
+    assert later.status == "failed" and later.attempts == 3 and "1007" in later.last_error
+    assert sim.messages() == [] and box.sms.retry_due() == 0
+    assert balance(sessions, union) == 100 - later.segments  # charged once, whatever the attempts
+
+
+def test_a_union_without_the_segments_has_its_message_held_then_sent_after_a_top_up(sim, http, sessions, union):
+    set_balance(sessions, union, 0)
+    box = outbox(sessions, sim, http, ["sslwireless"])
+    held = notify(box, union, "held")
+    assert held.status == "held" and held.attempts == 0 and held.charged is None
+    assert sim.messages() == [] and box.sms.retry_due() == 0
+    with sessions.begin() as session:
+        session.execute(update(db.Union).where(db.Union.slug == union).values(sms_balance=10))
+        assert release_held(session, union) == 1
+    assert box.sms.retry_due() == 1
+    sent = row(sessions, held.application_id)
+    assert sent.status == "sent" and len(sim.messages()) == 1
+    assert balance(sessions, union) == 10 - sent.segments
+
+
+def test_a_union_that_is_not_metered_sends_without_a_balance(sim, http, sessions):
+    assert balance(sessions, "boultali") is None
+    sent = notify(outbox(sessions, sim, http, ["bulksmsbd"]), "boultali", "unmetered")
+    assert sent.status == "sent" and balance(sessions, "boultali") is None
