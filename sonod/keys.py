@@ -37,11 +37,15 @@ class KeyStore:
         ).first()
         return current or self._add(session, union, now)
 
-    def signing_key(self, union: str, now: dt.datetime) -> tuple[str, bytes]:
-        """(kid, private key) of the union's current key."""
-        with self._own().begin() as session:
+    def signing_key(self, union: str, now: dt.datetime, session: Session | None = None) -> tuple[str, bytes]:
+        """(kid, private key) of the union's current key; read in the caller's session when given."""
+        if session is not None:
             row = self.ensure(session, union, now)
             kid, sealed = row.kid, row.sealed_private_key
+        else:
+            with self._own().begin() as own:
+                row = self.ensure(own, union, now)
+                kid, sealed = row.kid, row.sealed_private_key
         if kid not in self._opened:
             self._opened[kid] = open_private_key(sealed, self.master_key, kid)
         return kid, self._opened[kid]
@@ -65,9 +69,12 @@ class KeyStore:
                          detail={"retired": old.kid, "from": at.isoformat()})
             return old.kid, new.kid
 
-    def trusted_keys(self) -> list[TrustedKey]:
-        with self._own()() as session:
+    def trusted_keys(self, session: Session | None = None) -> list[TrustedKey]:
+        """Every union's public keys; read in the caller's session when given."""
+        if session is not None:
             return [_trusted(row) for row in session.scalars(select(db.SigningKey).order_by(db.SigningKey.kid))]
+        with self._own()() as own:
+            return self.trusted_keys(own)
 
     def lookup(self, kid: str, session: Session | None = None) -> TrustedKey | None:
         """The key by kid, from the database (and kept in memory); in the caller's session when given."""
