@@ -20,7 +20,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    PrivateAttr,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 from reportlab import rl_config
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
@@ -62,12 +69,21 @@ class Holder(BaseModel):
     spouse_name_bn: str | None = None
     date_of_birth: dt.date | None = None
     nid: str | None = None
+    brn: str | None = None  # a birth registration number, when the holder has no NID
     gender: str | None = None
     village_bn: str | None = None
     post_office_bn: str | None = None
     present_address_bn: str | None = None
     permanent_address_bn: str | None = None
     ward_no: int | None = None
+
+    @model_serializer(mode="wrap")
+    def _brn_only_when_held(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """An NID holder's dump is as it was before `brn` existed: the signed content's hash stays the same."""
+        data = handler(self)
+        if data.get("brn") is None:
+            data.pop("brn", None)
+        return data
 
 
 class UnionView(BaseModel):

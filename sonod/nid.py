@@ -79,6 +79,12 @@ def check_identity_number(
     return kind
 
 
+def reads_as_brn(number: str, date_of_birth: date, on: date) -> bool:
+    """A 17-digit number given as an NID by someone under 18 is their birth registration number: the Election
+    Commission issues NIDs from 18, and one form field takes either ("NID / birth registration no.")."""
+    return len(normalise_number(number)) == 17 and is_minor(date_of_birth, on)
+
+
 def check_death_registration_no(number: str, date_of_death: date | None = None) -> str:
     """The canonical death registration number: 17 digits starting with the year of death."""
     digits = normalise_number(number)

@@ -41,6 +41,7 @@ HOLDER = (
     ("spouse_name_bn", "স্বামী/স্ত্রীর নাম", "Spouse's name"),
     ("date_of_birth", "জন্ম তারিখ", "Date of birth"),
     ("nid", "জাতীয় পরিচয়পত্র নং", "NID No."),
+    ("brn", "জন্ম নিবন্ধন নং", "Birth registration No."),
     ("gender", "লিঙ্গ", "Gender"),
     ("village_bn", "গ্রাম", "Village"),
     ("permanent_address_bn", "ঠিকানা", "Address"),
@@ -120,7 +121,7 @@ def printed(certificate_type: str, applicant: Mapping[str, Any], details: Mappin
     lines = []
     for field, label_bn, label_en in _holder_fields(certificate_type, applicant, identity, language):
         claim, record = _given(applicant.get(field)), _given(identity.get(field))
-        if field == "nid" and claim is not None and identity:  # the gateway matched on this very number
+        if field in ("nid", "brn") and claim is not None and identity:  # the registry matched on this very number
             record = claim
         if record is not None:
             differs = claim is not None and not same(claim, record)

@@ -130,6 +130,8 @@ def context(doc: CertificateDocument, lang: Lang) -> dict[str, str]:
         lineage.append(labels[2] + held(doc, "date_of_birth", lang.date(h.date_of_birth)))
     if h.nid:
         lineage.append(labels[3] + held(doc, "nid", lang.num(h.nid)))
+    elif h.brn:
+        lineage.append(("জন্ম নিবন্ধন নং: " if bn else "Birth registration No.: ") + held(doc, "brn", lang.num(h.brn)))
     ctx = {
         "name": name,
         "name_bn": name_bn,

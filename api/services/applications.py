@@ -47,7 +47,7 @@ from sonod.bengali import to_ascii_digits
 from sonod.catalogue import BY_CODE
 from sonod.db import upsert
 from sonod.domain import N_, Role, Status, normalise_mobile
-from sonod.nid import NumberError, check_identity_number, normalise_number
+from sonod.nid import NumberError, check_identity_number, normalise_number, reads_as_brn
 from sonod.settings import Settings
 from workflows.application import CANCELLABLE, CertificateApplication
 from workflows.messages import (
@@ -113,12 +113,20 @@ def submission(session: Session, body: ApplicationIn, actor: Actor, tenant: str 
 
 
 def checked_applicant(applicant: Applicant, now: dt.datetime) -> Applicant:
-    """The applicant with a normalised NID that fits the date of birth, or 422 naming the field."""
-    applicant = applicant.model_copy(update={"nid": normalise_number(applicant.nid)})
+    """The applicant with exactly one normalised number, an NID or a birth registration number (`brn`), that fits
+    the date of birth, or 422 naming the field. A minor's 17-digit `nid` is read as the BRN it must be."""
+    given = [field for field in ("nid", "brn") if getattr(applicant, field) is not None]
+    if len(given) != 1:
+        raise Invalid(["body", "applicant", "brn" if given else "nid"],
+                      "give exactly one of nid and brn (a birth registration number)")
+    field = given[0]
+    number = normalise_number(getattr(applicant, field))
+    brn = field == "brn" or reads_as_brn(number, applicant.date_of_birth, now.date())
     try:
-        check_identity_number(applicant.nid, applicant.date_of_birth, today=now.date())
+        check_identity_number(number, applicant.date_of_birth, brn=brn, today=now.date())
     except NumberError as e:
-        raise Invalid(["body", "applicant", "nid"], str(e), code=e.template, params=e.params) from None
+        raise Invalid(["body", "applicant", field], str(e), code=e.template, params=e.params) from None
+    applicant = applicant.model_copy(update={"nid": None if brn else number, "brn": number if brn else None})
     if applicant.date_of_birth > now.date():
         raise Invalid(["body", "applicant", "date_of_birth"], "the date of birth is in the future")
     return applicant
