@@ -27,7 +27,7 @@ from api.pages.common import (
     set_session_cookie,
 )
 from api.schemas import DecisionIn, RevokeIn
-from api.services import applications, certificates, officers, sessions, unions
+from api.services import applications, certificates, officers, receipts, sessions, sms, unions
 from sonod import db
 from sonod.domain import Role, Status
 from sonod.printed import printed
@@ -81,8 +81,11 @@ def logout(request: Request, session: DbSession) -> Response:
 
 @router.get("/")
 def my_queue(request: Request, officer: PageOfficer, session: DbSession) -> Response:
+    seen = unions.unions_seen(session, officer)
+    empty = set(sms.empty_balances(session, [u.slug for u in seen]))
     return render(request, "dashboard/queue.html", {
-        "officer": officer, "rows": officers.queue(session, officer), "types": unions.type_names(session)})
+        "officer": officer, "rows": officers.queue(session, officer), "types": unions.type_names(session),
+        "sms_empty": [u for u in seen if u.slug in empty]})
 
 
 @router.get("/applications")
@@ -209,6 +212,16 @@ def certificate_pdf(certificate_no: str, officer: PageOfficer, session: DbSessio
     row = certificates.readable(session, officer, certificate_no)
     return FileResponse(certificates.certificate_file(settings, row), media_type="application/pdf",
                         filename=f"{row.certificate_no}.pdf")
+
+
+@router.get("/applications/{application_id}/money-receipt")
+async def money_receipt(application_id: str, officer: PageOfficer, session: DbSession, settings: SettingsDep,
+                        temporal: TemporalClient) -> Response:
+    """The paid fee's money receipt (PDF), for whoever may see the application: the UDC operator who filed it (the
+    desk links here), the union's officers, the upazila's."""
+    row = await run_in_threadpool(applications.readable, session, officer, application_id[:40], None)
+    path, number = await receipts.receipt_file(session, settings, temporal, officer, row)
+    return FileResponse(path, media_type="application/pdf", filename=f"{number}.pdf")
 
 
 # --- the figures ----------------------------------------------------------------------------------------------
