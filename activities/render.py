@@ -15,6 +15,8 @@ import importlib.util
 import io
 import os
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +31,7 @@ from pydantic import (
     model_validator,
 )
 from reportlab import rl_config
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Frame, Spacer
@@ -36,6 +39,7 @@ from reportlab.platypus import Frame, Spacer
 from activities.templates import CAPTION, Body, Grid, Para, compose, masthead, samples
 from activities.templates import layout as L
 from activities.templates.glyphs import GlyphPlan, PlannedFont
+from activities.templates.seal import seal_text
 from activities.templates.wording import local
 from sonod.catalogue import BY_CODE, Details
 from sonod.domain import Role
@@ -55,6 +59,22 @@ class Signatory(BaseModel):
     title_bn: str
     title_en: str
     signed_at: dt.datetime | None = None
+
+
+class SealView(BaseModel):
+    """The visible block of the PDF's own signature (activities/pades.py signs over it)."""
+
+    signer_bn: str
+    signer_en: str
+    signed_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class SealBox:
+    """Where the seal's block was drawn: page (from 0) and rectangle (x1, y1, x2, y2) in points."""
+
+    page: int
+    box: tuple[float, float, float, float]
 
 
 class Holder(BaseModel):
@@ -119,6 +139,7 @@ class CertificateDocument(BaseModel):
     signatories: list[Signatory]  # the blocks the union's chain requires, in order
     qr_text: str  # the exact text the QR encodes
     language: Literal["bn", "en"] = "bn"
+    seal: SealView | None = None  # the PAdES signature's visible block, when the PDF is to be signed
 
     _parsed: Details = PrivateAttr()
 
@@ -201,6 +222,19 @@ def _register(path: Path) -> str:
     return name
 
 
+def font_set(fonts: Fonts | None = None) -> L.FontSet:
+    """The fonts registered with reportlab, as the layout's paragraphs name them (`Fonts.locate()` by default)."""
+    fonts = fonts or Fonts.locate()
+    bn = _register(fonts.bengali)
+    return L.FontSet(
+        bn=bn,
+        bn_bold=_register(fonts.bengali_bold),
+        latin=_register(fonts.latin) if fonts.latin else "Times-Roman",
+        latin_bold=_register(fonts.latin_bold) if fonts.latin_bold else "Times-Bold",
+        bn_chars=frozenset(pdfmetrics.getFont(bn).face.charToGlyph),
+    )
+
+
 @lru_cache(maxsize=8)
 def _glyph_plan(fonts: L.FontSet, language: str) -> GlyphPlan:
     """The plan of the templates' glyphs in one language (see `activities.templates.glyphs`): every type's sample
@@ -236,17 +270,58 @@ def _body_texts(body: Body) -> list[str]:
 _REPORTLAB = threading.Lock()
 
 
+@contextmanager
+def reportlab_turn() -> Iterator[None]:
+    """This thread's turn to draw a PDF (see `_REPORTLAB`), with binary streams: ASCII85 in pure Python is slow."""
+    with _REPORTLAB:
+        a85, rl_config.useA85 = rl_config.useA85, 0
+        try:
+            yield
+        finally:
+            rl_config.useA85 = a85
+
+
+def fill_page(canv: Canvas, story: list) -> bool:
+    """Draw as much of `story` as fits in the frame under the masthead, splitting a table; False when nothing
+    fitted."""
+    frame = Frame(L.MARGIN_X, L.FRAME_BOTTOM, L.FRAME_W, L.HEADER_BOTTOM - L.FRAME_BOTTOM, 0, 0, 0, 0)
+    placed = False
+    while story:
+        if frame.add(story[0], canv, trySplit=0):
+            story.pop(0)
+            placed = True
+            continue
+        parts = frame.split(story[0], canv)
+        if parts and frame.add(parts[0], canv, trySplit=0):
+            story[0:1] = parts[1:]
+            placed = True
+        break
+    return placed
+
+
+def grid_table(grid: Grid, st: L.Styles, para: Callable[[str, ParagraphStyle, str], L.TextPara], base: str) -> L.Table:
+    """A template's table as a ruled table of paragraphs, made by `para(text, style, base language)`."""
+    align = {"L": st.cell, "C": st.cell_center, "R": st.cell_right}
+    header = [para(f"**{h}**", st.cell_center, base) for h in grid.header]
+    rows = [[para(v, align[a], base) for v, a in zip(row, grid.align, strict=True)] for row in grid.rows]
+    return L.grid(header, rows, list(grid.widths), total=grid.total)
+
+
+def describe_pdf(canv: Canvas, *, title: str, author: str, subject: str, keywords: list[str],
+                 at: dt.datetime) -> None:
+    """A PDF's metadata, dated `at` in Bangladesh time; never a person's NID."""
+    canv.setTitle(title)
+    canv.setAuthor(author)
+    canv.setSubject(subject)
+    canv.setKeywords(", ".join(keywords))
+    canv.setCreator("sonod")
+    stamp = f"D:{local(at):%Y%m%d%H%M%S}+06'00'"
+    canv.setDateFormatter(lambda *_: stamp)
+
+
 class CertificateRenderer:
     def __init__(self, fonts: Fonts | None = None) -> None:
-        fonts = fonts or Fonts.locate()
-        bn = _register(fonts.bengali)
-        self.fonts = L.FontSet(
-            bn=bn,
-            bn_bold=_register(fonts.bengali_bold),
-            latin=_register(fonts.latin) if fonts.latin else "Times-Roman",
-            latin_bold=_register(fonts.latin_bold) if fonts.latin_bold else "Times-Bold",
-            bn_chars=frozenset(pdfmetrics.getFont(bn).face.charToGlyph),
-        )
+        self.fonts = font_set(fonts)
         self.styles = L.Styles(self.fonts)
         with _REPORTLAB:  # shaping the templates' text adds the fonts' ligature glyphs
             self.plans = {language: _glyph_plan(self.fonts, language) for language in ("bn", "en")}
@@ -256,15 +331,15 @@ class CertificateRenderer:
         self._para = lru_cache(maxsize=512)(self._build_para)
 
     def render(self, doc: CertificateDocument) -> bytes:
-        body, qr = compose(doc), qr_matrix(doc.qr_text)
-        with _REPORTLAB:
-            a85, rl_config.useA85 = rl_config.useA85, 0  # binary streams: ASCII85 in pure Python is slow
-            try:
-                return self._render(doc, body, qr)
-            finally:
-                rl_config.useA85 = a85
+        return self.render_with_seal(doc)[0]
 
-    def _render(self, doc: CertificateDocument, body: Body, qr: list[list[bool]]) -> bytes:
+    def render_with_seal(self, doc: CertificateDocument) -> tuple[bytes, SealBox | None]:
+        """The PDF, and where its seal's block is (None when `doc.seal` is None)."""
+        body, qr = compose(doc), qr_matrix(doc.qr_text)
+        with reportlab_turn():
+            return self._render(doc, body, qr)
+
+    def _render(self, doc: CertificateDocument, body: Body, qr: list[list[bool]]) -> tuple[bytes, SealBox | None]:
         buf = io.BytesIO()
         canv = Canvas(buf, pagesize=(L.PAGE_W, L.PAGE_H), invariant=1, pageCompression=1, initialFontName=self.fonts.bn)
         plan = self.plans[doc.language]
@@ -275,33 +350,18 @@ class CertificateRenderer:
         self._masthead(doc.union, doc.language).draw(canv)
         canv.endForm()
         story = self._story(body, qr)
-        page = 0
+        if doc.seal is not None:
+            story[-1].seal = self._para(seal_text(doc.seal), self.styles.seal, doc.language)
+        band, page = story[-1], 0
         while story:
             page += 1
             canv.doForm("masthead")
-            if not self._fill(canv, story):
+            if not fill_page(canv, story):
                 raise RuntimeError(f"{story[0]!r} does not fit on an empty page")
             self._footer(canv, body, page, last=not story)
             canv.showPage()
         canv.save()
-        return buf.getvalue()
-
-    @staticmethod
-    def _fill(canv: Canvas, story: list) -> bool:
-        """Draw as much of `story` as fits on this page, splitting a table; False when nothing fitted."""
-        frame = Frame(L.MARGIN_X, L.FRAME_BOTTOM, L.FRAME_W, L.HEADER_BOTTOM - L.FRAME_BOTTOM, 0, 0, 0, 0)
-        placed = False
-        while story:
-            if frame.add(story[0], canv, trySplit=0):
-                story.pop(0)
-                placed = True
-                continue
-            parts = frame.split(story[0], canv)
-            if parts and frame.add(parts[0], canv, trySplit=0):
-                story[0:1] = parts[1:]
-                placed = True
-            break
-        return placed
+        return buf.getvalue(), None if band.seal_box is None else SealBox(page - 1, band.seal_box)
 
     def _build_masthead(self, union: UnionView, language: str) -> L.Masthead:
         lines = [(text, getattr(self.styles, style)) for text, style in masthead(union, language)]
@@ -333,11 +393,7 @@ class CertificateRenderer:
         return story
 
     def _grid(self, grid: Grid, base: str) -> L.Table:
-        st = self.styles
-        align = {"L": st.cell, "C": st.cell_center, "R": st.cell_right}
-        header = [self._para(f"**{h}**", st.cell_center, base) for h in grid.header]
-        rows = [[self._para(v, align[a], base) for v, a in zip(row, grid.align, strict=True)] for row in grid.rows]
-        return L.grid(header, rows, list(grid.widths), total=grid.total)
+        return grid_table(grid, self.styles, self._para, base)
 
     def _footer(self, canv: Canvas, body: Body, page: int, last: bool) -> None:
         if page == 1 and last:
@@ -353,14 +409,12 @@ class CertificateRenderer:
         """The PDF's metadata: type, number, union, issue time; never the holder's NID."""
         ctype, union = BY_CODE[doc.certificate_type], doc.union
         bn = doc.language == "bn"
-        canv.setTitle(f"{ctype.name_bn if bn else ctype.name_en} {doc.certificate_no}")
-        canv.setAuthor(f"{union.name_bn} ইউনিয়ন পরিষদ" if bn else f"{union.name_en} Union Parishad")
-        canv.setSubject(f"{ctype.name_en} {doc.certificate_no}, {union.name_en} Union Parishad, "
-                        f"{union.upazila_en}, {union.district_en}")
-        canv.setKeywords(", ".join([doc.certificate_no, doc.memo_no, union.slug, doc.certificate_type, "sonod"]))
-        canv.setCreator("sonod")
-        stamp = f"D:{local(doc.issued_at):%Y%m%d%H%M%S}+06'00'"
-        canv.setDateFormatter(lambda *_: stamp)
+        describe_pdf(canv, title=f"{ctype.name_bn if bn else ctype.name_en} {doc.certificate_no}",
+                     author=f"{union.name_bn} ইউনিয়ন পরিষদ" if bn else f"{union.name_en} Union Parishad",
+                     subject=f"{ctype.name_en} {doc.certificate_no}, {union.name_en} Union Parishad, "
+                             f"{union.upazila_en}, {union.district_en}",
+                     keywords=[doc.certificate_no, doc.memo_no, union.slug, doc.certificate_type, "sonod"],
+                     at=doc.issued_at)
 
 
 # --- samples -----------------------------------------------------------------------------------

@@ -116,3 +116,40 @@ def group_south_asian(n: int) -> str:
 def format_taka_bn(n: int) -> str:
     """An amount of taka in Bengali digits with South Asian grouping, e.g. "১২,৩৪,৫৬৭"."""
     return to_bn_digits(group_south_asian(int(n)))
+
+
+# 0 to 99, each a word of its own (Bangla Academy's spellings)
+NUMBER_WORDS_BN = _nfc(
+    "শূন্য", "এক", "দুই", "তিন", "চার", "পাঁচ", "ছয়", "সাত", "আট", "নয়", "দশ", "এগারো", "বারো", "তেরো", "চৌদ্দ",
+    "পনেরো", "ষোলো", "সতেরো", "আঠারো", "উনিশ", "বিশ", "একুশ", "বাইশ", "তেইশ", "চব্বিশ", "পঁচিশ", "ছাব্বিশ", "সাতাশ",
+    "আটাশ", "উনত্রিশ", "ত্রিশ", "একত্রিশ", "বত্রিশ", "তেত্রিশ", "চৌত্রিশ", "পঁয়ত্রিশ", "ছত্রিশ", "সাঁইত্রিশ",
+    "আটত্রিশ", "উনচল্লিশ", "চল্লিশ", "একচল্লিশ", "বিয়াল্লিশ", "তেতাল্লিশ", "চুয়াল্লিশ", "পঁয়তাল্লিশ", "ছেচল্লিশ",
+    "সাতচল্লিশ", "আটচল্লিশ", "উনপঞ্চাশ", "পঞ্চাশ", "একান্ন", "বাহান্ন", "তিপ্পান্ন", "চুয়ান্ন", "পঞ্চান্ন",
+    "ছাপ্পান্ন", "সাতান্ন", "আটান্ন", "উনষাট", "ষাট", "একষট্টি", "বাষট্টি", "তেষট্টি", "চৌষট্টি", "পঁয়ষট্টি",
+    "ছেষট্টি", "সাতষট্টি", "আটষট্টি", "উনসত্তর", "সত্তর", "একাত্তর", "বাহাত্তর", "তিয়াত্তর", "চুয়াত্তর",
+    "পঁচাত্তর", "ছিয়াত্তর", "সাতাত্তর", "আটাত্তর", "উনআশি", "আশি", "একাশি", "বিরাশি", "তিরাশি", "চুরাশি", "পঁচাশি",
+    "ছিয়াশি", "সাতাশি", "আটাশি", "উননব্বই", "নব্বই", "একানব্বই", "বিরানব্বই", "তিরানব্বই", "চুরানব্বই",
+    "পঁচানব্বই", "ছিয়ানব্বই", "সাতানব্বই", "আটানব্বই", "নিরানব্বই",
+)
+assert len(NUMBER_WORDS_BN) == 100
+
+
+def number_in_words_bn(n: int) -> str:
+    """A whole number in Bengali words, counted in কোটি, লক্ষ, হাজার and শত: 690 is "ছয়শত নব্বই"."""
+    if n < 0:
+        raise ValueError(f"{n} is negative")
+    if n < 100:
+        return NUMBER_WORDS_BN[n]
+    crore, rest = divmod(n, 10**7)
+    lakh, rest = divmod(rest, 10**5)
+    thousand, rest = divmod(rest, 1000)
+    hundred, rest = divmod(rest, 100)
+    words = [f"{number_in_words_bn(crore)} কোটি" if crore else "", f"{NUMBER_WORDS_BN[lakh]} লক্ষ" if lakh else "",
+             f"{NUMBER_WORDS_BN[thousand]} হাজার" if thousand else "", f"{NUMBER_WORDS_BN[hundred]}শত" if hundred else "",
+             NUMBER_WORDS_BN[rest] if rest else ""]
+    return " ".join(w for w in words if w)
+
+
+def taka_in_words_bn(n: int) -> str:
+    """What a receipt writes after টাকা কথায়: "ছয়শত নব্বই টাকা মাত্র"."""
+    return f"{number_in_words_bn(n)} টাকা মাত্র"

@@ -76,6 +76,8 @@ class Union(Base):
     # the union's own clock, in seconds, where it differs from the deployment's settings: deadline_days,
     # reminder_every_s, escalate_after_s, payment_expiry_s, correction_expiry_s (activities/registry.rules_for)
     timing: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # whose certificate signs the union's PDFs (sonod/pki.py): "union" (the Union Parishad's office) or "chairman"
+    pdf_signer: Mapped[str] = mapped_column(String(10), default="union", server_default="union")
     # the gateway its fees are paid through (activities/payments/gateway.gateway_for); None: SONOD_PAYMENT_PROVIDER
     payment_provider: Mapped[str | None] = mapped_column(String(20))
     # SMS segments the union may still send (activities/sms/dispatch.py); None: not metered

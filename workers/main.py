@@ -16,6 +16,7 @@ from activities.brn import birth_registry
 from activities.delivery import MailDir, SmtpMailer
 from activities.issuer import Issuer
 from activities.outbox import Outbox
+from activities.pades import sealer_for
 from activities.payments.orders import Payments
 from activities.porichoy import nid_gateway
 from activities.receipt import ReceiptRenderer, Receipts
@@ -50,7 +51,7 @@ def build_activities(settings: Settings, sessions: sessionmaker, http: httpx.Asy
     gateway, births = nid_gateway(settings, http), birth_registry(settings, http)
     renderer = CertificateRenderer()
     issuer = Issuer(sessions, KeyStore(sessions, settings.master_key), renderer, settings.pdf_dir,
-                    f"{settings.public_url.rstrip('/')}/verify")
+                    f"{settings.public_url.rstrip('/')}/verify", sealer=sealer_for(settings, sessions))
     receipts = Receipts(sessions, ReceiptRenderer(renderer.fonts), settings.pdf_dir)
     outbox = Outbox(sessions, sms, mail)
     payments = Payments(sessions, settings, http)

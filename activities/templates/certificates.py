@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from activities.templates.wording import Grid, Lang, Wording, held, local
 from sonod.catalogue import Family, TradeLicence, Warish
 
 if TYPE_CHECKING:
-    from activities.render import CertificateDocument
+    from activities.render import CertificateDocument, FeeLineView
 
 INTRO_BN = "এই মর্মে প্রত্যয়ন করা যাচ্ছে যে, **{name}**, {lineage}, {address}।"
 INTRO_EN = "This is to certify that **{name}**, {lineage}, {address},"
@@ -78,9 +79,14 @@ def _licence(doc: CertificateDocument, lang: Lang) -> Grid:
 
 
 def _fees(doc: CertificateDocument, lang: Lang) -> Grid:
+    return fee_grid(doc.fee_lines, lang)
+
+
+def fee_grid(lines: Sequence[FeeLineView], lang: Lang) -> Grid:
+    """The fee's lines, numbered, and their total: on a trade licence and on the money receipt."""
     rows = [(lang.num(i), f.name_bn if lang.bn else f.name_en, lang.taka(f.amount))
-            for i, f in enumerate(doc.fee_lines, start=1)]
-    total = sum(f.amount for f in doc.fee_lines)
+            for i, f in enumerate(lines, start=1)]
+    total = sum(f.amount for f in lines)
     rows.append(("", "**সর্বমোট**" if lang.bn else "**Total**", f"**{lang.taka(total)}**"))
     header = ("ক্রমিক নং", "ফি ও করের বিবরণ", "টাকা") if lang.bn else ("No.", "Fee or tax", "Amount (Tk)")
     return Grid(header, rows, (0.14, 0.58, 0.28), "CLR", total=1)

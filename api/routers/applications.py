@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
 
 from api.deps import Caller, DbSession, IdempotencyKey, Officer, SettingsDep, TemporalClient, Tenant
 from api.errors import Invalid
@@ -18,7 +19,7 @@ from api.schemas import (
     DecisionOut,
     EscalateIn,
 )
-from api.services import applications
+from api.services import applications, receipts
 from sonod.domain import Role, Status
 
 router = APIRouter(prefix="/api/v1/applications", tags=["applications"])
@@ -48,6 +49,15 @@ def list_applications(caller: Officer, session: DbSession, tenant: Tenant,
 async def get_application(application_id: str, caller: Caller, session: DbSession, tenant: Tenant,
                           temporal: TemporalClient) -> ApplicationOut:
     return await applications.read(session, temporal, caller, tenant, application_id)
+
+
+@router.get("/{application_id}/money-receipt", name="money_receipt", response_class=FileResponse)
+async def money_receipt(application_id: str, caller: Caller, session: DbSession, settings: SettingsDep,
+                        tenant: Tenant, temporal: TemporalClient) -> FileResponse:
+    """The paid fee's money receipt (`application/pdf`), for whoever may read the application; 404 while unpaid."""
+    row = await run_in_threadpool(applications.readable, session, caller, application_id, tenant)
+    path, number = await receipts.receipt_file(session, settings, temporal, caller, row)
+    return FileResponse(path, media_type="application/pdf", filename=f"{number}.pdf")
 
 
 @router.post("/{application_id}/decision")
