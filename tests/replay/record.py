@@ -55,6 +55,19 @@ async def issued_warish(api, ctx) -> str:
     return app_id
 
 
+async def issued_with_brn(api, ctx) -> str:
+    """A minor applies with a birth registration number (`applicant.brn`): the birth registry's check, then issued."""
+    from tests.stack import citizen, people
+
+    minor = next(p for p in people("paikkandi", adults=False) if p["id_type"] == "brn")
+    applicant = {"brn": minor["nid"], **{k: minor[k] for k in ("date_of_birth", "name_bn", "name_en")}}
+    app_id = await api.submitted(citizen("paikkandi", 0) | {"applicant": applicant})
+    await api.wait_for(app_id, ctx.Status.AWAITING_DECISION)
+    await ok(api.decide("chairman.paikkandi", app_id))
+    await api.wait_for(app_id, ctx.Status.ISSUED)
+    return app_id
+
+
 async def nid_failed(api, ctx) -> str:
     """The NID record does not match, and the applicant does not correct it within the (shortened) window."""
     from tests.stack import citizen
@@ -159,8 +172,8 @@ async def overdue_escalated_resent(api, ctx) -> str:
     return app_id
 
 
-PATHS = {f.__name__: f for f in (issued_citizenship, issued_warish, nid_failed, nid_corrected, rejected, cancelled,
-                                 returned_amended, paid_trade_licence, overdue_escalated_resent)}
+PATHS = {f.__name__: f for f in (issued_citizenship, issued_warish, issued_with_brn, nid_failed, nid_corrected,
+                                 rejected, cancelled, returned_amended, paid_trade_licence, overdue_escalated_resent)}
 
 
 async def ok(request) -> None:
