@@ -26,6 +26,7 @@ from infra.keys_cli import keys_app
 from infra.ops_cli import ops_app
 from infra.porichoy import REGISTRY_PATH
 from infra.portal_keys_cli import portal_keys_app
+from infra.sms_cli import sms_app
 from infra.verify_cli import verify_app
 
 app = typer.Typer(
@@ -38,6 +39,7 @@ app = typer.Typer(
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(ops_app, name="ops")
+ops_app.add_typer(sms_app, name="sms")
 app.add_typer(admin_app, name="admin")
 app.add_typer(officers_app, name="officers")
 app.add_typer(portal_keys_app, name="portal-keys")
@@ -114,6 +116,16 @@ def porichoy() -> None:
     settings = load_settings()
     argv = [sys.executable, "-m", "infra.porichoy", "--host", settings.porichoy_host,
             "--port", str(settings.porichoy_port), "--registry", str(REGISTRY_PATH), "--log-level", "warning"]
+    sys.stdout.flush()
+    os.execv(sys.executable, argv)
+
+
+@app.command()
+def smsgw() -> None:
+    """Run the SMS gateway simulator (SSL Wireless and BulkSMSBD; delivery reports to SONOD_PUBLIC_URL)."""
+    settings = load_settings()
+    argv = [sys.executable, "-m", "infra.smsgw", "--host", settings.smsgw_host, "--port", str(settings.smsgw_port),
+            "--dlr-base", settings.public_url, "--log-level", "warning"]
     sys.stdout.flush()
     os.execv(sys.executable, argv)
 

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import CursorResult, bindparam, select, update
+from sqlalchemy import CursorResult, bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from activities.sms.providers import SmsOut, SmsProvider, SmsRefused
@@ -60,6 +60,17 @@ def release_held(session: Session, union: str) -> int:
     return cast(CursorResult, session.execute(
         update(OUTBOX).where(OUTBOX.c.union_slug == union, OUTBOX.c.status == "held")
         .values(status="pending", next_attempt_at=db.utcnow(), last_error=None))).rowcount
+
+
+def top_up(session: Session, union: str, segments: int) -> tuple[int, int]:
+    """Add segments to the union's balance (a union not metered starts from none) and release its held messages;
+    answers the new balance and how many were released. LookupError for a union that does not exist."""
+    done = session.execute(update(UNIONS).where(UNIONS.c.slug == union)
+                           .values(sms_balance=func.coalesce(UNIONS.c.sms_balance, 0) + segments)
+                           .returning(UNIONS.c.sms_balance)).first()
+    if done is None:
+        raise LookupError(union)
+    return done.sms_balance, release_held(session, union)
 
 
 class SmsDispatcher:
