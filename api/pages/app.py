@@ -1,0 +1,84 @@
+"""The union portal as an installable app: its manifest, its service worker and the page of what is kept on the phone.
+
+The worker (api/templates/portal/sw.js) is served from the union's own path, so that its scope is `/unions/<slug>/`
+and never `/` (the verification page has a worker of its own). It keeps the portal's pages (the home page, tracking,
+every application form of the union) and /static/ for use without a network; it keeps a form sent without a network
+as a draft on the phone, which api/static/app.js sends when the network returns; and it answers `<base>/kept/...`
+(the citizen's certificates, stored by app.js after the tracking check) and `<base>/drafts/...` from the phone only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from api.deps import DbSession, Tenant
+from api.errors import NotFound
+from api.pages.common import STATIC, TEMPLATES, PageRoute, base, language, render, templates
+from api.pages.i18n import N_, Words
+from api.services import unions
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+THEME = "#0a5c36"
+SHELL_STATIC = ("/static/sonod.css", "/static/sonod.js", "/static/app.js", "/static/app/icon.svg")
+ICONS = [{"src": "/static/app/icon.svg", "sizes": "any", "type": "image/svg+xml", "purpose": "any"},
+         {"src": "/static/app/icon-192.png", "sizes": "192x192", "type": "image/png", "purpose": "any maskable"},
+         {"src": "/static/app/icon-512.png", "sizes": "512x512", "type": "image/png", "purpose": "any maskable"}]
+
+
+def _path_tenancy(request: Request) -> str:
+    """The union's path prefix; the app exists only under `/unions/<slug>/`, never at a host's root."""
+    prefix = base(request)
+    if not prefix:
+        raise NotFound("the app is installed from /unions/<slug>/")
+    return prefix
+
+
+@router.get("/manifest.webmanifest")
+def manifest(request: Request, session: DbSession, tenant: Tenant) -> Response:
+    """In Bengali, the citizens' language, whatever the page's."""
+    union, prefix, bn = unions.tenant_union(session, tenant), _path_tenancy(request), Words("bn")
+    body = {
+        "id": f"{prefix}/", "start_url": f"{prefix}/", "scope": f"{prefix}/",
+        "name": f"{union.name_bn} {bn.gettext('Union Parishad')}", "short_name": union.name_bn,
+        "description": bn.gettext(N_("Apply for a certificate, track it, keep the certificate on the phone")),
+        "lang": "bn", "dir": "ltr", "display": "standalone", "orientation": "portrait",
+        "background_color": "#f4f5f7", "theme_color": THEME, "icons": ICONS,
+    }
+    return Response(json.dumps(body, ensure_ascii=False), media_type="application/manifest+json",
+                    headers={"Cache-Control": "no-cache"})
+
+
+def _version(pages: list[str]) -> str:
+    """Changes whenever a file the worker keeps, its own source or the union's forms change: a new worker then
+    fetches them all again and drops the old copies."""
+    digest = hashlib.sha256("\n".join(pages).encode())
+    for path in SHELL_STATIC:
+        digest.update((STATIC / path.removeprefix("/static/")).read_bytes())
+    digest.update((TEMPLATES / "portal" / "sw.js").read_bytes())
+    return digest.hexdigest()[:12]
+
+
+@router.get("/sw.js")
+def service_worker(request: Request, session: DbSession, tenant: Tenant) -> Response:
+    union, prefix = unions.tenant_union(session, tenant), _path_tenancy(request)
+    pages = [f"{prefix}/", f"{prefix}/track", f"{prefix}/kept"] + [
+        f"{prefix}/apply/{k['code']}" for k in unions.issued_here(session, union.slug)]
+    config = {"base": prefix, "cache": f"sonod-app:{union.slug}:", "version": _version(pages),
+              "pages": pages, "static": list(SHELL_STATIC)}
+    source = templates.get_template("portal/sw.js").render(config=config)
+    return Response(source, media_type="text/javascript",
+                    headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
+
+
+@router.get("/kept")
+def kept(request: Request, session: DbSession, tenant: Tenant) -> Response:
+    """What this phone keeps: the page holds nothing personal (app.js reads the phone's copies into it)."""
+    union = unions.tenant_union(session, tenant)
+    words = Words(language(request))
+    kinds = {k["code"]: words.pick(k["name_bn"], k["name_en"]) for k in unions.issued_here(session, union.slug)}
+    return render(request, "portal/kept.html", {"union": union, "kinds": kinds, "english": Words("en").gettext})

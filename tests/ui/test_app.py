@@ -1,0 +1,203 @@
+"""The union portal as an installable app (issue 17), in Chromium against the live stack: installable with a worker
+scoped to the union, light on a slow link, a certificate kept on the phone and shown offline as a full-screen QR that
+a scanner reads, and an application made offline kept as a draft and sent once when the network returns.
+Screenshots under artifacts/screenshots/ (app-*)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import subprocess
+import time
+
+import pytest
+
+from sonod.domain import Role
+from tests.stack import ZBARIMG
+from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS, SHOTS, Visitor, playwright_api
+from tests.ui.test_web import fill_applicant
+from tests.unions_kit import add_union, person
+
+UNION = "app-test"  # a union of these tests' own
+BASE = f"/unions/{UNION}"
+MOBILE = "01712000417"
+FIRST_LOAD_BUDGET = 150 * 1024
+# Chrome DevTools' "Slow 3G": 400 ms round trip times its factor of 5, 500 kbit/s times 0.8, both ways
+SLOW_3G = {"offline": False, "latency": 2000, "downloadThroughput": 500 * 1000 / 8 * 0.8,
+           "uploadThroughput": 500 * 1000 / 8 * 0.8}
+
+
+@pytest.fixture(scope="module")
+async def union(stack, settings) -> str:
+    await asyncio.to_thread(add_union, settings.db_url, UNION)
+    return UNION
+
+
+@pytest.fixture(scope="module")
+async def issued(union, stack) -> dict:
+    """A citizenship certificate issued to a citizen who applied with MOBILE."""
+    body = person(34, union=UNION, contact={"mobile": MOBILE, "email": None})
+    return await stack.through_chain(await stack.submitted(body), UNION, [Role.CHAIRMAN], body["applicant"]["ward_no"])
+
+
+async def controlled(visitor: Visitor, path: str = "/") -> None:
+    """The page opened, its worker installed (every page it keeps fetched) and in control."""
+    await visitor.go(BASE + path)
+    await visitor.page.wait_for_function("navigator.serviceWorker.controller !== null")
+    await visitor.page.evaluate("navigator.serviceWorker.ready.then(() => null)")
+
+
+async def test_the_portal_is_installable_and_its_worker_is_scoped_to_the_union(union, base_url, tmp_path):
+    # a profile on disk: Chrome does not offer to install from an incognito window, which a plain context is
+    async with playwright_api.async_playwright() as p:
+        context = await p.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=CHROMIUM, args=CHROMIUM_ARGS, locale="bn-BD",
+            viewport={"width": 412, "height": 800})
+        try:
+            page = context.pages[0] if context.pages else await context.new_page()
+            visitor = Visitor(context, page, base_url, {})
+            await controlled(visitor)
+            manifest_href = await page.get_attribute("link[rel=manifest]", "href")
+            assert manifest_href == f"{BASE}/manifest.webmanifest"
+            scope = await page.evaluate("navigator.serviceWorker.getRegistration().then(r => r.scope)")
+            assert scope == f"{base_url}{BASE}/"
+            cdp = await context.new_cdp_session(page)
+            manifest = await cdp.send("Page.getAppManifest")
+            assert manifest["errors"] == [], manifest["errors"]
+            parsed = json.loads(manifest["data"])
+            assert parsed["scope"] == parsed["start_url"] == f"{BASE}/" and parsed["lang"] == "bn"
+            assert {i["sizes"] for i in parsed["icons"]} >= {"192x192", "512x512"}
+            errors = (await cdp.send("Page.getInstallabilityErrors"))["installabilityErrors"]
+            assert errors == [], errors
+        finally:
+            await context.close()
+
+
+async def test_no_worker_is_offered_for_the_root_or_outside_a_union(stack):
+    assert (await stack.http.get("/manifest.webmanifest")).status_code == 404
+    assert (await stack.http.get("/sw.js")).status_code == 404
+
+
+async def test_the_first_load_weighs_under_150_kb_and_its_time_on_slow_3g_is_reported(union, browser, base_url):
+    context = await browser.new_context(viewport={"width": 412, "height": 800}, locale="bn-BD")
+    try:
+        finished: list = []
+        context.on("requestfinished", lambda request: finished.append(request))
+        page = await context.new_page()
+        cdp = await context.new_cdp_session(page)
+        await cdp.send("Network.enable")
+        await cdp.send("Network.emulateNetworkConditions", SLOW_3G)
+        started = time.monotonic()
+        await page.goto(f"{base_url}{BASE}/", timeout=120_000)
+        loaded = time.monotonic() - started
+        await page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=120_000)
+        controlled_after = time.monotonic() - started
+        await page.wait_for_load_state("networkidle")
+        sizes = [(r.url, r.service_worker is not None, await r.sizes()) for r in finished]
+        total = sum(s["responseHeadersSize"] + s["responseBodySize"] for _, _, s in sizes)
+        report = {"first_load_bytes": total, "requests": len(sizes),
+                  "by_worker_bytes": sum(s["responseHeadersSize"] + s["responseBodySize"] for _, w, s in sizes if w),
+                  "slow_3g_load_event_s": round(loaded, 2), "slow_3g_worker_in_control_s": round(controlled_after, 2)}
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        (SHOTS / "app-first-load.json").write_text(json.dumps(report, indent=2))
+        print("first load:", report)
+        assert any("/apply/warish" in url for url, _, _ in sizes), "the worker keeps every form for offline use"
+        assert total < FIRST_LOAD_BUDGET, json.dumps(report)
+    finally:
+        await context.close()
+
+
+async def test_a_kept_certificate_opens_offline_as_a_full_screen_qr_that_a_scanner_reads(issued, visitors, stack,
+                                                                                         tmp_path):
+    citizen = await visitors()
+    page = citizen.page
+    await page.set_viewport_size({"width": 412, "height": 800})
+    await controlled(citizen, f"/track?id={issued['application_id']}")
+    await page.get_by_label("মোবাইল নম্বর").fill(MOBILE)
+    await page.get_by_role("button", name="অবস্থা দেখুন", exact=True).click()
+    await page.get_by_role("button", name="এই ফোনে রাখুন").click()
+    await page.wait_for_function("document.getElementById('keep-status').textContent.length > 0")
+    assert "রাখা হয়েছে" in await page.inner_text("#keep-status")
+    await citizen.check("app-track-issued")
+
+    await citizen.context.set_offline(True)
+    await citizen.go(f"{BASE}/kept")
+    card = page.locator("#kept-list li")
+    await card.first.wait_for()
+    assert issued["certificate_no"] in await card.first.inner_text()
+    pdf_head = await page.evaluate(f"fetch('{BASE}/kept/{issued['certificate_no']}.pdf').then(r => r.arrayBuffer())"
+                                   ".then(b => String.fromCharCode(...new Uint8Array(b, 0, 5)))")
+    assert pdf_head == "%PDF-"
+    await citizen.check("app-kept-offline")
+
+    await page.get_by_role("button", name="কিউআর কোড দেখান").click()
+    dialog = page.get_by_role("dialog")
+    await dialog.locator("img").wait_for()
+    await page.wait_for_function("document.querySelector('.qr-full img').complete")
+    box = await dialog.locator("img").bounding_box()
+    assert box["width"] >= 0.9 * 412 * 0.92 - 1, box  # the QR spans the phone's width
+    shot = tmp_path / "qr.png"
+    await page.screenshot(path=str(shot))
+    await page.screenshot(path=str(SHOTS / "app-qr-fullscreen-412.png"))
+    decoded = subprocess.run([*ZBARIMG, str(shot)], capture_output=True, text=True, check=True).stdout.strip()
+    r = await stack.http.post("/api/v1/verify", json={"qr": decoded})
+    assert r.json()["status"] == "valid" and r.json()["certificate"]["certificate_no"] == issued["certificate_no"]
+    await page.keyboard.press("Escape")
+    assert await page.get_by_role("dialog").count() == 0
+
+
+async def applications_of(stack) -> set[str]:
+    """Every application of the tests' union, as its chairman lists them."""
+    headers = await stack.as_officer(f"chairman.{UNION}")
+    r = await stack.http.get("/api/v1/applications", params={"union": UNION, "limit": 200}, headers=headers)
+    assert r.status_code == 200, r.text
+    return {item["application_id"] for item in r.json()["items"]}
+
+
+async def test_an_application_made_offline_is_kept_as_a_draft_and_sent_once_when_the_network_returns(
+        union, visitors, stack):
+    before = await applications_of(stack)
+    citizen = await visitors()
+    page = citizen.page
+    await page.set_viewport_size({"width": 412, "height": 800})
+    await controlled(citizen)
+    posts: list[str] = []  # the submissions that reached the server (not those the worker answered)
+
+    async def finished(request) -> None:
+        response = await request.response()
+        if request.method == "POST" and "/apply/" in request.url and not response.from_service_worker:
+            posts.append(request.url)
+
+    citizen.context.on("requestfinished", finished)
+
+    await citizen.context.set_offline(True)
+    await citizen.go(f"{BASE}/apply/citizenship")  # the worker's copy
+    await fill_applicant(page, person(35, union=UNION)["applicant"], "01712000418")
+    await page.get_by_role("button", name="আবেদন জমা দিন").click()
+    await page.wait_for_url(re.compile(r"/kept\?draft="))
+    note = page.locator("#draft-note")
+    await note.wait_for()
+    words = await note.inner_text()
+    assert "খসড়া" in words and "kept on this phone as a draft" in words  # Bengali first, English too
+    await page.locator("#drafts-list li").first.wait_for()
+    assert "নেটওয়ার্কের অপেক্ষায়" in await page.inner_text("#drafts-list")
+    await citizen.check("app-draft-offline")
+    draft = await page.evaluate(f"""caches.open('sonod-kept').then(c => c.keys().then(ks => c.match(
+        ks.find(k => k.url.includes('{BASE}/drafts/'))))).then(r => r.json())""")
+    assert await applications_of(stack) == before  # nothing reached the union
+
+    await citizen.context.set_offline(False)
+    sent = page.locator("#drafts-list li", has_text="আবেদন নম্বর")
+    await sent.wait_for(timeout=30_000)
+    number = re.search(r"A\d{6}-[0-9A-F]{16}", await sent.inner_text()).group(0)
+    await citizen.check("app-draft-sent")
+    new = await applications_of(stack) - before
+    assert new == {number}
+    assert posts == [f"{citizen.base_url}{BASE}/apply/citizenship"]  # exactly once
+
+    # the same draft sent again (an answer lost on the way, another tab): the same application, not a second one
+    again = await page.evaluate("""d => fetch(d.action, {method: 'POST', body: new URLSearchParams(d.fields)})
+        .then(r => r.url)""", draft)
+    assert again.endswith(f"/applied/{number}")
+    assert await applications_of(stack) - before == {number}
