@@ -35,7 +35,7 @@ def balance(union: UnionOption = None) -> None:
     held = (select(db.OutboxMessage.union_slug, func.count()).where(db.OutboxMessage.status == "held")
             .group_by(db.OutboxMessage.union_slug))
     with sessions(load_settings()) as factory, factory() as session:
-        counts = {slug: n for slug, n in session.execute(held)}
+        counts = dict(session.execute(held).all())
         q = select(db.Union.slug, db.Union.sms_balance).order_by(db.Union.slug)
         rows = session.execute(q.where(db.Union.slug == union) if union else q).all()
     if union and not rows:
