@@ -131,18 +131,31 @@ def smsgw() -> None:
 
 
 @app.command()
+def gateways() -> None:
+    """Run the payment gateways simulator (ekPay, bKash, SSLCommerz, Nagad; dev mode only)."""
+    settings = load_settings()
+    argv = [sys.executable, "-m", "infra.gateways", "--host", settings.gateways_host,
+            "--port", str(settings.gateways_port), "--log-level", "warning"]
+    sys.stdout.flush()
+    os.execv(sys.executable, argv)
+
+
+@app.command()
 def dev(
     temporal: Annotated[bool | None, typer.Option(
         "--temporal/--no-temporal",
         help="Start the embedded Temporal dev server (default: when SONOD_TEMPORAL_ADDRESS is local and plain).",
     )] = None,
     porichoy: Annotated[bool, typer.Option("--porichoy/--no-porichoy", help="Start the Porichoy simulator.")] = True,
+    gateways: Annotated[bool, typer.Option(
+        "--gateways/--no-gateways", help="Start the payment gateways simulator (dev mode only).")] = True,
     quiet: Annotated[bool, typer.Option(
         "--quiet", "-q", help="Do not copy the processes' logs to the console.")] = False,
 ) -> None:
     """Migrate, seed, and run the whole stack in the foreground (what `make run` does). Ctrl-C stops it."""
     settings = load_settings()
-    raise typer.Exit(run_dev(settings, embed_temporal=temporal, porichoy=porichoy, forward_logs=not quiet))
+    raise typer.Exit(run_dev(settings, embed_temporal=temporal, porichoy=porichoy, gateways=gateways,
+                             forward_logs=not quiet))
 
 
 def _require_free_port(who: str, host: str, port: int, variable: str) -> None:

@@ -232,6 +232,7 @@ class Stack:
         env["PYTHONUNBUFFERED"] = "1"
         env["SONOD_VAR_DIR"] = str(self.settings.var_dir)  # absolute: children agree whatever their cwd
         env["SONOD_PORICHOY_URL"] = self.settings.porichoy_url
+        env["SONOD_GATEWAYS_URL"] = self.settings.gateways_url
         env["SONOD_PUBLIC_URL"] = self.settings.public_url
         env["SONOD_TEMPORAL_UI_URL"] = self.settings.temporal_ui_url
         return env
@@ -393,6 +394,8 @@ def effective_settings(settings: Settings) -> Settings:
     update: dict[str, object] = {"var_dir": settings.var_dir.expanduser().resolve()}
     if "SONOD_PORICHOY_URL" not in os.environ:
         update["porichoy_url"] = http_base(settings.porichoy_host, settings.porichoy_port)
+    if "SONOD_GATEWAYS_URL" not in os.environ:
+        update["gateways_url"] = http_base(settings.gateways_host, settings.gateways_port)
     if "SONOD_PUBLIC_URL" not in os.environ:
         update["public_url"] = http_base(settings.api_host, settings.api_port)
     if "SONOD_TEMPORAL_UI_URL" not in os.environ:
@@ -401,7 +404,7 @@ def effective_settings(settings: Settings) -> Settings:
     return settings.model_copy(update=update)
 
 
-def plan(stack: Stack, *, embed_temporal: bool, porichoy: bool) -> list[Component]:
+def plan(stack: Stack, *, embed_temporal: bool, porichoy: bool, gateways: bool = True) -> list[Component]:
     settings = stack.settings
     cli = [sys.executable, "-m", "infra.cli"]
     components: list[Component] = []
@@ -421,6 +424,15 @@ def plan(stack: Stack, *, embed_temporal: bool, porichoy: bool) -> list[Componen
             "porichoy", "the Porichoy simulator", [*cli, "porichoy"],
             ports=[Port(settings.porichoy_host, settings.porichoy_port, "the Porichoy simulator",
                         "SONOD_PORICHOY_PORT")],
+            ready=lambda _c, url=health: http_status(url) == 200, waiting_for=f"GET {health} to answer 200",
+            timeout=60.0,
+        ))
+    if gateways and settings.dev_mode:
+        health = http_base(settings.gateways_host, settings.gateways_port) + "/healthz"
+        components.append(Component(
+            "gateways", "the payment gateways simulator", [*cli, "gateways"],
+            ports=[Port(settings.gateways_host, settings.gateways_port, "the payment gateways simulator",
+                        "SONOD_GATEWAYS_PORT")],
             ready=lambda _c, url=health: http_status(url) == 200, waiting_for=f"GET {health} to answer 200",
             timeout=60.0,
         ))
@@ -453,7 +465,7 @@ def preflight(components: list[Component]) -> None:
                                f"stop what holds it or set {port.variable} to another port")
 
 
-def run_dev(settings: Settings, *, embed_temporal: bool | None = None, porichoy: bool = True,
+def run_dev(settings: Settings, *, embed_temporal: bool | None = None, porichoy: bool = True, gateways: bool = True,
             forward_logs: bool = True) -> int:
     try:
         settings = effective_settings(settings)
@@ -465,7 +477,7 @@ def run_dev(settings: Settings, *, embed_temporal: bool | None = None, porichoy:
     previous = {sig: signal.signal(sig, stack.on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     code = 0
     try:
-        components = plan(stack, embed_temporal=embed, porichoy=porichoy)
+        components = plan(stack, embed_temporal=embed, porichoy=porichoy, gateways=gateways)
         preflight(components)
         stack.log_dir.mkdir(parents=True, exist_ok=True)
         stack.lock_var_dir()
@@ -479,7 +491,8 @@ def run_dev(settings: Settings, *, embed_temporal: bool | None = None, porichoy:
 
         for component in components:
             stack.wait_ready(stack.start(component))
-        print(banner(settings, embedded_temporal=embed, porichoy=porichoy), flush=True)
+        print(banner(settings, embedded_temporal=embed, porichoy=porichoy,
+                     gateways=gateways and settings.dev_mode), flush=True)
         stack.watch()
     except Interrupted:
         code = 0
@@ -503,7 +516,7 @@ def run_dev(settings: Settings, *, embed_temporal: bool | None = None, porichoy:
 # what the operator sees
 
 
-def banner(settings: Settings, *, embedded_temporal: bool, porichoy: bool) -> str:
+def banner(settings: Settings, *, embedded_temporal: bool, porichoy: bool, gateways: bool = False) -> str:
     api = settings.public_url.rstrip("/")
     slug = DEMO_UNION if any(u.slug == DEMO_UNION for u in GOPALGANJ_SADAR) else GOPALGANJ_SADAR[0].slug
     upazila = GOPALGANJ_SADAR[0].upazila_slug
@@ -520,6 +533,9 @@ def banner(settings: Settings, *, embedded_temporal: bool, porichoy: bool) -> st
     ]
     if porichoy:
         lines.append(f"  Porichoy simulator   {settings.porichoy_url}   (faults: {settings.porichoy_url}/_sim/faults)")
+    if gateways:
+        lines.append(f"  Payment gateways     {settings.gateways_url}   (ekPay, bKash, SSLCommerz, Nagad; "
+                     f"faults: {settings.gateways_url}/_sim/faults)")
     lines += [
         f"  Logs                 {settings.var_dir / 'log'}/",
         "",
