@@ -1,4 +1,5 @@
-"""Issue a certificate: sign its QR payload with the union's key, render the PDF, store it, record it.
+"""Issue a certificate: sign its QR payload with the union's key, render the PDF, sign the PDF (PAdES, with the
+union's certificate of the sonod PKI: activities/pades.py), store it, record it.
 
 What it says of the holder is `sonod.printed`'s list, the one the deciding officer saw: the NID record's fields, and
 the applicant's claims the record lacks, printed marked as claims; no other applicant field reaches the paper. A type
@@ -14,6 +15,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import sessionmaker
 from temporalio import activity
 
+from activities.pades import PdfSealer
 from activities.render import CertificateDocument, CertificateRenderer, Holder, Signatory
 from sonod import db
 from sonod.bengali import dhaka_date, to_bn_digits
@@ -46,8 +48,9 @@ def memo_number(union_code: str, certificate_type: str, year: int, seq: int) -> 
 
 class Issuer(contract.Issuer):
     def __init__(self, sessions: sessionmaker, keys: KeyStore, renderer: CertificateRenderer, pdf_dir: Path,
-                 verify_url: str) -> None:
-        self.sessions, self.keys, self.renderer = sessions, keys, renderer
+                 verify_url: str, sealer: PdfSealer | None = None) -> None:
+        """`sealer`: signs the PDFs; None leaves them unsigned (tests of the rendering alone)."""
+        self.sessions, self.keys, self.renderer, self.sealer = sessions, keys, renderer, sealer
         self.pdf_dir, self.verify_url = pdf_dir, verify_url
         self._not_before: dict[str, datetime] = {}  # by kid: a key's not_before never changes
 
@@ -87,15 +90,18 @@ class Issuer(contract.Issuer):
             content_hash=digest, valid_until=valid.ends_at if valid else None,
         )
         qr = qr_text(self.verify_url, sign_payload(signed, private_key, kid, signed_at))
-        pdf = self.renderer.render(CertificateDocument(
+        material = self.sealer.material(app.union.slug) if self.sealer else None
+        pdf, place = self.renderer.render_with_seal(CertificateDocument(
             certificate_no=req.certificate_no, memo_no=memo_no, certificate_type=app.certificate_type,
             union=app.union.model_dump(), holder=holder, claims=claims, details=app.details,
             fee_lines=[line.model_dump() for line in app.fee.lines], issued_at=req.issued_at,
             expires_on=valid.last_day if valid else None,
             signatories=[self.signatory(d.actor.role, d.actor.username, officers.get(d.actor.username), d.actor.ward_no,
                                         req.issued_at) for d in req.decisions],
-            qr_text=qr,
+            qr_text=qr, seal=material.view(datetime.now(UTC)) if material else None,
         ))
+        if self.sealer and material and place:  # a retry signs again: the file is replaced whole, below
+            pdf = self.sealer.seal(pdf, place, material, reason=f"{req.certificate_no}: issued by {material.signer_en}")
         ref = f"{app.union.slug}/{row.year}/{req.certificate_no}.pdf"
         path = self.pdf_dir / ref
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -34,6 +34,7 @@ from sonod import db
 from sonod.signing import open_private_key, seal_private_key
 
 ROOT = "root"
+DEV_URL = "http://127.0.0.1:8000"  # SONOD_PUBLIC_URL's default: where the CRLs are published
 TSA = "tsa"
 _LIFETIMES = {  # years
     "root": 30, "ca": 20, "tsa": 15, "union": 10, "chairman": 10,
@@ -73,6 +74,18 @@ def _subject(common_name: str, **more: str) -> x509.Name:
     return x509.Name(attrs)
 
 
+def crl_path(issuer: str) -> str:
+    """Where an issuer's CRL is published under the public URL: /pki/root.crl, /pki/ca/<upazila>.crl."""
+    return "/pki/root.crl" if issuer == ROOT else f"/pki/{issuer}.crl"
+
+
+def certificate_path(name: str) -> str:
+    """Where a certificate is published: /pki/root.crt, /pki/ca/<upazila>.crt, /pki/unions/<slug>.crt, ..."""
+    role, _, rest = name.partition("/")
+    return {"root": "/pki/root.crt", "tsa": "/pki/tsa.crt", "ca": f"/pki/ca/{rest}.crt",
+            "union": f"/pki/unions/{rest}.crt", "chairman": f"/pki/chairmen/{rest}.crt"}[role]
+
+
 def _build(
     name: str,
     role: str,
@@ -80,8 +93,10 @@ def _build(
     key: ec.EllipticCurvePrivateKey,
     issuer: Entity | None,
     now: dt.datetime,
+    base_url: str,
 ) -> x509.Certificate:
-    """A certificate for `key`, issued by `issuer` (self-signed when None), with the extensions its role needs."""
+    """A certificate for `key`, issued by `issuer` (self-signed when None), with the extensions its role needs:
+    below the root, where its issuer's CRL and certificate are published (so validators check revocation)."""
     not_before = now.replace(microsecond=0) - dt.timedelta(minutes=5)
     years = _LIFETIMES[role]
     not_after = not_before.replace(year=not_before.year + years, day=min(not_before.day, 28))
@@ -102,7 +117,12 @@ def _build(
     if issuer is not None:
         builder = builder.add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False
-        )
+        ).add_extension(x509.CRLDistributionPoints([x509.DistributionPoint(
+            [x509.UniformResourceIdentifier(base_url.rstrip("/") + crl_path(issuer.name))], None, None, None)]),
+            critical=False,
+        ).add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
+            x509.AuthorityInformationAccessOID.CA_ISSUERS,
+            x509.UniformResourceIdentifier(base_url.rstrip("/") + certificate_path(issuer.name)))]), critical=False)
     is_ca = role in ("root", "ca")
     builder = builder.add_extension(
         x509.BasicConstraints(ca=is_ca, path_length=None if role == "root" else (0 if is_ca else None)),
@@ -140,14 +160,16 @@ def ensure_entity(
     subject: x509.Name,
     issuer: Entity | None,
     now: dt.datetime | None = None,
+    base_url: str = DEV_URL,
 ) -> Entity:
-    """The entity `name`, made (key, certificate issued by `issuer`) if the database has none yet."""
+    """The entity `name`, made (key, certificate issued by `issuer`) if the database has none yet; `base_url`: the
+    public URL its issuer's CRL and certificate are published under (kept in the certificate)."""
     master_key = _master(master_key_b64)
     row = session.get(db.PkiCertificate, name)
     if row is None:
         now = now or dt.datetime.now(dt.UTC)
         key = ec.generate_private_key(ec.SECP256R1())
-        cert = _build(name, role, subject, key, issuer, now)
+        cert = _build(name, role, subject, key, issuer, now, base_url)
         scalar = key.private_numbers().private_value.to_bytes(32, "big")
         db.upsert(session, db.PkiCertificate, {
             "name": name, "role": role, "issuer": None if issuer is None else issuer.name,
@@ -201,3 +223,82 @@ def sign_with_root(session: Session, master_key_b64: str | bytes, data: bytes) -
 
 def root_certificate_der(session: Session, master_key_b64: str | bytes) -> bytes:
     return ensure_root(session, master_key_b64).certificate.public_bytes(Encoding.DER)
+
+
+# --- the hierarchy -----------------------------------------------------------------------------------
+
+CRL_VALIDITY = dt.timedelta(days=7)
+OFFICES = {  # the office a union's certificate names, by role
+    "union": ("Union Parishad Office", "ইউনিয়ন পরিষদ কার্যালয়"),
+    "chairman": ("Office of the Chairman", "চেয়ারম্যানের কার্যালয়"),
+}
+
+
+def issuing_ca(session: Session, master_key_b64: str | bytes, upazila_slug: str, upazila_en: str,
+               base_url: str = DEV_URL) -> Entity:
+    """The issuing CA of an upazila, under the root."""
+    root = ensure_root(session, master_key_b64)
+    subject = _subject(f"Sonod Issuing CA {upazila_en}", org="sonod", unit=f"{upazila_en} Upazila")
+    return ensure_entity(session, master_key_b64, f"ca/{upazila_slug}", "ca", subject, root, base_url=base_url)
+
+
+def tsa(session: Session, master_key_b64: str | bytes, base_url: str = DEV_URL) -> Entity:
+    """The time-stamping authority's certificate (extended key usage timeStamping, critical), under the root."""
+    root = ensure_root(session, master_key_b64)
+    return ensure_entity(session, master_key_b64, TSA, "tsa", _subject("Sonod Time-Stamping Authority", org="sonod"),
+                         root, base_url=base_url)
+
+
+def union_signer(session: Session, master_key_b64: str | bytes, union: db.Union, role: str = "union",
+                 base_url: str = DEV_URL) -> Entity:
+    """The union's PDF-signing certificate (`role` "union"), or its chairman's ("chairman"), issued by its upazila's
+    CA; the subject names the union and the office, never a person."""
+    if role not in OFFICES:
+        raise ValueError(f"a union's signing certificate is 'union' or 'chairman', not {role!r}")
+    ca = issuing_ca(session, master_key_b64, union.upazila_slug, union.upazila_en, base_url)
+    office = OFFICES[role][0]
+    subject = _subject(f"{union.name_en} Union Parishad" + (", Chairman" if role == "chairman" else ""),
+                       org=f"{union.name_en} Union Parishad", unit=office,
+                       locality=f"{union.upazila_en}, {union.district_en}", **({"title": "Chairman"} if
+                                                                                 role == "chairman" else {}))
+    return ensure_entity(session, master_key_b64, f"{role}/{union.slug}", role, subject, ca, base_url=base_url)
+
+
+def crl(session: Session, issuer: Entity, now: dt.datetime | None = None) -> x509.CertificateRevocationList:
+    """The issuer's certificate revocation list as of `now`: every certificate it issued that is revoked."""
+    from sqlalchemy import select
+
+    now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    revoked = session.scalars(select(db.PkiCertificate).where(
+        db.PkiCertificate.issuer == issuer.name, db.PkiCertificate.revoked_at.is_not(None)).order_by(
+        db.PkiCertificate.name))
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(issuer.certificate.subject)
+        .last_update(now - dt.timedelta(minutes=5))
+        .next_update(now + CRL_VALIDITY)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False)
+        .add_extension(x509.CRLNumber(int(now.timestamp())), critical=False)
+    )
+    for row in revoked:
+        assert row.revoked_at is not None
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(int(row.serial, 16)).revocation_date(row.revoked_at).build()
+        )
+    return builder.sign(issuer.key, hashes.SHA256())
+
+
+def revoke(session: Session, name: str, at: dt.datetime | None = None) -> None:
+    """Put a certificate of the PKI on its issuer's CRL (the caller commits)."""
+    row = session.get(db.PkiCertificate, name)
+    if row is None:
+        raise LookupError(f"no PKI certificate {name!r}")
+    if row.role == "root":
+        raise ValueError("the root is not revoked: it is replaced")
+    row.revoked_at = row.revoked_at or at or dt.datetime.now(dt.UTC)
+
+
+def certificate_der(session: Session, name: str) -> bytes | None:
+    """The DER certificate published at a stable URL (no key is opened), or None."""
+    row = session.get(db.PkiCertificate, name)
+    return None if row is None else row.certificate

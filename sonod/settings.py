@@ -78,6 +78,12 @@ class Settings(BaseSettings):
     porichoy_url: str = "http://127.0.0.1:8090"
     porichoy_api_key: str = DEV_SECRETS["porichoy_api_key"]
     porichoy_timeout_s: float = 5.0
+    # the time-stamping authority (RFC 3161) of the PDFs' signatures (activities/pades.py); empty: the TSA of the
+    # sonod PKI inside the worker (dev mode only). `sonod dev` starts infra/tsa on tsa_port and points this at it
+    tsa_url: str = Field("", description="RFC 3161 time-stamping authority; required outside dev mode")
+    tsa_host: str = "127.0.0.1"
+    tsa_port: int = 8092
+    tsa_timeout_s: float = Field(5.0, gt=0)
     # the NID check (docs/INTEGRATIONS.md): the partner-service protocol, or the older KYC one
     nid_protocol: Literal["partner", "kyc"] = "partner"
     porichoy_username: str = Field("sonod", description="the partner protocol's log-in; its password: the API key")
@@ -246,6 +252,7 @@ class Settings(BaseSettings):
             defaults = [f"SONOD_{name.upper()}" for name, value in DEV_SECRETS.items()
                         if getattr(self, name) == value and name not in DEMO_ONLY] + self._payment_defaults()
             defaults += self._sms_defaults()
+            defaults += [] if self.tsa_url else ["SONOD_TSA_URL"]
             if defaults:
                 raise ValueError(
                     "outside dev mode these secrets must be set to non-default values: " + ", ".join(defaults)

@@ -104,8 +104,9 @@ async def run_worker(settings: Settings) -> None:
         log.info("registered search attributes %s", ", ".join(added))
     engine = make_engine(settings.db_url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
     sessions = make_session_factory(engine)
-    async with httpx.AsyncClient(timeout=settings.porichoy_timeout_s) as http, httpx.Client() as sms_http:
-        sms = sms_config.dispatcher(settings, sessions, sms_http)
+    sms_http = httpx.Client()  # synchronous: the outbox runs in the activities' threads
+    sms = sms_config.dispatcher(settings, sessions, sms_http)
+    async with httpx.AsyncClient(timeout=settings.porichoy_timeout_s) as http:
         worker = build_worker(client, settings, sessions, http, sms=sms)
         retrying = asyncio.create_task(sms.retry_forever(settings.sms_retry_poll_s))  # SMS retries and held ones
         stop = asyncio.Event()
@@ -118,6 +119,7 @@ async def run_worker(settings: Settings) -> None:
                 metrics.ready.set()
             await stop.wait()
         retrying.cancel()
+    await asyncio.to_thread(sms_http.close)
     engine.dispose()
     if metrics is not None:
         metrics.shutdown()

@@ -218,6 +218,7 @@ class Styles:
         self.cell_center = style("cell_center", 10, 13.5, TA_CENTER)
         self.cell_right = style("cell_right", 10, 13.5, TA_RIGHT)
         self.signature = style("signature", 8.8, 12, TA_CENTER)
+        self.seal = style("seal", 8, 11, TA_LEFT)
         self.caption = style("caption", 7.2, 9.5, TA_CENTER, textColor=GREY)
         self.footer = style("footer", 8, 10, TA_RIGHT, textColor=GREY)
 
@@ -313,15 +314,19 @@ class ClosingBand(Flowable):
 
     The closing paragraphs travel with the signatures, so that a page never holds signatures alone.
     A signature block is a note above the signature line (the digital signature) and the officer below.
+    The PDF's own signature (PAdES), when there is one, is a framed `seal` above the signature blocks; where it was
+    drawn, in the page's coordinates, is kept in `seal_box` for the signature field's widget to cover.
     """
 
     GAP = 18.0
     MAX_COL = 165.0
+    SEAL_MIN_W, SEAL_PAD, SEAL_GAP = 320.0, 5.0, 10.0
 
     def __init__(self, lead: list[Paragraph], qr: list[list[bool]], caption: Paragraph,
-                 signatures: list[tuple[Paragraph | None, Paragraph]]):
+                 signatures: list[tuple[Paragraph | None, Paragraph]], seal: Paragraph | None = None):
         super().__init__()
-        self.lead, self.qr, self.caption, self.signatures = lead, qr, caption, signatures
+        self.lead, self.qr, self.caption, self.signatures, self.seal = lead, qr, caption, signatures, seal
+        self.seal_box: tuple[float, float, float, float] | None = None
 
     def wrap(self, aw, ah):
         self.width = aw
@@ -333,7 +338,11 @@ class ClosingBand(Flowable):
             self.below = max(self.below, details.wrap(self.col - 8, ah)[1])
             if note is not None:
                 self.above = max(self.above, note.wrap(self.col - 8, ah)[1])
-        band = max(QR_SIZE + self.caption_h + 6, self.below + self.above + 40)
+        self.seal_h = 0.0
+        if self.seal is not None:
+            self.seal_w = min(aw - QR_SIZE - self.GAP, max(self.SEAL_MIN_W, self.col * len(self.signatures)) - 8)
+            self.seal_h = self.seal.wrap(self.seal_w - 2 * self.SEAL_PAD, ah)[1] + 2 * self.SEAL_PAD + self.SEAL_GAP
+        band = max(QR_SIZE + self.caption_h + 6, self.below + self.above + 40 + self.seal_h)
         need = self.lead_h + band + 6
         self.height = ah if ah >= need else need
         return aw, self.height
@@ -358,6 +367,22 @@ class ClosingBand(Flowable):
             if note is not None:
                 note.drawOn(c, x, line_y + 4)
         c.restoreState()
+        if self.seal is not None:
+            self._draw_seal(line_y + 4 + self.above + self.SEAL_GAP)
+
+    def _draw_seal(self, y: float) -> None:
+        assert self.seal is not None
+        c, pad = self.canv, self.SEAL_PAD
+        x, h = self.width - 4 - self.seal_w, self.seal_h - self.SEAL_GAP
+        c.saveState()
+        c.setStrokeColor(GREEN)
+        c.setFillColor(PALE_GREEN)
+        c.setLineWidth(0.8)
+        c.roundRect(x, y, self.seal_w, h, 3, stroke=1, fill=1)
+        c.restoreState()
+        self.seal.drawOn(c, x + pad, y + pad)
+        (x1, y1), (x2, y2) = c.absolutePosition(x, y), c.absolutePosition(x + self.seal_w, y + h)
+        self.seal_box = (x1, y1, x2, y2)
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""pki_certificates: the sonod root, issuing CAs, TSA and the unions' PDF-signing certificates (issue 17)
+"""pki_certificates: the sonod root, issuing CAs, TSA and the unions' PDF-signing certificates; unions.pdf_signer,
+whose certificate signs a union's PDFs (issue 17)
 
 Revision ID: 0010
 Revises: 0009
@@ -25,7 +26,9 @@ def upgrade() -> None:
         sa.Column('not_after', sa.DateTime(timezone=True), nullable=False),
         sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
     )
+    op.add_column('unions', sa.Column('pdf_signer', sa.String(10), nullable=False, server_default='union'))
 
 
 def downgrade() -> None:
+    op.execute('ALTER TABLE unions DROP COLUMN pdf_signer')
     op.drop_table('pki_certificates')
