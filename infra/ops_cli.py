@@ -212,3 +212,64 @@ def resend(application_id: Annotated[str, typer.Argument(help="The application's
     outcome = run(lambda client, _: ops.resend(client, application_id, who, reason))
     audited(outcome, "ops.resend", who, {"reason": reason})
     report(outcome, as_json)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# payments
+
+payments_app = typer.Typer(help="The fees: sonod's record against the payment gateways'.", no_args_is_help=True)
+ops_app.add_typer(payments_app, name="payments")
+
+
+@payments_app.command("reconcile")
+def reconcile(
+    union: Annotated[str, typer.Option("--union", help="The union (its slug).")],
+    day: Annotated[str | None, typer.Option(
+        "--date", help="The day, YYYY-MM-DD in Bangladesh (default: today there).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Ask each gateway about every payment order of the union's day, compare with what sonod recorded, and list
+    every difference. Exit 0 when there is none, 1 when there is any (or a gateway did not answer)."""
+    import datetime as dt
+
+    from infra.reconcile import reconcile_day  # lazy: the gateways' adapters and the database
+    from sonod.bengali import DHAKA
+
+    try:
+        date = dt.date.fromisoformat(day) if day else dt.datetime.now(DHAKA).date()
+    except ValueError:
+        fail(f"--date {day!r} is not a date (YYYY-MM-DD)", BAD_ARGUMENT)
+    settings = load_settings()
+    try:
+        result = reconcile_day(settings, union, date)
+    except ValueError as e:
+        fail(str(e), BAD_ARGUMENT)
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print_reconciliation(result)
+    raise typer.Exit(0 if result.clean else 1)
+
+
+def print_reconciliation(result) -> None:
+    console = Console()
+    console.print(f"{result.union}, {result.day.isoformat()} (Bangladesh): {result.orders} payment orders, "
+                  f"{result.callback_payments} fees by the signed callback (no status call to ask them)"
+                  + (f"; the transactions listed by {', '.join(result.listed_by)}" if result.listed_by else ""))
+    if result.clean:
+        console.print("No difference.")
+        return
+    console.print(f"[red]{len(result.findings)} differences[/]")
+    table = Table(show_lines=True)
+    for name in ("order", "difference", "sonod says", "the gateway says"):
+        table.add_column(name, overflow="fold")
+    for f in result.findings:
+        table.add_row(f"{f.order_id}\n{f.provider}", f"[red]{f.kind.value}[/]\n{f.meaning}", said(f.sonod),
+                      said(f.gateway))
+    console.print(table)
+
+
+def said(side) -> str:
+    if side is None:
+        return "—"
+    return " ".join(part for part in (side.state, f"{side.amount} {side.currency}", side.transaction_id) if part)
