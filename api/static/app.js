@@ -79,15 +79,16 @@
   }
 
   // The QR on the whole screen, white around it, for an officer's scanner.
-  function showQr(k, opener) {
-    var box = node("div", "qr-full"), img = node("img");
+  function showQr(k, opener, src) {
+    var box = node("div", "qr-full"), img = node("img"), awake = null;
     box.setAttribute("role", "dialog");
     box.setAttribute("aria-modal", "true");
     box.setAttribute("aria-label", say("qr_label", k.no));
-    img.src = BASE + "/kept/" + k.no + ".svg";
+    img.src = src || BASE + "/kept/" + k.no + ".svg";
     img.alt = say("qr_label", k.no);
     var close = button(say("close"), "secondary", function () {
       if (document.fullscreenElement) document.exitFullscreen().catch(function () {});
+      if (awake) awake.then(function (lock) { return lock.release(); }).catch(function () {});
       box.remove();
       opener.focus();
     });
@@ -96,6 +97,23 @@
     document.body.append(box);
     close.focus();
     if (box.requestFullscreen) box.requestFullscreen().catch(function () {});
+    if (navigator.wakeLock) awake = navigator.wakeLock.request("screen");  // the screen stays on while it is shown
+    if (awake) awake.catch(function () {});
+  }
+
+  // "Show the QR code" on the tracking page: on the whole screen here, rather than a bare picture to come back from.
+  var qrButton = document.getElementById("show-qr");
+  if (qrButton) {
+    qrButton.addEventListener("click", function (e) {
+      e.preventDefault();
+      fetch(BASE + "/track/qr", {method: "POST", body: new URLSearchParams(new FormData(qrButton.form)),
+        credentials: "same-origin"}).then(function (r) {
+        if (!r.ok) throw new Error(String(r.status));
+        return r.blob();
+      }).then(function (svg) {
+        showQr({no: qrButton.getAttribute("data-no")}, qrButton, URL.createObjectURL(svg));
+      }, function () { qrButton.form.requestSubmit(qrButton); });
+    });
   }
 
   var keptList = document.getElementById("kept-list");
@@ -135,7 +153,8 @@
         var li = node("li"), state = node("p", d.problem ? "error" : "hint"), actions = node("p", "actions");
         li.append(node("strong", null, (W.kinds || {})[code(d)] || code(d)), node("span", null, d.name || field(d, "applicant.name_bn")));
         if (d.application_id) {
-          state.textContent = say("sent_no", d.application_id);
+          var said = say("sent_no", "\n").split("\n");  // the number in bold, where the words put it
+          state.append(said[0], node("strong", "mono", d.application_id), said[1] || "");
           var track = node("a", "button secondary", say("track"));
           track.href = BASE + "/track?id=" + encodeURIComponent(d.application_id);
           actions.append(track);
@@ -165,7 +184,7 @@
         var sent = /\/applied\/([^/?#]+)/.exec(r.url);
         if (r.ok && sent) {  // what was personal leaves the phone's copy; the number stays
           var no = decodeURIComponent(sent[1]);
-          if (note) { note.textContent = say("sent", no); note.hidden = false; }
+          if (note) { note.textContent = say("sent", no); note.className = "app-note ok"; note.hidden = false; }
           return record("/drafts/" + d.id + ".json", {id: d.id, action: d.action, saved: d.saved,
             name: field(d, "applicant.name_bn"), application_id: no});
         }
@@ -204,7 +223,7 @@
   }
 
   function offline() {
-    if (note && !navigator.onLine) { note.textContent = say("offline"); note.hidden = false; }
+    if (note && !navigator.onLine) { note.textContent = say("offline"); note.className = "app-note"; note.hidden = false; }
   }
   window.addEventListener("offline", function () { offline(); showDrafts(); });
   window.addEventListener("online", function () { if (note) note.hidden = true; sendDrafts(); });

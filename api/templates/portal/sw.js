@@ -57,6 +57,9 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(caches.open(KEPT).then((c) => c.match(path)).then((r) => r || missing()));
   } else if (request.method === "POST" && request.mode === "navigate" && path.startsWith(C.base + "/apply/")) {
     event.respondWith(sendOrKeep(request));
+  } else if (request.method === "POST" && request.mode === "navigate" && path.startsWith(C.base + "/")) {
+    // tracking and the rest need the server: without a network, what this phone keeps instead of an error
+    event.respondWith(fetch(request).catch(() => Response.redirect(C.base + "/kept", 303)));
   } else if (request.method === "GET" && C.static.includes(path)) {
     event.respondWith(caches.match(path, {cacheName: SHELL}).then((r) => r || fetch(request)));
   } else if (request.method === "GET" && request.mode === "navigate" && path.startsWith(C.base + "/")) {
