@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from datetime import date
 
+import httpx
 import pytest
 
 from sonod.domain import Status
@@ -96,3 +98,39 @@ async def test_no_number_is_refused_naming_nid(stack, union):
 @pytest.mark.parametrize("brn", ["12345", "১২৩৪৫৬৭৮৯০১২৩৪৫৬৭", "abcdefghijklmnopq"])
 async def test_a_malformed_birth_registration_number_is_refused_naming_brn(stack, union, brn):
     assert ["body", "applicant", "brn"] in refused_field(await stack.submit(with_brn(minors()[0], brn=brn)))
+
+
+async def browser_form(browser, path: str) -> dict[str, str]:
+    page = await browser.get(path)
+    assert page.status_code == 200, page.text
+    fields = {name: re.search(rf'name="{name}" value="([^"]+)"', page.text) for name in ("csrf", "idem")}
+    return {name: m.group(1) for name, m in fields.items() if m}
+
+
+async def test_the_portal_form_takes_a_birth_registration_number_in_its_own_field(stack, union):
+    minor = minors()[3]
+    async with httpx.AsyncClient(base_url=stack.http.base_url, timeout=30) as browser:
+        path = f"/unions/{UNION}/apply/citizenship"
+        page = (await browser.get(path)).text
+        assert 'name="applicant.brn"' in page and "জন্ম নিবন্ধন নম্বর (শুধু এনআইডি না থাকলে)" in page
+        form = await browser_form(browser, path) | {"contact.mobile": "01712000421", "applicant.brn": minor["nid"]}
+        form |= {f"applicant.{k}": minor[k] for k in ("date_of_birth", "name_bn", "name_en")}
+        posted = await browser.post(path, data=form)
+        assert posted.status_code == 303, posted.text
+        app_id = posted.headers["location"].rsplit("/", 1)[1]
+    chairman = await stack.as_officer(f"chairman.{UNION}")
+    deadline = time.monotonic() + 30
+    while (app := (await stack.http.get(f"/api/v1/applications/{app_id}", headers=chairman)).json())["status"] in (
+            "submitted", "verifying_nid") and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    assert app["status"] == "awaiting_decision", app
+
+
+async def test_the_portal_form_without_a_number_says_so_in_bengali(stack, union):
+    minor = minors()[0]
+    async with httpx.AsyncClient(base_url=stack.http.base_url, timeout=30) as browser:
+        path = f"/unions/{UNION}/apply/citizenship"
+        form = await browser_form(browser, path) | {"contact.mobile": "01712000422"} | {
+            f"applicant.{k}": minor[k] for k in ("date_of_birth", "name_bn", "name_en")}
+        answer = await browser.post(path, data=form)
+    assert "এনআইডি দিন, না থাকলে জন্ম নিবন্ধন নম্বর দিন" in answer.text

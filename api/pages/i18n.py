@@ -118,6 +118,7 @@ ROLES: dict[str, str] = {
 # The fields of applications and of the catalogue's `details`, by their last name segment.
 FIELDS: dict[str, str] = {
     "nid": N_("NID / birth registration no."),
+    "brn": N_("Birth registration no. (only without an NID)"),
     "date_of_birth": N_("Date of birth"),
     "name_bn": N_("Name (Bengali)"),
     "name_en": N_("Name (English)"),

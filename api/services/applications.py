@@ -117,8 +117,10 @@ def checked_applicant(applicant: Applicant, now: dt.datetime) -> Applicant:
     the date of birth, or 422 naming the field. A minor's 17-digit `nid` is read as the BRN it must be."""
     given = [field for field in ("nid", "brn") if getattr(applicant, field) is not None]
     if len(given) != 1:
-        raise Invalid(["body", "applicant", "brn" if given else "nid"],
-                      "give exactly one of nid and brn (a birth registration number)")
+        both = N_("give the NID or the birth registration number, not both")
+        neither = N_("give the NID or, without one, the birth registration number")
+        raise Invalid(["body", "applicant", "brn" if given else "nid"], both if given else neither,
+                      code=both if given else neither)
     field = given[0]
     number = normalise_number(getattr(applicant, field))
     brn = field == "brn" or reads_as_brn(number, applicant.date_of_birth, now.date())
