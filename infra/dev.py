@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from infra import temporal_server
+from infra import smsgw, temporal_server
 from infra.cli_common import CliError, describe_seed, masked_url, migrate_database, seed_database
 from infra.porichoy import REGISTRY_PATH
 from sonod.settings import Settings
@@ -235,6 +235,7 @@ class Stack:
         env["SONOD_GATEWAYS_URL"] = self.settings.gateways_url
         env["SONOD_PUBLIC_URL"] = self.settings.public_url
         env["SONOD_TEMPORAL_UI_URL"] = self.settings.temporal_ui_url
+        env |= smsgw.child_env(self.settings)
         return env
 
     def lock_var_dir(self) -> None:
@@ -398,6 +399,7 @@ def effective_settings(settings: Settings) -> Settings:
         update["gateways_url"] = http_base(settings.gateways_host, settings.gateways_port)
     if "SONOD_PUBLIC_URL" not in os.environ:
         update["public_url"] = http_base(settings.api_host, settings.api_port)
+    update |= smsgw.demo_settings(settings, http_base(settings.smsgw_host, settings.smsgw_port))
     if "SONOD_TEMPORAL_UI_URL" not in os.environ:
         host, _ = temporal_server.endpoint(settings)
         update["temporal_ui_url"] = http_base(host, settings.temporal_ui_port)
@@ -433,6 +435,14 @@ def plan(stack: Stack, *, embed_temporal: bool, porichoy: bool, gateways: bool =
             "gateways", "the payment gateways simulator", [*cli, "gateways"],
             ports=[Port(settings.gateways_host, settings.gateways_port, "the payment gateways simulator",
                         "SONOD_GATEWAYS_PORT")],
+            ready=lambda _c, url=health: http_status(url) == 200, waiting_for=f"GET {health} to answer 200",
+            timeout=60.0,
+        ))
+    if smsgw.uses_smsgw(settings):
+        health = http_base(settings.smsgw_host, settings.smsgw_port) + "/healthz"
+        components.append(Component(
+            "smsgw", "the SMS gateway simulator", [*cli, "smsgw"],
+            ports=[Port(settings.smsgw_host, settings.smsgw_port, "the SMS gateway simulator", "SONOD_SMSGW_PORT")],
             ready=lambda _c, url=health: http_status(url) == 200, waiting_for=f"GET {health} to answer 200",
             timeout=60.0,
         ))
@@ -536,6 +546,8 @@ def banner(settings: Settings, *, embedded_temporal: bool, porichoy: bool, gatew
     if gateways:
         lines.append(f"  Payment gateways     {settings.gateways_url}   (ekPay, bKash, SSLCommerz, Nagad; "
                      f"faults: {settings.gateways_url}/_sim/faults)")
+    if smsgw.uses_smsgw(settings):
+        lines.append(f"  SMS gateways         {settings.smsgw_url}   (SSL Wireless, BulkSMSBD; faults: /_sim/faults)")
     lines += [
         f"  Logs                 {settings.var_dir / 'log'}/",
         "",

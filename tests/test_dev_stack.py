@@ -152,7 +152,7 @@ def stack(tmp_path, request) -> Iterator[Stack]:
     database = os.environ.get("SONOD_DATABASE_URL", "")
     if database.startswith("postgresql"):
         database = request.getfixturevalue("empty_database_url")  # a fresh database, dropped afterwards
-    grpc, ui, porichoy, api, gateways = free_ports(5)
+    grpc, ui, porichoy, api, gateways, smsgw = free_ports(6)
     var_dir = tmp_path / "var"
     env |= {
         "SONOD_VAR_DIR": str(var_dir),
@@ -164,6 +164,7 @@ def stack(tmp_path, request) -> Iterator[Stack]:
         "SONOD_PORICHOY_URL": f"http://127.0.0.1:{porichoy}",
         "SONOD_API_PORT": str(api),
         "SONOD_GATEWAYS_PORT": str(gateways),
+        "SONOD_SMSGW_PORT": str(smsgw),
         "SONOD_PUBLIC_URL": f"http://127.0.0.1:{api}",
     }
     running = Stack(env, var_dir, grpc, ui, porichoy, api)

@@ -77,3 +77,30 @@ def test_the_delivery_report_url_holds_the_providers_token(database_url):
     r = cli(database_url, "ops", "sms", "dlr-url", "sslwireless")
     token = dlr_token(Settings().sms_dlr_secret, "sslwireless")
     assert r.exit_code == 0 and r.output.strip().endswith(f"/api/v1/sms/sslwireless/dlr?token={token}")
+
+
+# --- `sonod dev` ---------------------------------------------------------------------------------------------------
+
+
+def test_sonod_dev_sends_the_demo_through_the_simulator_it_starts(monkeypatch, tmp_path):
+    from infra.dev import Stack, effective_settings, plan
+
+    for name in ("SONOD_SMS_ROUTES", "SONOD_SMSGW_URL"):
+        monkeypatch.delenv(name, raising=False)
+    settings = effective_settings(Settings(var_dir=tmp_path, smsgw_port=18093))
+    assert settings.sms_routes == {"*": ["sslwireless", "bulksmsbd"]}
+    assert settings.sslwireless_url == settings.bulksmsbd_url == settings.smsgw_url == "http://127.0.0.1:18093"
+    stack = Stack(settings, forward_logs=False)
+    assert json.loads(stack.env["SONOD_SMS_ROUTES"]) == settings.sms_routes
+    [smsgw] = [c for c in plan(stack, embed_temporal=False, porichoy=False) if c.name == "smsgw"]
+    assert [p.port for p in smsgw.ports] == [18093]
+
+
+def test_sonod_dev_leaves_routes_the_operator_set_alone_and_starts_no_simulator(monkeypatch, tmp_path):
+    from infra.dev import Stack, effective_settings, plan
+
+    monkeypatch.setenv("SONOD_SMS_ROUTES", '{"*": ["file"]}')
+    settings = effective_settings(Settings(var_dir=tmp_path))
+    assert settings.sms_routes == {"*": ["file"]}
+    assert "smsgw" not in [c.name for c in plan(Stack(settings, forward_logs=False), embed_temporal=False,
+                                                   porichoy=False)]
