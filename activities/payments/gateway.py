@@ -101,7 +101,8 @@ class Gateway(Protocol):
     name: Provider
 
     async def create(self, order: PaymentOrder) -> CreatedPayment:
-        """Open a payment session; idempotent per order_id at the gateway."""
+        """Open a payment session for the order. A retry may open a second session for the same order_id (ekPay
+        answers the same token); only the session returned is shown to the payer, and status() checks the order."""
         ...
 
     async def status(self, order_id: str, provider_ref: str) -> GatewayStatus:

@@ -9,10 +9,15 @@ import pytest
 from pydantic import ValidationError
 
 from sonod.settings import PAYMENT_DEV_SECRETS, Settings
-from tests.test_settings import production
+from tests.test_settings import production as production_of_test_settings
 
 REAL = {"bkash_url": "https://tokenized.pay.bka.sh/v1.2.0-beta/tokenized/checkout", "bkash_password": "real-password",
         "bkash_app_secret": "real-app-secret"}
+
+
+def production(**overrides: str) -> dict[str, str]:
+    """test_settings' production environment, plus what a concurrent change may require (ignored if unknown)."""
+    return production_of_test_settings(**{"tsa_url": "https://tsa.example.org", **overrides})
 
 
 @pytest.fixture(autouse=True)
