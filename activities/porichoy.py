@@ -87,9 +87,10 @@ class PartnerClient:
             self._token = None
             response = await self.http.post(f"{self.base_url}{LOGIN_PATH}",
                                             json={"username": self.username, "password": self.password})
-            if response.status_code != 200:
-                raise GatewayDown(f"login_http_{response.status_code}",
-                                  f"the partner service refused the log-in ({response.status_code})")
+            if response.status_code != 200:  # down (5xx, counted as the check's would be), or refused (401...)
+                status = response.status_code
+                raise GatewayDown(f"http_{status}" if status >= 500 or status == 429 else "login_refused",
+                                  f"the partner service did not log sonod in ({status})")
             data = (response.json().get("success") or {}).get("data") or {}
             token, lifetime = data.get("access_token"), float(data.get("expires_in") or 0)
             if not token or lifetime <= 0:
