@@ -184,3 +184,13 @@ def test_a_union_that_is_not_metered_sends_without_a_balance(sim, http, sessions
     assert balance(sessions, "boultali") is None
     sent = notify(outbox(sessions, sim, http, ["bulksmsbd"]), "boultali", "unmetered")
     assert sent.status == "sent" and balance(sessions, "boultali") is None
+
+
+def test_a_busy_port_is_one_line_naming_the_setting(gateway):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "infra.smsgw", "--port", gateway.url.rsplit(":", 1)[1]],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "already in use" in done.stderr and "SONOD_SMSGW_PORT" in done.stderr
+    assert done.stderr.strip().count("\n") == 0

@@ -28,6 +28,19 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def listen_or_say(prog: str, host: str, port: int, variable: str) -> socket.socket | None:
+    """The listening socket, or None after saying on stderr why not (and which setting moves the port)."""
+    try:
+        return listen(host, port)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            problem = f"is already in use (stop what holds it, or pass --port / set {variable})"
+        else:
+            problem = f"cannot be listened on: {exc.strerror or exc}"
+        print(f"{prog}: {host}:{port} {problem}", file=sys.stderr)
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     parser = argparse.ArgumentParser(prog="python -m infra.porichoy", description="Porichoy-compatible NID simulator")
@@ -40,14 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     args = parser.parse_args(argv)
 
-    try:
-        sock = listen(args.host, args.port)
-    except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            problem = "is already in use (stop what holds it, or pass --port / set SONOD_PORICHOY_PORT)"
-        else:
-            problem = f"cannot be listened on: {exc.strerror or exc}"
-        print(f"porichoy: {args.host}:{args.port} {problem}", file=sys.stderr)
+    sock = listen_or_say("porichoy", args.host, args.port, "SONOD_PORICHOY_PORT")
+    if sock is None:
         return 1
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s:     %(message)s")
     try:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import errno
 import logging
 import sys
 
 import uvicorn
 
-from infra.porichoy.__main__ import listen
+from infra.porichoy.__main__ import listen_or_say
 from infra.smsgw.app import create_app
 from sonod.settings import get_settings
 
@@ -23,12 +22,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="sonod's public URL, where delivery reports go; empty: none are sent")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     args = parser.parse_args(argv)
-    try:
-        sock = listen(args.host, args.port)
-    except OSError as exc:
-        problem = "is already in use (stop what holds it, or set SONOD_SMSGW_PORT)" if exc.errno == errno.EADDRINUSE \
-            else f"cannot be listened on: {exc.strerror or exc}"
-        print(f"smsgw: {args.host}:{args.port} {problem}", file=sys.stderr)
+    sock = listen_or_say("smsgw", args.host, args.port, "SONOD_SMSGW_PORT")
+    if sock is None:
         return 1
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s:     %(message)s")
     app = create_app({"sslwireless": settings.sslwireless_api_token, "bulksmsbd": settings.bulksmsbd_api_key},
