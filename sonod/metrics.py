@@ -35,6 +35,10 @@ GATEWAY_LATENCY = Histogram("sonod_nid_gateway_request_duration_seconds", "Poric
                             ["outcome"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 15))
 GATEWAY_ERRORS = Counter("sonod_nid_gateway_errors_total",
                          "NID checks that failed for the gateway's sake (and will be retried), by kind.", ["kind"])
+PAYMENT_GATEWAY_LATENCY = Histogram(
+    "sonod_payment_gateway_request_duration_seconds",
+    "A payment gateway's answer time, by provider and outcome (ok, refused, error: to be retried).",
+    ["provider", "outcome"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30))
 NOTIFICATIONS = Counter("sonod_notifications_total",
                         "Notifications sent by the outbox, by template (reminders, escalations...) and channel.",
                         ["template", "channel"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -12,6 +13,7 @@ import httpx
 from pydantic import ValidationError
 
 from activities.payments.gateway import BadNotification, GatewayError, GatewayRefused, Notification, Provider
+from sonod.metrics import PAYMENT_GATEWAY_LATENCY
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +24,19 @@ class Unauthorized(GatewayRefused):
 
 async def call(http: httpx.AsyncClient, provider: str, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
     """The gateway's JSON object; timeouts, 5xx, 429 and garbage raise GatewayError, other 4xx GatewayRefused."""
+    started, outcome = time.perf_counter(), "error"
+    try:
+        body = await answer(http, provider, method, url, **kwargs)
+        outcome = "ok"
+        return body
+    except GatewayRefused:
+        outcome = "refused"
+        raise
+    finally:
+        PAYMENT_GATEWAY_LATENCY.labels(provider, outcome).observe(time.perf_counter() - started)
+
+
+async def answer(http: httpx.AsyncClient, provider: str, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
     try:
         response = await http.request(method, url, **kwargs)
     except httpx.HTTPError as e:

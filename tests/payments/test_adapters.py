@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from prometheus_client import REGISTRY
 
 from activities.payments.gateway import (
     BadNotification,
@@ -86,14 +87,21 @@ async def test_a_gateway_slower_than_our_timeout_is_a_transient_error(world, pro
         await gateway.create(world.order(provider))
 
 
-async def test_a_gateway_that_is_down_is_a_transient_error(world, provider):
+def errors_counted(provider: str) -> float:
+    return REGISTRY.get_sample_value("sonod_payment_gateway_request_duration_seconds_count",
+                                     {"provider": provider, "outcome": "error"}) or 0.0
+
+
+async def test_a_gateway_that_is_down_is_a_transient_error_and_counted(world, provider):
     gateway = world.gateway(provider)
     order = world.order(provider)
     created = await gateway.create(order)
     await world.faults(down=True)
+    before = errors_counted(provider)
 
     with pytest.raises(GatewayError):
         await gateway.status(order.order_id, created.provider_ref)
+    assert errors_counted(provider) == before + 1
 
 
 async def test_duplicate_notifications_change_nothing(world, provider):
