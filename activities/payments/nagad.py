@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import httpx
 from cryptography.exceptions import InvalidSignature
@@ -124,8 +125,8 @@ class Nagad:
         return CreatedPayment(provider="nagad", order_id=order.order_id, provider_ref=reference, redirect_url=url)
 
     async def status(self, order_id: str, provider_ref: str) -> GatewayStatus:
-        answer = await call(self.http, self.name, "GET", f"{self.base_url}/verify/payment/{provider_ref}",
-                            headers=self.headers)
+        url = f"{self.base_url}/verify/payment/{quote(provider_ref, safe='')}"
+        answer = await call(self.http, self.name, "GET", url, headers=self.headers)
         if answer.get("orderId") != order_id:
             raise GatewayRefused(f"nagad's payment {provider_ref} is not for order {order_id}: {brief(answer)}")
         return GatewayStatus(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
@@ -16,6 +17,7 @@ from activities.payments.gateway import BadNotification, GatewayError, GatewayRe
 from sonod.metrics import PAYMENT_GATEWAY_LATENCY
 
 log = logging.getLogger(__name__)
+REFERENCE = re.compile(r"[A-Za-z0-9_-]{1,120}")  # bKash's paymentID, Nagad's payment_ref_id: no path, no query
 
 
 class Unauthorized(GatewayRefused):
@@ -98,8 +100,11 @@ def notification(provider: Provider, order_id: object, provider_ref: object = No
     """A Notification, or BadNotification when the order id is missing or not one of ours in shape."""
     if not isinstance(order_id, str) or not order_id:
         raise BadNotification(f"the {provider} notification names no order")
+    provider_ref = provider_ref or None
+    if provider_ref is not None and not (isinstance(provider_ref, str) and REFERENCE.fullmatch(provider_ref)):
+        raise BadNotification(f"the {provider} notification's payment reference is not one in the gateway's shape")
     try:
         return Notification(provider=provider, order_id=order_id,
-                            provider_ref=provider_ref if isinstance(provider_ref, str) and provider_ref else None)
+                            provider_ref=provider_ref)
     except ValidationError:
         raise BadNotification(f"the {provider} notification names no order of ours") from None

@@ -167,6 +167,8 @@ async def test_sslcommerz_holds_a_risky_payment(world):
 
 
 @pytest.mark.parametrize("query, body", [({}, b""), ({"order_id": "x" * 40, "tran_id": "../../etc"}, b""),
+                                         ({"order_id": "A1-P1", "paymentID": "../x?y", "payment_ref_id": "../x?y",
+                                           "transId": "../x", "tran_id": "a/b"}, b""),
                                          ({}, b"\xff\xfe not a form"), ({}, b"[1, 2]")])
 async def test_a_notification_that_names_no_order_of_ours_is_bad(world, provider, query, body):
     gateway = world.gateway(provider)
