@@ -22,6 +22,7 @@ from api.routers import (
     certificates,
     health,
     payments,
+    pki,
     sms,
     status_lists,
     verify,
@@ -140,7 +141,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(guards.BodyLimit, limit=guards.MAX_BODY_BYTES)
 
     # verify first: routes are matched in order, and it is the public, busiest route (bench/verify.py)
-    for module in (verify, health, auth, catalogue, applications, certificates, payments, sms, audit, status_lists):
+    for module in (verify, health, auth, catalogue, applications, certificates, payments, sms, audit, status_lists,
+                   pki):
         app.include_router(module.router)
     pages.install(app)
     operations.install(app, settings)  # the codec server for the Temporal Web UI, /metrics

@@ -121,6 +121,16 @@ def porichoy() -> None:
 
 
 @app.command()
+def tsa() -> None:
+    """Run sonod's RFC 3161 time-stamping authority (the PDFs' signature timestamps; SONOD_TSA_PORT)."""
+    settings = load_settings()
+    argv = [sys.executable, "-m", "infra.tsa", "--host", settings.tsa_host, "--port", str(settings.tsa_port),
+            "--log-level", "warning"]
+    sys.stdout.flush()
+    os.execv(sys.executable, argv)
+
+
+@app.command()
 def smsgw() -> None:
     """Run the SMS gateway simulator (SSL Wireless and BulkSMSBD; delivery reports to SONOD_PUBLIC_URL)."""
     settings = load_settings()

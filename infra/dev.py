@@ -233,6 +233,7 @@ class Stack:
         env["SONOD_VAR_DIR"] = str(self.settings.var_dir)  # absolute: children agree whatever their cwd
         env["SONOD_PORICHOY_URL"] = self.settings.porichoy_url
         env["SONOD_GATEWAYS_URL"] = self.settings.gateways_url
+        env["SONOD_TSA_URL"] = self.settings.tsa_url
         env["SONOD_PUBLIC_URL"] = self.settings.public_url
         env["SONOD_TEMPORAL_UI_URL"] = self.settings.temporal_ui_url
         env |= smsgw.child_env(self.settings)
@@ -397,6 +398,8 @@ def effective_settings(settings: Settings) -> Settings:
         update["porichoy_url"] = http_base(settings.porichoy_host, settings.porichoy_port)
     if "SONOD_GATEWAYS_URL" not in os.environ:
         update["gateways_url"] = http_base(settings.gateways_host, settings.gateways_port)
+    if runs_own_tsa():
+        update["tsa_url"] = http_base(settings.tsa_host, settings.tsa_port)
     if "SONOD_PUBLIC_URL" not in os.environ:
         update["public_url"] = http_base(settings.api_host, settings.api_port)
     update |= smsgw.demo_settings(settings, http_base(settings.smsgw_host, settings.smsgw_port))
@@ -404,6 +407,11 @@ def effective_settings(settings: Settings) -> Settings:
         host, _ = temporal_server.endpoint(settings)
         update["temporal_ui_url"] = http_base(host, settings.temporal_ui_port)
     return settings.model_copy(update=update)
+
+
+def runs_own_tsa() -> bool:
+    """`sonod dev` starts sonod's time-stamping authority (infra/tsa) unless SONOD_TSA_URL names another."""
+    return "SONOD_TSA_URL" not in os.environ
 
 
 def plan(stack: Stack, *, embed_temporal: bool, porichoy: bool, gateways: bool = True) -> list[Component]:
@@ -420,32 +428,24 @@ def plan(stack: Stack, *, embed_temporal: bool, porichoy: bool, gateways: bool =
             ready=stack.temporal_ready, waiting_for=f"gRPC on {settings.temporal_address} and the Web UI",
             timeout=90.0,
         ))
+
+    def http_server(name: str, title: str, host: str, port: int) -> Component:
+        """A simulator (or the TSA): `sonod <name>` on SONOD_<NAME>_PORT, ready when its /healthz answers 200."""
+        health = http_base(host, port) + "/healthz"
+        return Component(name, title, [*cli, name], ports=[Port(host, port, title, f"SONOD_{name.upper()}_PORT")],
+                         ready=lambda _c, url=health: http_status(url) == 200,
+                         waiting_for=f"GET {health} to answer 200", timeout=60.0)
+
     if porichoy:
-        health = http_base(settings.porichoy_host, settings.porichoy_port) + "/healthz"
-        components.append(Component(
-            "porichoy", "the Porichoy simulator", [*cli, "porichoy"],
-            ports=[Port(settings.porichoy_host, settings.porichoy_port, "the Porichoy simulator",
-                        "SONOD_PORICHOY_PORT")],
-            ready=lambda _c, url=health: http_status(url) == 200, waiting_for=f"GET {health} to answer 200",
-            timeout=60.0,
-        ))
+        components.append(http_server("porichoy", "the Porichoy simulator", settings.porichoy_host,
+                                      settings.porichoy_port))
     if gateways and settings.dev_mode:
-        health = http_base(settings.gateways_host, settings.gateways_port) + "/healthz"
-        components.append(Component(
-            "gateways", "the payment gateways simulator", [*cli, "gateways"],
-            ports=[Port(settings.gateways_host, settings.gateways_port, "the payment gateways simulator",
-                        "SONOD_GATEWAYS_PORT")],
-            ready=lambda _c, url=health: http_status(url) == 200, waiting_for=f"GET {health} to answer 200",
-            timeout=60.0,
-        ))
+        components.append(http_server("gateways", "the payment gateways simulator", settings.gateways_host,
+                                      settings.gateways_port))
     if smsgw.uses_smsgw(settings):
-        health = http_base(settings.smsgw_host, settings.smsgw_port) + "/healthz"
-        components.append(Component(
-            "smsgw", "the SMS gateway simulator", [*cli, "smsgw"],
-            ports=[Port(settings.smsgw_host, settings.smsgw_port, "the SMS gateway simulator", "SONOD_SMSGW_PORT")],
-            ready=lambda _c, url=health: http_status(url) == 200, waiting_for=f"GET {health} to answer 200",
-            timeout=60.0,
-        ))
+        components.append(http_server("smsgw", "the SMS gateway simulator", settings.smsgw_host, settings.smsgw_port))
+    if runs_own_tsa():
+        components.append(http_server("tsa", "the time-stamping authority", settings.tsa_host, settings.tsa_port))
     components.append(Component(
         "worker", "the worker", [*cli, "worker"], ready=stack.worker_ready,
         waiting_for=f"a poller on the task queue {settings.task_queue!r}", timeout=90.0,
@@ -546,6 +546,8 @@ def banner(settings: Settings, *, embedded_temporal: bool, porichoy: bool, gatew
     if gateways:
         lines.append(f"  Payment gateways     {settings.gateways_url}   (ekPay, bKash, SSLCommerz, Nagad; "
                      f"faults: {settings.gateways_url}/_sim/faults)")
+    if runs_own_tsa():
+        lines.append(f"  Time-stamping (TSA)  {settings.tsa_url}   (RFC 3161, for the PDFs' signatures)")
     if smsgw.uses_smsgw(settings):
         lines.append(f"  SMS gateways         {settings.smsgw_url}   (SSL Wireless, BulkSMSBD; faults: /_sim/faults)")
     lines += [

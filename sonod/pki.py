@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sonod import db
@@ -266,8 +267,6 @@ def union_signer(session: Session, master_key_b64: str | bytes, union: db.Union,
 
 def crl(session: Session, issuer: Entity, now: dt.datetime | None = None) -> x509.CertificateRevocationList:
     """The issuer's certificate revocation list as of `now`: every certificate it issued that is revoked."""
-    from sqlalchemy import select
-
     now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
     revoked = session.scalars(select(db.PkiCertificate).where(
         db.PkiCertificate.issuer == issuer.name, db.PkiCertificate.revoked_at.is_not(None)).order_by(
@@ -288,17 +287,29 @@ def crl(session: Session, issuer: Entity, now: dt.datetime | None = None) -> x50
     return builder.sign(issuer.key, hashes.SHA256())
 
 
-def revoke(session: Session, name: str, at: dt.datetime | None = None) -> None:
-    """Put a certificate of the PKI on its issuer's CRL (the caller commits)."""
+def revoke(session: Session, name: str, at: dt.datetime | None = None) -> str:
+    """Put a certificate of the PKI on its issuer's CRL (the caller commits). It is kept as `<name>#<serial>`, so
+    that the next use of `name` makes a new certificate; that name is returned."""
     row = session.get(db.PkiCertificate, name)
-    if row is None:
-        raise LookupError(f"no PKI certificate {name!r}")
-    if row.role == "root":
-        raise ValueError("the root is not revoked: it is replaced")
-    row.revoked_at = row.revoked_at or at or dt.datetime.now(dt.UTC)
+    if row is None or row.revoked_at is not None:
+        raise LookupError(f"no PKI certificate {name!r} in force")
+    if row.role not in ("union", "chairman", "tsa"):
+        raise ValueError("only a union's, a chairman's or the TSA's certificate is revoked here")
+    row.revoked_at = at or dt.datetime.now(dt.UTC)
+    row.name = f"{name}#{row.serial}"
+    session.flush()
+    return row.name
 
 
 def certificate_der(session: Session, name: str) -> bytes | None:
     """The DER certificate published at a stable URL (no key is opened), or None."""
     row = session.get(db.PkiCertificate, name)
     return None if row is None else row.certificate
+
+
+def crl_der(session: Session, master_key_b64: str | bytes, issuer: str) -> bytes | None:
+    """The current CRL of an issuer of the PKI (the root or an issuing CA), DER; None if there is no such issuer."""
+    row = session.get(db.PkiCertificate, issuer)
+    if row is None or row.role not in ("root", "ca"):
+        return None
+    return crl(session, _entity(row, _master(master_key_b64))).public_bytes(Encoding.DER)

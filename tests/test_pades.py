@@ -3,7 +3,6 @@ TSA, its validation data embedded. Checked by two implementations: pyHanko's val
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import re
 import subprocess
@@ -22,8 +21,9 @@ from activities.pades import FIELD, LocalTimeStamper, PdfSealer
 from activities.render import CertificateRenderer, sample_document
 from infra.tsa import TimeStampAuthority
 from sonod import db, pki
+from sonod.settings import Settings
 
-MASTER = base64.b64encode(bytes(range(32))).decode()
+MASTER = Settings().master_key  # the worker's and the API's in the tests: the modules share one database
 UNION = "paikkandi"
 
 

@@ -13,8 +13,9 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from sonod import db, pki
+from sonod.settings import Settings
 
-MASTER = base64.b64encode(bytes(range(32))).decode()
+MASTER = Settings().master_key  # the API's and the worker's in the tests: every test module shares one database
 
 
 @pytest.fixture
@@ -69,3 +70,102 @@ def test_root_key_is_sealed_under_the_master_key(session):
     from sonod.signing import KeyUnsealError
     with pytest.raises(KeyUnsealError):
         pki.ensure_root(session, base64.b64encode(bytes(32)).decode())
+
+
+# --- the hierarchy and its publication --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+async def http(database_url, tmp_path_factory):
+    import httpx
+
+    from api.main import create_app
+
+    settings = Settings(database_url=database_url, var_dir=tmp_path_factory.mktemp("var"))
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as client:
+            client.app = app  # type: ignore[attr-defined]
+            yield client
+
+
+def paikkandi_signer(database_url) -> tuple[x509.Certificate, x509.Certificate]:
+    engine = db.make_engine(database_url)
+    with db.make_session_factory(engine).begin() as session:
+        union = session.get(db.Union, "paikkandi")
+        signer = pki.union_signer(session, MASTER, union).certificate
+        ca = pki.issuing_ca(session, MASTER, union.upazila_slug, union.upazila_en).certificate
+    engine.dispose()
+    return signer, ca
+
+
+def test_a_union_certificate_names_the_union_and_its_office_and_chains_to_the_root(database_url):
+    signer, ca = paikkandi_signer(database_url)
+    subject = signer.subject.rfc4514_string()
+    assert "CN=Paikkandi Union Parishad" in subject and "OU=Union Parishad Office" in subject
+    assert not signer.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    signer.verify_directly_issued_by(ca)
+    engine = db.make_engine(database_url)
+    with db.make_session_factory(engine)() as session:
+        ca.verify_directly_issued_by(pki.ensure_root(session, MASTER).certificate)
+    engine.dispose()
+
+
+def test_the_tsa_certificate_is_for_time_stamping_only(database_url):
+    engine = db.make_engine(database_url)
+    with db.make_session_factory(engine).begin() as session:
+        tsa = pki.tsa(session, MASTER).certificate
+        tsa.verify_directly_issued_by(pki.ensure_root(session, MASTER).certificate)
+    engine.dispose()
+    eku = tsa.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
+    assert eku.critical and list(eku.value) == [x509.oid.ExtendedKeyUsageOID.TIME_STAMPING]
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_the_urls_a_certificate_names_serve_its_issuers_certificate_and_crl(http, database_url):
+    signer, ca = paikkandi_signer(database_url)
+    [point] = signer.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    crl_url = point.full_name[0].value
+    [access] = signer.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
+    assert crl_url == "http://127.0.0.1:8000/pki/ca/gopalganj-sadar.crl"
+    r = await http.get(access.access_location.value.removeprefix("http://127.0.0.1:8000"))
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pkix-cert"
+    assert x509.load_der_x509_certificate(r.content) == ca
+    r = await http.get(crl_url.removeprefix("http://127.0.0.1:8000"))
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pkix-crl"
+    crl = x509.load_der_x509_crl(r.content)
+    assert crl.is_signature_valid(ca.public_key()) and crl.issuer == ca.subject
+    r = await http.get("/pki/unions/paikkandi.crt")
+    assert x509.load_der_x509_certificate(r.content) == signer
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_revoked_certificate_is_on_its_issuers_published_crl(http, database_url):
+    engine = db.make_engine(database_url)
+    with db.make_session_factory(engine).begin() as session:
+        union = session.get(db.Union, "borashi")
+        serial = pki.union_signer(session, MASTER, union).certificate.serial_number
+        pki.revoke(session, "union/borashi")
+    with db.make_session_factory(engine).begin() as session:
+        renewed = pki.union_signer(session, MASTER, session.get(db.Union, "borashi")).certificate
+    engine.dispose()
+    crl = x509.load_der_x509_crl((await http.get("/pki/ca/gopalganj-sadar.crl")).content)
+    assert crl.get_revoked_certificate_by_serial_number(serial) is not None
+    assert crl.get_revoked_certificate_by_serial_number(renewed.serial_number) is None  # the next signs from now on
+    assert x509.load_der_x509_certificate((await http.get("/pki/unions/borashi.crt")).content) == renewed
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_the_root_is_published_as_a_certificate_and_as_the_jwk_its_kid_names(http):
+    cert = x509.load_der_x509_certificate((await http.get("/pki/root.crt")).content)
+    jwk = (await http.get("/.well-known/sonod-root.jwk")).json()
+    assert jwk == pki.public_jwk(cert)
+    assert (await http.get("/pki/root.crl")).status_code == 200
+
+
+@pytest.mark.asyncio(loop_scope="session")
+@pytest.mark.parametrize("path,status", [("/pki/ca/nowhere.crt", 404), ("/pki/ca/nowhere.crl", 404),
+                                         ("/pki/unions/no-such-union.crt", 404), ("/pki/ca/Bad..Name.crl", 422)])
+async def test_an_unknown_or_malformed_name_is_refused(http, path, status):
+    assert (await http.get(path)).status_code == status

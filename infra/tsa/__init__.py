@@ -110,7 +110,8 @@ class TimeStampAuthority:
 
 
 def _refusal(failure: str, text: str) -> bytes:
-    return tsp.TimeStampResp({"status": {
-        "status": "rejection", "status_string": [text], "fail_info": tsp.PKIFailureInfo({failure}),
-    }}).dump()
+    """TimeStampResp ::= SEQUENCE { status PKIStatusInfo } (asn1crypto insists on a token: the SEQUENCE by hand)."""
+    status = tsp.PKIStatusInfo({"status": "rejection", "status_string": [text],
+                                "fail_info": tsp.PKIFailureInfo({failure})}).dump()
+    return core.Sequence(contents=status).dump()
 
