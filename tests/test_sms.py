@@ -194,3 +194,34 @@ def test_a_busy_port_is_one_line_naming_the_setting(gateway):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "already in use" in done.stderr and "SONOD_SMSGW_PORT" in done.stderr
     assert done.stderr.strip().count("\n") == 0
+
+
+# --- settings ------------------------------------------------------------------------------------------------------
+
+
+def refused_secrets(**settings) -> str:
+    from pydantic import ValidationError
+
+    from sonod.settings import Settings
+
+    with pytest.raises(ValidationError) as refused:
+        Settings(dev_mode=False, **settings)
+    return str(refused.value)
+
+
+def test_outside_dev_mode_a_routed_providers_demo_credentials_and_the_report_secret_are_refused():
+    said = refused_secrets(sms_routes={"*": ["sslwireless"], "kathi": ["bulksmsbd"]})
+    assert "SONOD_SSLWIRELESS_API_TOKEN" in said and "SONOD_BULKSMSBD_API_KEY" in said
+    assert "SONOD_SMS_DLR_SECRET" in said
+    offline = refused_secrets(sms_routes={"*": ["file"]})
+    assert "SMS_DLR" not in offline and "SSLWIRELESS" not in offline and "BULKSMSBD" not in offline
+
+
+@pytest.mark.parametrize("routes", [{"*": ["bogus"]}, {"kathi": ["file"]}, {"*": []}])
+def test_routes_name_known_providers_and_have_a_default(routes):
+    from pydantic import ValidationError
+
+    from sonod.settings import Settings
+
+    with pytest.raises(ValidationError, match="SMS routes"):
+        Settings(sms_routes=routes)
