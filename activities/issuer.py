@@ -7,7 +7,6 @@ with a validity signs its end (the CWT `exp`) as well as printing it."""
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from sqlalchemy.orm import sessionmaker
 from temporalio import activity
 
 from activities.pades import PdfSealer
-from activities.render import CertificateDocument, CertificateRenderer, Holder, Signatory
+from activities.render import CertificateDocument, CertificateRenderer, Holder, Signatory, store_pdf
 from sonod import db
 from sonod.bengali import dhaka_date, to_bn_digits
 from sonod.catalogue import BY_CODE, CATALOGUE
@@ -103,11 +102,7 @@ class Issuer(contract.Issuer):
         if self.sealer and material and place:  # a retry signs again: the file is replaced whole, below
             pdf = self.sealer.seal(pdf, place, material, reason=f"{req.certificate_no}: issued by {material.signer_en}")
         ref = f"{app.union.slug}/{row.year}/{req.certificate_no}.pdf"
-        path = self.pdf_dir / ref
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(pdf)
-        os.replace(tmp, path)
+        store_pdf(self.pdf_dir, ref, pdf)
         with self.sessions.begin() as session:
             session.execute(RECORD, dict(number=req.certificate_no, kid=kid, qr_text=qr, content_hash=digest.hex(),
                                          pdf_path=ref, holder_name_bn=holder.name_bn, holder_name_en=holder.name_en,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -31,6 +30,7 @@ from activities.render import (
     font_set,
     grid_table,
     reportlab_turn,
+    store_pdf,
 )
 from activities.templates import Grid, local, masthead
 from activities.templates import layout as L
@@ -201,11 +201,7 @@ class Receipts(contract.Receipts):
             doc = self._document(session, receipt)
         pdf = self.renderer.render(doc)
         ref = f"{receipt.union_slug}/{receipt.year}/receipts/{receipt.receipt_no}.pdf"
-        path = self.pdf_dir / ref
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(pdf)
-        os.replace(tmp, path)
+        store_pdf(self.pdf_dir, ref, pdf)
         with self.sessions.begin() as session:
             session.execute(update(db.Receipt).where(db.Receipt.receipt_no == receipt.receipt_no)
                             .values(pdf_path=ref))

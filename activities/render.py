@@ -307,6 +307,15 @@ def grid_table(grid: Grid, st: L.Styles, para: Callable[[str, ParagraphStyle, st
     return L.grid(header, rows, list(grid.widths), total=grid.total)
 
 
+def store_pdf(pdf_dir: Path, ref: str, pdf: bytes) -> None:
+    """Write a PDF at `ref` under the PDF store whole or not at all: a reader never sees half a file."""
+    path = pdf_dir / ref
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_bytes(pdf)
+    os.replace(tmp, path)
+
+
 def describe_pdf(canv: Canvas, *, title: str, author: str, subject: str, keywords: list[str],
                  at: dt.datetime) -> None:
     """A PDF's metadata, dated `at` in Bangladesh time; never a person's NID."""

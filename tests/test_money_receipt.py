@@ -180,3 +180,59 @@ async def test_the_filing_operator_and_the_unions_officers_get_the_receipt_and_n
     assert elsewhere.status_code == 403 and not elsewhere.content.startswith(b"%PDF")
     fetches = await asyncio.to_thread(receipt_fetches, settings.db_url, union, app_id)
     assert [e.actor for e in fetches] == [f"udc.{union}", f"secretary.{union}", f"chairman.{union}", f"udc.{union}"]
+
+
+# --- the activity, on the database: numbered once, the gateway named -----------------------------------------------
+
+def test_a_receipt_is_numbered_once_per_application_in_order_and_names_the_gateway_that_took_the_fee(
+        database_url, tmp_path):
+    import uuid
+
+    from temporalio.exceptions import ApplicationError
+    from temporalio.testing import ActivityEnvironment
+
+    from activities.receipt import ReceiptRenderer, Receipts
+    from sonod import db
+    from sonod.db import make_engine, make_session_factory
+    from tests.unions_kit import add_union, database
+    from workflows.messages import ReceiptRequest
+
+    union = f"mr-act-{uuid.uuid4().hex[:6]}"
+    add_union(database_url, union)
+    lines = [{"code": "licence_fee", "name_bn": "লাইসেন্স ফি", "name_en": "Licence fee", "amount": 500},
+             {"code": "vat", "name_bn": "ভ্যাট (১৫%)", "name_en": "VAT (15%)", "amount": 75}]
+    ids = [f"A261206-{uuid.uuid4().hex[:16].upper()}" for _ in range(3)]
+    with database(database_url) as session:
+        for app_id, paid in zip(ids, (True, True, False), strict=True):
+            session.add(db.Application(
+                id=app_id, union_slug=union, certificate_type="trade_licence", status="awaiting_verification",
+                submitted_by="portal:demo-portal", applicant={"nid": "1990123456789", "name_bn": "রহিম"},
+                contact={"mobile": MOBILE}, details={}, identity={"name_bn": "মোঃ রহিম উদ্দিন"}, fee_amount=575,
+                fee_lines=lines, fee_paid=paid))
+        session.flush()
+        now = db.utcnow()
+        session.add(db.PaymentOrder(order_id=f"{ids[0]}-P1", application_id=ids[0], union_slug=union,
+                                    provider="bkash", provider_ref="ref", amount=575, currency="BDT", state="paid",
+                                    created_at=now, expires_at=now, paid_at=now, transaction_id="BKTX0001"))
+        session.add(db.Payment(transaction_id="bkash:BKTX0001", application_id=ids[0], amount=575, currency="BDT"))
+        session.add(db.Payment(transaction_id="TX-CALLBACK-7", application_id=ids[1], amount=575, currency="BDT"))
+    engine = make_engine(database_url)
+    receipts, env = Receipts(make_session_factory(engine), ReceiptRenderer(), tmp_path), ActivityEnvironment()
+    try:
+        first = env.run(receipts.issue, ReceiptRequest(application_id=ids[0]))
+        second = env.run(receipts.issue, ReceiptRequest(application_id=ids[1]))
+        again = env.run(receipts.issue, ReceiptRequest(application_id=ids[0]))
+        with pytest.raises(ApplicationError) as unpaid:
+            env.run(receipts.issue, ReceiptRequest(application_id=ids[2]))
+    finally:
+        engine.dispose()
+    year = dt.datetime.now(DHAKA).year
+    assert [first.receipt_no, second.receipt_no] == [f"{union.upper()}-MR-{year}-00000{n}" for n in (1, 2)]
+    assert again == first
+    assert unpaid.value.type == "NotPaid" and unpaid.value.non_retryable
+    by_gateway, by_callback = (pdf_text((tmp_path / r.pdf_ref).read_bytes()) for r in (first, second))
+    assert "বিকাশ (bKash)" in by_gateway and "BKTX0001" in by_gateway and "মোঃ রহিম উদ্দিন" in by_gateway
+    assert "অনলাইন পেমেন্ট গেটওয়ে" in by_callback and "TX-CALLBACK-7" in by_callback
+    for text in (by_gateway, by_callback):
+        assert "সর্বমোট ৫৭৫" in re.sub(r"\s+", " ", text) and "পাঁচশত পঁচাত্তর টাকা মাত্র" in text
+        assert "1990123456789" not in text and "XXXXXXXXXX789" in text
