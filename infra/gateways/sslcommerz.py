@@ -65,7 +65,7 @@ async def choose(ref: str, choice: Annotated[str, Form()], sim: Sim) -> Response
     txn = sim.find("sslcommerz", ref)
     if txn is None:
         return page("SSLCommerz", "<p>Unknown session.</p>", 404)
-    if choice == "pay":
+    if choice == "pay" and txn.state == "initiated":
         txn.extra["val_id"] = new_ref("", 12)
     return await sim.choose(txn, choice == "pay")
 

@@ -3,6 +3,8 @@ its report, and a payment opened twice at ekPay being one payment."""
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 import httpx
 import pytest
 
@@ -52,3 +54,22 @@ async def test_an_ekpay_order_opened_twice_is_one_payment(world):
 
     assert first.provider_ref == again.provider_ref
     assert [t["order_id"] for t in await world.report("ekpay")].count(order.order_id) == 1
+
+
+async def test_pressing_pay_again_changes_nothing(world, provider):
+    gateway = world.gateway(provider)
+    order = world.order(provider)
+    created = await gateway.create(order)
+    await world.pay(created)
+    first = await gateway.status(order.order_id, created.provider_ref)
+
+    async with httpx.AsyncClient(base_url=world.sim_url) as browser:
+        again = await browser.post(f"/{provider}/pay/{created.provider_ref.split('/')[-1]}", data={"choice": "pay"})
+
+    assert again.status_code == 409
+    status = await gateway.status(order.order_id, created.provider_ref)
+    assert (status.state, status.transaction_id) == ("paid", first.transaction_id) and status.settles(order)
+    if provider == "sslcommerz":  # the val_id of the first IPN still validates
+        [ipn] = [r for r in world.merchant.of("ipn", provider) if f"tran_id={order.order_id}".encode() in r["body"]]
+        val_id = dict(parse_qsl(ipn["body"].decode()))["val_id"]
+        assert (await gateway.validated(order.order_id, created.provider_ref, val_id)).state == "paid"
