@@ -151,6 +151,7 @@ async def test_a_kept_certificate_opens_offline_as_a_full_screen_qr_that_a_scann
     decoded = subprocess.run([*ZBARIMG, str(shot)], capture_output=True, text=True, check=True).stdout.strip()
     r = await stack.http.post("/api/v1/verify", json={"qr": decoded})
     assert r.json()["status"] == "valid" and r.json()["certificate"]["certificate_no"] == issued["certificate_no"]
+    await citizen.check("app-qr-dialog")
     await page.keyboard.press("Escape")
     assert await page.get_by_role("dialog").count() == 0
 
