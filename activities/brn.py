@@ -21,6 +21,9 @@ from activities.nid import (
     NotFound,
     answer,
     gateway_failure,
+    json_object,
+    obj,
+    record,
     same_name,
     union_slug,
 )
@@ -33,7 +36,7 @@ VERIFY_PATH = "/api/br/verification"
 
 
 def record_of(data: dict[str, Any]) -> NidRecord:
-    return NidRecord.model_validate({
+    return record({
         "brn": data.get("ubrn"), "date_of_birth": data.get("personBirthDate"), "name_bn": data.get("personNameBn"),
         "name_en": data.get("personNameEn"), "father_name_bn": data.get("fatherNameBn"),
         "mother_name_bn": data.get("motherNameBn"), "father_name_en": data.get("fatherNameEn"),
@@ -58,10 +61,10 @@ class BrnClient:
             raise InvalidNumber("INVALID_BRN_FORMAT")
         if response.status_code != 200:
             raise GatewayDown(f"http_{response.status_code}", f"the birth registry answered {response.status_code}")
-        body = response.json()
+        body = json_object(response)
         if body.get("matched") is not True:
             raise Mismatch("DOB_MISMATCH")
-        data = body.get("record") or {}
+        data = obj(body.get("record"))
         if not (same_name(check.name_en, data.get("personNameEn"))
                 or same_name(check.name_bn, data.get("personNameBn"))):
             raise Mismatch("NAME_MISMATCH")

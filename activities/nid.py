@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import time
 import unicodedata
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
+from pydantic import ValidationError
 from temporalio import activity
 
 from sonod.metrics import GATEWAY_ERRORS, GATEWAY_LATENCY
@@ -91,6 +92,30 @@ def union_slug(name: str | None) -> str | None:
     return UNION_BY_NAME.get(name or "", name)
 
 
+def json_object(response: httpx.Response) -> dict[str, Any]:
+    """The answer's JSON object; anything else (an HTML error page, a list) is the gateway's trouble."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise GatewayDown("bad_answer", f"the gateway's {response.status_code} answer is not a JSON object")
+    return body
+
+
+def obj(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def record(fields: dict[str, Any]) -> NidRecord:
+    """The record in sonod's names; one that does not fit (a ward that is not a number...) is the gateway's trouble.
+    The validation error is not passed on: it would quote the record."""
+    try:
+        return NidRecord.model_validate(fields)
+    except ValidationError:
+        raise GatewayDown("bad_answer", "the gateway's record does not fit sonod's") from None
+
+
 def gateway_failure(response: httpx.Response) -> GatewayDown | None:
     """The answers that are the gateway's trouble, not the applicant's."""
     status = response.status_code
@@ -163,7 +188,7 @@ class KycClient:
             raise InvalidNumber()
         if response.is_error:
             raise GatewayDown(f"http_{response.status_code}", f"the gateway answered {response.status_code}")
-        body = response.json()
+        body = json_object(response)
         if body.get("passKyc") == "yes":
-            return NidRecord.model_validate(body.get("voter") or {})
+            return record(obj(body.get("voter")))
         raise NotVerified(body.get("errorCode") or "NO_MATCH")

@@ -26,6 +26,9 @@ from activities.nid import (
     NotFound,
     TokenExpired,
     VoterLocked,
+    json_object,
+    obj,
+    record,
     union_slug,
 )
 from sonod.nid import normalise_number
@@ -49,8 +52,8 @@ def is_bengali(text: str) -> bool:
 
 def record_of(data: dict[str, Any]) -> NidRecord:
     """sonod's names for the partner protocol's record (the certificate prints them; the ward picks the member)."""
-    address = data.get("permanentAddress") or {}
-    return NidRecord.model_validate({
+    address = obj(data.get("permanentAddress"))
+    return record({
         "nid": data.get("nationalId"), "date_of_birth": data.get("dateOfBirth"), "name_bn": data.get("name"),
         "name_en": data.get("nameEn"), "father_name_bn": data.get("father"), "mother_name_bn": data.get("mother"),
         "spouse_name_bn": data.get("spouse"), "gender": data.get("gender"), "photo": data.get("photo"),
@@ -64,8 +67,7 @@ def error_code(response: httpx.Response) -> str:
         body = response.json()
     except ValueError:
         return ""
-    error = body.get("error") if isinstance(body, dict) else None
-    return str(error.get("code") or "") if isinstance(error, dict) else ""
+    return str(obj(obj(body).get("error")).get("code") or "")
 
 
 class PartnerClient:
@@ -91,7 +93,7 @@ class PartnerClient:
                 status = response.status_code
                 raise GatewayDown(f"http_{status}" if status >= 500 or status == 429 else "login_refused",
                                   f"the partner service did not log sonod in ({status})")
-            data = (response.json().get("success") or {}).get("data") or {}
+            data = obj(obj(json_object(response).get("success")).get("data"))
             token, lifetime = data.get("access_token"), float(data.get("expires_in") or 0)
             if not token or lifetime <= 0:
                 raise GatewayDown("login_answer", "the partner service's log-in gave no token or no lifetime")
@@ -120,12 +122,12 @@ class PartnerClient:
     def read(response: httpx.Response) -> NidRecord:
         status = response.status_code
         if status == 200:
-            body = response.json()
+            body = json_object(response)
             if body.get("status") == "OK" and body.get("verified") is True:
-                return record_of((body.get("success") or {}).get("data") or {})
+                return record_of(obj(obj(body.get("success")).get("data")))
             raise GatewayDown("unverified_200", "the partner service answered 200 without a verified record")
         if status == 406:
-            fields = response.json().get("fieldVerificationResult") or {}
+            fields = obj(json_object(response).get("fieldVerificationResult"))
             raise Mismatch("DOB_MISMATCH" if fields.get("dateOfBirth") is False else "NAME_MISMATCH")
         if status == 404:
             raise NotFound()

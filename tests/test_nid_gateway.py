@@ -325,3 +325,41 @@ async def test_the_checks_log_no_number_and_no_name(http, sim_url, people, caplo
     assert not re.search(r"\d{10}", caplog.text)
     for name in (p["name_en"], p["name_bn"], minor["name_en"], minor["name_bn"]):
         assert name not in caplog.text
+
+
+# --- answers no protocol has (a proxy's error page, a record that does not fit)
+
+LOGGED_IN = {"status": "OK", "success": {"data": {"access_token": "t", "expires_in": 60}}}
+ODD_ANSWERS = {
+    "an HTML page": lambda: httpx.Response(200, text="<html>gateway</html>"),
+    "a list": lambda: httpx.Response(200, json=["not", "an", "object"]),
+    "a ward that is no number": lambda: httpx.Response(200, json={
+        "status": "OK", "verified": True,
+        "success": {"data": {"name": "নাম", "permanentAddress": {"wardForUnionPorishod": "many"}}}}),
+    "a 200 that is not verified": lambda: httpx.Response(200, json={"status": "OK", "verified": False}),
+    "a 406 that is not JSON": lambda: httpx.Response(406, text="not acceptable"),
+}
+
+
+@pytest.mark.parametrize("odd", ODD_ANSWERS)
+async def test_an_answer_the_partner_protocol_does_not_have_is_retried_and_quotes_nothing(people, odd):
+    def gateway(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=LOGGED_IN) if request.url.path.endswith("/login") else ODD_ANSWERS[odd]()
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(gateway)) as mock:
+        with pytest.raises(GatewayDown) as raised:
+            await check(PartnerClient(mock, "http://gateway", "sonod", KEY), nid_check(person(people, 10)))
+    assert "নাম" not in str(raised.value) and "many" not in str(raised.value)
+
+
+@pytest.mark.parametrize("body", [{"matched": True, "record": {"ubrn": "x", "wardNo": "many"}}, ["matched"]])
+async def test_an_answer_the_birth_registry_does_not_have_is_retried(people, body):
+    minor = person(people, kind="brn")
+    ok_names = {"personNameEn": minor["name_en"]} if isinstance(body, dict) else {}
+    if isinstance(body, dict):
+        body["record"] |= ok_names
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=body))
+    async with httpx.AsyncClient(transport=transport) as mock:
+        with pytest.raises(GatewayDown):
+            await ActivityEnvironment().run(BirthRegistry(BrnClient(mock, "http://bdris", KEY)).verify,
+                                            brn_check(minor))
