@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 from sqlalchemy import CursorResult, Update, select, update
@@ -22,6 +22,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.payments.gateway import (
+    ORDER_PARAM,
     BadNotification,
     Gateway,
     GatewayRefused,
@@ -50,10 +51,11 @@ ORDERS = db.PaymentOrder.__table__
 GATEWAY = dict(actor="payment-gateway", role="gateway")
 
 
-def payment_urls(settings: Settings, provider: str) -> tuple[str, str]:
-    """Where the gateway sends the payer back, and its IPN: the routes of api/routers/payments.py."""
+def payment_urls(settings: Settings, provider: str, order_id: str) -> tuple[str, str]:
+    """Where the gateway sends the payer back (naming the order, which bKash's return does not), and its IPN: the
+    routes of api/routers/payments.py."""
     base = f"{settings.public_url.rstrip('/')}/api/v1/payments/{provider}"
-    return f"{base}/return", f"{base}/ipn"
+    return f"{base}/return?{urlencode({ORDER_PARAM: order_id})}", f"{base}/ipn"
 
 
 def refusal(status: GatewayStatus, row: db.PaymentOrder) -> str | None:
@@ -73,7 +75,14 @@ class Payments(contract.Payments):
     def __init__(self, sessions: sessionmaker, settings: Settings, http: httpx.AsyncClient,
                  gateways: Callable[[str], Gateway] | None = None) -> None:
         self.sessions, self.settings = sessions, settings
-        self.gateway = gateways or (lambda provider: gateway_for(provider, settings, http))
+        self.gateways = gateways or (lambda provider: gateway_for(provider, settings, http))
+        self.adapters: dict[str, Gateway] = {}
+
+    def gateway(self, provider: str) -> Gateway:
+        """One adapter a provider, kept (bKash's token lives in it)."""
+        if provider not in self.adapters:
+            self.adapters[provider] = self.gateways(provider)
+        return self.adapters[provider]
 
     def activities(self) -> list:
         return [self.open, self.confirm, self.close, self.read_notification]
@@ -92,7 +101,7 @@ class Payments(contract.Payments):
         row = await self.in_db(lambda s: self._insert(s, request))
         if row.redirect_url:
             return ref(row)
-        return_url, ipn_url = payment_urls(self.settings, request.provider)
+        return_url, ipn_url = payment_urls(self.settings, request.provider, order_id)
         created = await self.gateway(request.provider).create(PaymentOrder(
             order_id=order_id, application_id=request.application_id, union=request.union, amount=request.amount,
             currency=request.currency, customer_mobile=request.mobile, return_url=return_url, ipn_url=ipn_url,
@@ -272,8 +281,15 @@ class Payments(contract.Payments):
         known = order is not None and outcome is not NoticeOutcome.WRONG_PROVIDER
         read = NotificationRead(outcome=outcome, order_id=order_id if known else None,
                                 application_id=order.application_id if known and order else None)
-        session.execute(update(db.PaymentNotification).where(db.PaymentNotification.id == ref.id)
-                        .values(order_id=order_id[:60], provider_ref=(provider_ref or "")[:200] or None))
+        named = dict(order_id=order_id[:60], provider_ref=(provider_ref or "")[:200] or None)
+        session.execute(update(db.PaymentNotification).where(db.PaymentNotification.id == ref.id).values(**named))
+        first = session.get(db.PaymentNotification, ref.id)
+        assert first is not None
+        notices = db.PaymentNotification
+        session.execute(update(notices).where(  # its repeats stored meanwhile (the API names those that come later)
+            notices.order_id.is_(None), notices.outcome == NoticeOutcome.DUPLICATE.value,
+            notices.provider == first.provider, notices.kind == first.kind, notices.method == first.method,
+            notices.query == first.query, notices.body == first.body).values(**named))
         return Payments._outcome(session, ref.id, read)
 
     @staticmethod

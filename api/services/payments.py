@@ -146,8 +146,10 @@ async def notified(session: Session, settings: Settings, temporal: Client, provi
 def _store(session: Session, values: dict, digest: str) -> int | None:
     """The notification's row id; None for a repeat of one already stored (kept too, as `duplicate`)."""
     new = upsert(session, db.PaymentNotification, values | {"dedupe_key": digest}, ["dedupe_key"]).rowcount
-    if not new:
-        session.add(db.PaymentNotification(**values | {"outcome": NoticeOutcome.DUPLICATE.value}))
+    if not new:  # the order it named, once the first was read (PaymentNotification names it on later repeats)
+        first = session.scalars(select(db.PaymentNotification).where(db.PaymentNotification.dedupe_key == digest))
+        named = {k: getattr(row, k) for row in first for k in ("order_id", "provider_ref")}
+        session.add(db.PaymentNotification(**values | named | {"outcome": NoticeOutcome.DUPLICATE.value}))
         commit_early(session)
         return None
     row_id = session.scalar(select(db.PaymentNotification.id).where(db.PaymentNotification.dedupe_key == digest))

@@ -24,6 +24,7 @@ from activities.payments.gateway import ORDER_PARAM, PROVIDERS, CreatedPayment, 
 from infra.gateways.app import create_app
 from infra.gateways.core import KEYS, OTHER, OTHER_NAGAD
 from sonod.settings import Settings
+from tests.payments.conversation_kit import gateway_sim, gateways_process, paying  # noqa: F401 (test_conversation's)
 
 TIMEOUT_S = 0.5
 
