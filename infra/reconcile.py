@@ -4,11 +4,11 @@ against what each one's gateway says of it now through its status call (the only
 An order belongs to the day it was opened, paid or refunded on. Sonod's state of an order and the gateway's agree
 when they are one of these pairs; every other pair is a difference, named by what it means for the union's money:
 
-    sonod                 gateway
-    open/expired/cancelled pending, failed, cancelled
-    paid                  paid (to our merchant account, the same amount, currency and transaction)
-    refunding             paid or refunded (the refund is under way)
-    refunded              refunded
+    sonod                   gateway
+    open, expired, cancelled  pending, failed, cancelled
+    paid                    paid (to our merchant account, the same amount, currency and transaction)
+    refunding               paid or refunded (the refund is under way)
+    refunded                refunded (bKash, SSLCommerz: paid, their status calls do not report refunds)
 
 A paid order whose application still waits for its fee is listed too (the workflow never heard of the payment).
 Fees confirmed by the signed callback (`POST /api/v1/payments/callback`) have no status call to ask: they are counted,
@@ -72,6 +72,9 @@ AGREES: dict[str, frozenset[str]] = {**dict.fromkeys(UNPAID, frozenset({"pending
                                      "paid": frozenset({"paid"}), "refunding": frozenset({"paid", "refunded"}),
                                      "refunded": frozenset({"refunded"})}
 MONEY_MOVED = ("paid", "refunded", "held")  # the gateway's states in which it reports what was paid
+# gateways whose status call still says paid after a refund (docs/INTEGRATIONS.md, "Refunds"): there sonod's refunded
+# order agrees with the gateway's paid, and the refund's own answer (its reference, on the order) is the record
+REFUNDS_UNREPORTED = ("bkash", "sslcommerz")
 
 
 @runtime_checkable
@@ -184,6 +187,8 @@ def gateway_side(status: GatewayStatus) -> Side:
 def compare(order: Order, status: GatewayStatus) -> list[Finding]:
     """Every difference between sonod's record of an order and its gateway's answer; none when they agree."""
     ours, theirs = order.state, status.state
+    if ours == "refunded" and theirs == "paid" and order.provider in REFUNDS_UNREPORTED:
+        theirs = "refunded"
     kinds: list[Difference] = []
     if theirs == "paid" and not status.merchant_ok:
         kinds.append(Difference.MERCHANT)

@@ -154,7 +154,7 @@ def test_bad_arguments_exit_2(database_url):
 class Listing:
     """A gateway double that answers from a table and lists its day's transactions."""
 
-    name = "bkash"
+    name = "nagad"
 
     def __init__(self, answers: dict[str, GatewayStatus | Exception], listed: list[GatewayStatus]) -> None:
         self.answers, self.listed = answers, listed
@@ -170,13 +170,13 @@ class Listing:
 
 
 def status(order_id: str, state: str = "paid", amount: int = 690, **kw) -> GatewayStatus:
-    return GatewayStatus(**{"provider": "bkash", "order_id": order_id, "provider_ref": "r", "state": state,
+    return GatewayStatus(**{"provider": "nagad", "order_id": order_id, "provider_ref": "r", "state": state,
                             "amount": Decimal(amount), "currency": "BDT", "merchant_ok": True,
                             "transaction_id": f"T-{order_id}"} | kw)
 
 
-def order(order_id: str, state: str = "paid", amount: int = 690) -> Order:
-    return Order(order_id, f"A-{order_id}", "bkash", "r", state, amount, "BDT",
+def order(order_id: str, state: str = "paid", amount: int = 690, provider: str = "nagad") -> Order:
+    return Order(order_id, f"A-{order_id}", provider, "r", state, amount, "BDT",
                  f"T-{order_id}" if state == "paid" else None, None)
 
 
@@ -193,4 +193,12 @@ async def test_each_pair_of_states_is_named_and_an_order_the_gateway_lists_but_s
     assert {(f.order_id, f.kind) for f in result.findings} == {
         ("refunded", Difference.REFUNDED_AT_GATEWAY), ("kept", Difference.REFUND_NOT_AT_GATEWAY),
         ("other", Difference.MERCHANT), ("silent", Difference.UNCHECKED), ("stranger", Difference.UNKNOWN_TO_SONOD)}
-    assert result.listed_by == ["bkash"] and not result.clean
+    assert result.listed_by == ["nagad"] and not result.clean
+
+
+async def test_a_refund_agrees_with_a_gateway_whose_status_call_does_not_report_refunds():
+    """bKash's and SSLCommerz's status calls still say paid after a refund; Nagad's says refunded."""
+    gateway = Listing({"o": status("o")}, listed=[])
+    for provider, kinds in (("bkash", []), ("sslcommerz", []), ("nagad", [Difference.REFUND_NOT_AT_GATEWAY])):
+        result = await reconcile("paikkandi", TODAY, [order("o", "refunded", provider=provider)], lambda _: gateway)
+        assert [f.kind for f in result.findings] == kinds, provider
