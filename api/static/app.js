@@ -164,7 +164,7 @@
           fix.href = d.action + "#draft=" + d.id;
           actions.append(fix);
         } else {
-          state.textContent = navigator.onLine ? say("sending") : say("waiting");
+          state.textContent = sending && navigator.onLine ? say("sending") : say("waiting");
         }
         actions.append(button(say("remove"), "danger", function () { drop(["/drafts/" + d.id + ".json"]).then(showDrafts); }));
         li.append(state, actions);
@@ -202,8 +202,9 @@
         }, Promise.resolve());
       });
     };
-    sending = (navigator.locks ? navigator.locks.request("sonod-drafts", run) : run())
-      .then(showDrafts, showDrafts).then(function () { sending = null; });
+    var done = function () { sending = null; return showDrafts(); };
+    sending = (navigator.locks ? navigator.locks.request("sonod-drafts", run) : run()).then(done, done);
+    showDrafts();
   }
 
   // A draft with mistakes, opened from the kept page: its fields filled back into the form.
@@ -230,4 +231,5 @@
   offline();
   if (keptList) showKept();
   showDrafts().then(sendDrafts);
+  setInterval(sendDrafts, 30000);  // a server that did not answer is asked again
 })();

@@ -211,3 +211,26 @@ async def test_an_application_made_offline_is_kept_as_a_draft_and_sent_once_when
         .then(r => r.url)""", draft)
     assert again.endswith(f"/applied/{number}")
     assert await applications_of(stack) - before == {number}
+
+
+async def test_a_draft_the_server_refuses_waits_on_the_phone_to_be_corrected(union, visitors, stack):
+    before = await applications_of(stack)
+    citizen = await visitors()
+    page = citizen.page
+    await controlled(citizen)
+    await citizen.context.set_offline(True)
+    await citizen.go(f"{BASE}/apply/citizenship")
+    applicant = person(36, union=UNION)["applicant"] | {"nid": "12345678901"}  # eleven digits: no NID has that many
+    await fill_applicant(page, applicant, "01712000421")
+    await page.get_by_role("button", name="আবেদন জমা দিন").click()
+    await page.wait_for_url(re.compile(r"/kept\?draft="))
+
+    await citizen.context.set_offline(False)
+    refused = page.locator("#drafts-list li", has_text="আবেদনে ভুল আছে")
+    await refused.wait_for(timeout=30_000)
+    assert await applications_of(stack) == before
+    await refused.get_by_role("link", name="খুলে ঠিক করুন").click()
+    await page.wait_for_url(re.compile(r"/apply/citizenship#draft="))
+    await page.wait_for_function(f"document.getElementById('f-applicant-name_bn').value === '{applicant['name_bn']}'")
+    assert await page.input_value("#f-applicant-nid") == "12345678901"
+    assert await page.input_value("#f-contact-mobile") == "01712000421"
