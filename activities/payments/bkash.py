@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -92,13 +93,22 @@ class BKash:
                 answer = self.checked(executed, order_id)
             elif executed.get("statusCode") == ALREADY_EXECUTED:
                 answer = await self.query(order_id, provider_ref)
+        state = STATES.get(str(answer.get("transactionStatus")), "pending")
+        amount = decimal(answer.get("amount"), self.name)
+        if state == "paid" and answer.get("trxID") and await self.refunded(provider_ref, answer["trxID"], amount):
+            state = "refunded"
         return GatewayStatus(
-            provider="bkash", order_id=order_id, provider_ref=provider_ref,
-            state=STATES.get(str(answer.get("transactionStatus")), "pending"),
-            amount=decimal(answer.get("amount"), self.name), currency=str(answer.get("currency") or ""),
+            provider="bkash", order_id=order_id, provider_ref=provider_ref, state=state,
+            amount=amount, currency=str(answer.get("currency") or ""),
             merchant_ok=True,  # bKash answers about our own payments only, under our app key
             transaction_id=answer.get("trxID") or None, raw=answer,
         )
+
+    async def refunded(self, payment_id: str, trx_id: str, amount: Decimal) -> bool:
+        """The refund status call (payment/refund without an amount): refunded in full?"""
+        answer = await self.api("payment/refund", {"paymentID": payment_id, "trxID": trx_id})
+        return (answer.get("statusCode") == OK and answer.get("transactionStatus") == "Completed"
+                and decimal(answer.get("amount"), self.name) >= amount)
 
     async def query(self, order_id: str, payment_id: str) -> dict[str, Any]:
         return self.checked(await self.api("payment/status", {"paymentID": payment_id}), order_id)
