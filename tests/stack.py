@@ -60,11 +60,12 @@ def warish_details() -> dict:
 
 
 class Porichoy:
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, *options: str) -> None:
+        """The simulator on `port`; `options` are more of its command line (`--token-ttl-s 1`)."""
         self.url = f"http://127.0.0.1:{port}"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "infra.porichoy", "--host", "127.0.0.1", "--port", str(port),
-             "--registry", str(REGISTRY), "--log-level", "warning"], cwd=ROOT)
+             "--registry", str(REGISTRY), "--log-level", "warning", *options], cwd=ROOT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import logging
 import re
-import subprocess
-import sys
 import time
 from datetime import date
 
@@ -21,10 +19,10 @@ from activities.porichoy import PartnerClient, nid_gateway
 from infra.porichoy import REGISTRY_PATH
 from infra.porichoy.app import create_app, load_registry
 from sonod.settings import Settings
-from tests.stack import ROOT, free_port
+from tests.stack import Porichoy, free_port
 from workflows.messages import BrnCheck, NidCheck
 
-KEY = "test-porichoy-key"
+KEY = Settings().porichoy_api_key  # the simulator's, as tests/stack.py starts it
 TTL_S = 1.0  # the simulator's token lifetime: short, so that a test sees tokens renewed
 
 
@@ -39,25 +37,9 @@ def person(people, length: int | None = None, kind: str = "nid", index: int = 0)
 
 @pytest.fixture(scope="module")
 def sim_url():
-    port = free_port()
-    cmd = [sys.executable, "-m", "infra.porichoy", "--host", "127.0.0.1", "--port", str(port), "--log-level",
-           "warning", "--token-ttl-s", str(TTL_S)]
-    process = subprocess.Popen(cmd, cwd=ROOT, env={"SONOD_PORICHOY_API_KEY": KEY, "PATH": ""})
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("the simulator did not start")
-        time.sleep(0.05)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    sim = Porichoy(free_port(), "--token-ttl-s", str(TTL_S))
+    yield sim.url
+    sim.stop()
 
 
 @pytest.fixture

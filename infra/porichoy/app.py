@@ -14,6 +14,7 @@ import random
 import secrets
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -199,6 +200,17 @@ class Simulator:
             return self.record("server_error", 500, {"detail": "internal error (simulated)"})
         return None
 
+    async def gate(self, credentials: Callable[[], JSONResponse | None]) -> JSONResponse | None:
+        """The latency and down switches, the caller's credentials, then the error_rate switch: in that order."""
+        if refused := await self.unavailable():
+            return refused
+        return credentials() or self.failing()
+
+    def key_problem(self, key: str | None) -> JSONResponse | None:
+        if self.key_ok(key):
+            return None
+        return self.record("unauthorized", 401, {"detail": "missing or invalid x-api-key"})
+
     def check(self, query: KycQuery) -> tuple[ErrorCode | None, Person | None]:
         number = normalise_number(query.national_id)
         try:
@@ -241,11 +253,7 @@ async def nid_person_values(
 ) -> JSONResponse:
     """Porichoy's KYC check: 200 with passKyc "yes" and the voter, or "no" and an errorCode."""
     raw = await request.body()  # read before the simulated latency: a caller that hangs up meanwhile is not an error
-    if refused := await sim.unavailable():
-        return refused
-    if not sim.key_ok(x_api_key):
-        return sim.record("unauthorized", 401, {"detail": "missing or invalid x-api-key"})
-    if refused := sim.failing():
+    if refused := await sim.gate(lambda: sim.key_problem(x_api_key)):
         return refused
     try:
         query = KycQuery.model_validate_json(raw)

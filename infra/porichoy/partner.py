@@ -161,11 +161,7 @@ async def demographic_verification(
 ) -> JSONResponse:
     """200 and the record when every given field matches; 406 naming the fields that did not; 404, 403 locked."""
     raw = await request.body()
-    if refused := await sim.unavailable():
-        return refused
-    if refused := bearer_problem(sim, authorization):
-        return refused
-    if refused := sim.failing():
+    if refused := await sim.gate(lambda: bearer_problem(sim, authorization)):
         return refused
     try:
         query = Verification.model_validate_json(raw)
@@ -199,7 +195,7 @@ def birth_record(person: Person) -> dict[str, Any]:
             "fatherNameBn": person["father_name_bn"], "fatherNameEn": person.get("father_name_en"),
             "motherNameBn": person["mother_name_bn"], "motherNameEn": person.get("mother_name_en"),
             "birthPlaceBn": person.get("present_address_bn"), "registerOfficeName": union.name_bn,
-            "registerOfficeUnion": person["union"], "wardNo": person["ward_no"]}
+            "wardNo": person["ward_no"]}
 
 
 @router.post(BRN_PATH)
@@ -208,11 +204,7 @@ async def birth_registration(
 ) -> JSONResponse:
     """The record of a birth registration number whose date of birth matches; 404 when the number is unknown."""
     raw = await request.body()
-    if refused := await sim.unavailable():
-        return refused
-    if not sim.key_ok(x_api_key):
-        return sim.record("unauthorized", 401, {"detail": "missing or invalid x-api-key"})
-    if refused := sim.failing():
+    if refused := await sim.gate(lambda: sim.key_problem(x_api_key)):
         return refused
     try:
         query = BirthQuery.model_validate_json(raw)
