@@ -202,8 +202,9 @@ def with_query(url: str, **params: str) -> str:
 def page(title: str, body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-        '<style>body{font-family:sans-serif;max-width:32rem;margin:3rem auto}button{font-size:1.1rem;'
-        'padding:.5rem 1.5rem;margin-right:1rem}</style></head>'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<style>body{font-family:sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}'
+        'button{font-size:1.1rem;padding:.5rem 1.5rem;margin-right:1rem}</style></head>'
         f"<body><h1>{html.escape(title)}</h1>{body}</body></html>", status)
 
 
