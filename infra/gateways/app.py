@@ -61,6 +61,13 @@ def create_app(settings: Any, seed: int = 0) -> FastAPI:
         log.warning("gateway faults now %s", sim.faults.model_dump())
         return sim.faults
 
+    @app.post("/_sim/tokens/expire")
+    async def expire_tokens(sim: Sim) -> dict[str, int]:
+        """Every bKash token handed out stops working (as at its expires_in): the next call answers 401."""
+        expired = len(sim.tokens)
+        sim.tokens.clear()
+        return {"expired": expired}
+
     @app.post("/_sim/reset")
     async def reset(sim: Sim) -> GatewayFaults:
         """Clears the faults (not the transactions) and reseeds the error RNG."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 import pytest
 from prometheus_client import REGISTRY
 
@@ -178,3 +179,21 @@ async def test_a_notification_that_names_no_order_of_ours_is_bad(world, provider
 
     with pytest.raises(BadNotification):
         gateway.parse_notification("POST" if body else "GET", query, {"content-type": "application/json"}, body)
+
+
+async def test_a_gateway_failing_now_and_then_is_a_transient_error(world, provider):
+    gateway = world.gateway(provider)
+    await world.faults(error_rate=1.0)
+
+    with pytest.raises(GatewayError):
+        await gateway.create(world.order(provider))
+
+
+async def test_bkash_grants_a_new_token_when_the_old_one_is_refused(world):
+    gateway = world.gateway("bkash")
+    order = world.order("bkash")
+    created = await gateway.create(order)
+    async with httpx.AsyncClient(base_url=world.sim_url) as sim:
+        assert (await sim.post("/_sim/tokens/expire")).json()["expired"] >= 1
+
+    assert (await gateway.status(order.order_id, created.provider_ref)).state == "pending"
