@@ -129,6 +129,7 @@ class ApplicationOut(BaseModel):
     fee: FeeOut
     awaiting: Awaiting | None = None  # the officer step it waits on and who may decide it now, by the workflow
     revoked: bool = False  # its certificate has been revoked
+    pay_url: str | None = None  # awaiting payment at its union's gateway: where the payer pays
     events: list[EventOut] = []
 
 

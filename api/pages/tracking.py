@@ -24,7 +24,7 @@ from api.pages.common import ERROR_TITLES, Csrf, PageRoute, citizen, render
 from api.pages.desk import qr_svg
 from api.pages.i18n import N_
 from api.schemas import CancelIn
-from api.services import applications, certificates, payments, receipts, unions
+from api.services import applications, certificates, payment_orders, receipts, unions
 from api.services.applications import NotTracked
 from api.services.transaction import end_transaction
 from sonod import audit, db
@@ -62,7 +62,7 @@ def track_page(request: Request, session, settings: Settings, union: db.Union, r
         "money_receipt": receipts.offered(row),
         "returned": applications.correctable(settings, row),
         "turn_ends": applications.citizens_turn_ends(settings, row), "dev_mode": settings.dev_mode,
-        "payment_order": payments.open_order(session, row.id),
+        "payment_order": payment_orders.open_order(session, row.id),
         "done": done, "problem": problem, "problem_title": ERROR_TITLES.get(status_code, "error"),
     }, status_code=status_code)
 

@@ -39,6 +39,7 @@ from api.schemas import (
     EventOut,
     FeeOut,
 )
+from api.services import payment_orders
 from api.services.officers import acting_in, awaiting
 from api.services.transaction import end_transaction
 from api.services.unions import get_union
@@ -371,7 +372,11 @@ async def read(session: Session, temporal: Client, caller: Actor, tenant: str | 
     row = await run_in_threadpool(session.get, db.Application, application_id)
     if row is not None:
         await run_in_threadpool(require_read, session, caller, row.union_slug, row.submitted_by, tenant)
-        return out_from_row(row)
+        out = out_from_row(row)
+        if row.status == Status.AWAITING_PAYMENT.value:
+            order = await run_in_threadpool(payment_orders.open_order, session, row.id)
+            out.pay_url = order.redirect_url if order else None
+        return out
     # the read model has not caught up yet, so ask the workflow
     await end_transaction(session)
     try:

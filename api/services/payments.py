@@ -26,7 +26,7 @@ from sonod.db import upsert
 from sonod.security import hmac_sha256_hex, same_signature
 from sonod.settings import Settings
 from workflows.application import CertificateApplication
-from workflows.messages import NoticeOutcome, NotificationRead, NotificationRef, OrderState, PaymentIn
+from workflows.messages import NoticeOutcome, NotificationRead, NotificationRef, PaymentIn
 from workflows.payment import PaymentNotification, notification_id
 
 HEX_DIGEST = re.compile(r"\s*[0-9A-Fa-f]{64}\s*")
@@ -162,16 +162,3 @@ def track_url(session: Session, read: NotificationRead) -> str:
     row = session.get(db.Application, read.application_id) if read.application_id else None
     return f"/unions/{row.union_slug}/track" if row else "/"
 
-
-def open_order(session: Session, application_id: str) -> db.PaymentOrder | None:
-    """The application's open order at its union's gateway, when the gateway gave an http(s) address to pay at (the
-    track page's link; nothing else a gateway says reaches a page)."""
-    row = session.scalars(select(db.PaymentOrder).where(
-        db.PaymentOrder.application_id == application_id, db.PaymentOrder.state == OrderState.OPEN.value,
-    ).order_by(db.PaymentOrder.created_at.desc()).limit(1)).first()
-    url = row.redirect_url if row else None
-    return row if url and payable_url(url) else None
-
-
-def payable_url(url: str) -> bool:
-    return url.startswith(("https://", "http://")) and not any(c in url for c in "\"'<> \n")

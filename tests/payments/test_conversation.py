@@ -5,6 +5,8 @@ nudge; an expired or cancelled order is never paid late, and a payment to it is 
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 
 import httpx
 from sqlalchemy import func, select
@@ -51,10 +53,11 @@ async def test_a_fee_paid_at_ekpay_is_taken_once_the_status_call_confirms_the_ip
     application_id, order = await paying.awaiting_payment(union)
     view = await paying.api.get(application_id)
     assert view["fee"] == {"amount": 690, "currency": "BDT", "paid": False}
+    assert view["pay_url"] == order.redirect_url
     await paying.pay(order)  # the gateway sends its IPN; the payer's browser does not come back
 
     app = await paying.api.wait_for(application_id, Status.AWAITING_VERIFICATION)
-    assert app["fee"]["paid"]
+    assert app["fee"]["paid"] and app["pay_url"] is None
     paid = await paying.order_of(application_id)
     assert (paid.state, paid.provider) == (OrderState.PAID, "ekpay") and paid.transaction_id
     assert notifications(paying.settings.db_url, order.order_id) == [("ipn", NoticeOutcome.NUDGED)]
@@ -185,3 +188,18 @@ async def test_a_union_on_a_gateway_takes_no_fee_from_the_signed_callback(reques
     r = await Gateway(paying.api.http).confirm(application_id, 690)
     assert r.status_code == 409, r.text
     assert (await paying.api.get(application_id))["status"] == Status.AWAITING_PAYMENT.value
+
+
+async def test_the_track_page_links_to_the_gateways_page_while_the_fee_is_due(request, paying, gateway_sim):
+    union = await paying.union(request, "sslcommerz")
+    application_id, order = await paying.awaiting_payment(union, 9)
+    http = paying.api.http
+    form = await http.get(f"/unions/{union}/track")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert csrf, form.text
+    page = await http.post(f"/unions/{union}/track", data={"csrf": csrf.group(1), "application_id": application_id,
+                                                           "mobile": "01711000000"})
+    assert page.status_code == 200, page.text
+    link = re.search(r'<a [^>]*id="pay-link" href="([^"]+)"', page.text)
+    assert link and html.unescape(link.group(1)) == order.redirect_url
+    assert 'id="simulated-gateway"' not in page.text  # the signed callback takes no fee of this union
