@@ -17,26 +17,10 @@ from api.pages.desk import qr_svg
 from api.services import applications
 from sonod import db
 from sonod.domain import Role
-from tests.unions_kit import add_union, database, person
+from tests.app_kit import BASE, MOBILE, UNION, app_issued, app_union, union_applications  # noqa: F401 - fixtures
+from tests.unions_kit import database, person
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-UNION = "app-http"  # a union of these tests' own
-BASE = f"/unions/{UNION}"
-MOBILE = "01712000419"
-
-
-@pytest.fixture(scope="module")
-async def union(stack, settings) -> str:
-    await asyncio.to_thread(add_union, settings.db_url, UNION)
-    return UNION
-
-
-@pytest.fixture(scope="module")
-async def issued(union, stack) -> dict:
-    body = person(36, union=UNION, contact={"mobile": MOBILE, "email": None})
-    return await stack.through_chain(await stack.submitted(body), UNION, [Role.CHAIRMAN], body["applicant"]["ward_no"])
-
 
 @pytest.fixture
 def tries():
@@ -66,14 +50,7 @@ def audited(url: str, action: str, target: str) -> list[db.AuditEntry]:
                                                                 db.AuditEntry.target == target)))
 
 
-async def union_applications(stack) -> set[str]:
-    r = await stack.http.get("/api/v1/applications", params={"union": UNION, "limit": 200},
-                             headers=await stack.as_officer(f"chairman.{UNION}"))
-    assert r.status_code == 200, r.text
-    return {item["application_id"] for item in r.json()["items"]}
-
-
-async def test_each_union_has_its_manifest_and_a_worker_scoped_to_its_own_path(union, stack):
+async def test_each_union_has_its_manifest_and_a_worker_scoped_to_its_own_path(app_union, stack):  # noqa: F811
     manifest = await stack.http.get(f"{BASE}/manifest.webmanifest")
     assert manifest.headers["content-type"] == "application/manifest+json"
     m = manifest.json()
@@ -90,7 +67,7 @@ async def test_each_union_has_its_manifest_and_a_worker_scoped_to_its_own_path(u
     assert f'href="{BASE}/manifest.webmanifest"' in home.text and f'data-base="{BASE}"' in home.text
 
 
-async def test_no_manifest_nor_worker_at_a_hosts_root(union, stack):
+async def test_no_manifest_nor_worker_at_a_hosts_root(app_union, stack):  # noqa: F811
     for path in ("/manifest.webmanifest", "/sw.js", "/kept"):
         assert (await stack.http.get(path)).status_code == 404, path
     on_the_unions_host = await stack.http.get("/", headers={"Host": f"{UNION}.sonod.localhost"})
@@ -98,9 +75,9 @@ async def test_no_manifest_nor_worker_at_a_hosts_root(union, stack):
     assert (await stack.http.get("/sw.js", headers={"Host": f"{UNION}.sonod.localhost"})).status_code == 404
 
 
-async def test_the_citizen_takes_the_qr_and_the_pdf_behind_the_tracking_check_and_each_is_audited(issued, stack,
-                                                                                                 settings):
-    number, application_id = issued["certificate_no"], issued["application_id"]
+async def test_the_citizen_takes_the_qr_and_the_pdf_behind_the_tracking_check_and_each_is_audited(
+        app_issued, stack, settings):  # noqa: F811
+    number, application_id = app_issued["certificate_no"], app_issued["application_id"]
     async with httpx.AsyncClient(base_url=stack.http.base_url, timeout=10) as browser:
         qr = await tracked_post(browser, "qr", application_id, MOBILE)
         pdf = await tracked_post(browser, "pdf", application_id, MOBILE)
@@ -113,8 +90,9 @@ async def test_the_citizen_takes_the_qr_and_the_pdf_behind_the_tracking_check_an
     assert len(await asyncio.to_thread(audited, settings.db_url, "certificate.pdf_to_citizen", number)) == 1
 
 
-async def test_no_one_else_gets_the_qr_and_wrong_tries_meet_the_limiter(issued, stack, settings, tries):
-    application_id, number = issued["application_id"], issued["certificate_no"]
+async def test_no_one_else_gets_the_qr_and_wrong_tries_meet_the_limiter(
+        app_issued, stack, settings, tries):  # noqa: F811
+    application_id, number = app_issued["application_id"], app_issued["certificate_no"]
     before = await asyncio.to_thread(audited, settings.db_url, "certificate.qr_to_citizen", number)
     async with httpx.AsyncClient(base_url=stack.http.base_url, timeout=10) as browser:
         for n in range(10):
@@ -130,7 +108,7 @@ async def test_no_one_else_gets_the_qr_and_wrong_tries_meet_the_limiter(issued, 
     assert len(after) == len(before)  # a refusal hands nothing out
 
 
-async def test_the_portal_form_sent_twice_with_its_key_makes_one_application(union, stack):
+async def test_the_portal_form_sent_twice_with_its_key_makes_one_application(app_union, stack):  # noqa: F811
     body = person(37, union=UNION)["applicant"]
     before = await union_applications(stack)
     async with httpx.AsyncClient(base_url=stack.http.base_url, timeout=30) as browser:
@@ -144,7 +122,7 @@ async def test_the_portal_form_sent_twice_with_its_key_makes_one_application(uni
     assert await union_applications(stack) - before == {first.headers["location"].rsplit("/", 1)[1]}
 
 
-async def test_pages_are_gzipped_for_phones_and_api_v1_is_not(union, stack):
+async def test_pages_are_gzipped_for_phones_and_api_v1_is_not(app_union, stack):  # noqa: F811
     gz = {"Accept-Encoding": "gzip"}
     for path in (f"{BASE}/apply/warish", "/static/sonod.css", "/static/app.js", f"{BASE}/sw.js"):
         r = await stack.http.get(path, headers=gz)

@@ -5,40 +5,21 @@ Screenshots under artifacts/screenshots/ (app-*)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import subprocess
 import time
 
-import pytest
-
-from sonod.domain import Role
+from tests.app_kit import BASE, MOBILE, UNION, app_issued, app_union, union_applications  # noqa: F401 - fixtures
 from tests.stack import ZBARIMG
 from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS, SHOTS, Visitor, playwright_api
 from tests.ui.test_web import fill_applicant
-from tests.unions_kit import add_union, person
+from tests.unions_kit import person
 
-UNION = "app-test"  # a union of these tests' own
-BASE = f"/unions/{UNION}"
-MOBILE = "01712000417"
 FIRST_LOAD_BUDGET = 150 * 1024
 # Chrome DevTools' "Slow 3G": 400 ms round trip times its factor of 5, 500 kbit/s times 0.8, both ways
 SLOW_3G = {"offline": False, "latency": 2000, "downloadThroughput": 500 * 1000 / 8 * 0.8,
            "uploadThroughput": 500 * 1000 / 8 * 0.8}
-
-
-@pytest.fixture(scope="module")
-async def union(stack, settings) -> str:
-    await asyncio.to_thread(add_union, settings.db_url, UNION)
-    return UNION
-
-
-@pytest.fixture(scope="module")
-async def issued(union, stack) -> dict:
-    """A citizenship certificate issued to a citizen who applied with MOBILE."""
-    body = person(34, union=UNION, contact={"mobile": MOBILE, "email": None})
-    return await stack.through_chain(await stack.submitted(body), UNION, [Role.CHAIRMAN], body["applicant"]["ward_no"])
 
 
 async def controlled(visitor: Visitor, path: str = "/") -> None:
@@ -48,7 +29,8 @@ async def controlled(visitor: Visitor, path: str = "/") -> None:
     await visitor.page.evaluate("navigator.serviceWorker.ready.then(() => null)")
 
 
-async def test_the_portal_is_installable_and_its_worker_is_scoped_to_the_union(union, base_url, tmp_path):
+async def test_the_portal_is_installable_and_its_worker_is_scoped_to_the_union(
+        app_union, base_url, tmp_path):  # noqa: F811
     # a profile on disk: Chrome does not offer to install from an incognito window, which a plain context is
     async with playwright_api.async_playwright() as p:
         context = await p.chromium.launch_persistent_context(
@@ -79,7 +61,8 @@ async def test_no_worker_is_offered_for_the_root_or_outside_a_union(stack):
     assert (await stack.http.get("/sw.js")).status_code == 404
 
 
-async def test_the_first_load_weighs_under_150_kb_and_its_time_on_slow_3g_is_reported(union, browser, base_url):
+async def test_the_first_load_weighs_under_150_kb_and_its_time_on_slow_3g_is_reported(
+        app_union, browser, base_url):  # noqa: F811
     context = await browser.new_context(viewport={"width": 412, "height": 800}, locale="bn-BD")
     try:
         finished: list = []
@@ -108,12 +91,12 @@ async def test_the_first_load_weighs_under_150_kb_and_its_time_on_slow_3g_is_rep
         await context.close()
 
 
-async def test_a_kept_certificate_opens_offline_as_a_full_screen_qr_that_a_scanner_reads(issued, visitors, stack,
-                                                                                         tmp_path):
+async def test_a_kept_certificate_opens_offline_as_a_full_screen_qr_that_a_scanner_reads(
+        app_issued, visitors, stack, tmp_path):  # noqa: F811
     citizen = await visitors()
     page = citizen.page
     await page.set_viewport_size({"width": 412, "height": 800})
-    await controlled(citizen, f"/track?id={issued['application_id']}")
+    await controlled(citizen, f"/track?id={app_issued['application_id']}")
     await page.get_by_label("মোবাইল নম্বর").fill(MOBILE)
     await page.get_by_role("button", name="অবস্থা দেখুন", exact=True).click()
     await page.get_by_role("button", name="কিউআর কোড দেখান").click()  # online: on the whole screen, not a bare picture
@@ -126,14 +109,14 @@ async def test_a_kept_certificate_opens_offline_as_a_full_screen_qr_that_a_scann
 
     await citizen.context.set_offline(True)
     await citizen.go(f"{BASE}/track")  # the phone's copy; tracking needs the server, so the phone shows what it keeps
-    await page.get_by_label("আবেদন নম্বর").fill(issued["application_id"])
+    await page.get_by_label("আবেদন নম্বর").fill(app_issued["application_id"])
     await page.get_by_label("মোবাইল নম্বর").fill(MOBILE)
     await page.get_by_role("button", name="অবস্থা দেখুন", exact=True).click()
     await page.wait_for_url(f"**{BASE}/kept")
     card = page.locator("#kept-list li")
     await card.first.wait_for()
-    assert issued["certificate_no"] in await card.first.inner_text()
-    pdf_head = await page.evaluate(f"fetch('{BASE}/kept/{issued['certificate_no']}.pdf').then(r => r.arrayBuffer())"
+    assert app_issued["certificate_no"] in await card.first.inner_text()
+    pdf_head = await page.evaluate(f"fetch('{BASE}/kept/{app_issued['certificate_no']}.pdf').then(r => r.arrayBuffer())"
                                    ".then(b => String.fromCharCode(...new Uint8Array(b, 0, 5)))")
     assert pdf_head == "%PDF-"
     await citizen.check("app-kept-offline")
@@ -150,23 +133,15 @@ async def test_a_kept_certificate_opens_offline_as_a_full_screen_qr_that_a_scann
     await page.screenshot(path=str(SHOTS / "app-qr-fullscreen-412.png"))
     decoded = subprocess.run([*ZBARIMG, str(shot)], capture_output=True, text=True, check=True).stdout.strip()
     r = await stack.http.post("/api/v1/verify", json={"qr": decoded})
-    assert r.json()["status"] == "valid" and r.json()["certificate"]["certificate_no"] == issued["certificate_no"]
+    assert r.json()["status"] == "valid" and r.json()["certificate"]["certificate_no"] == app_issued["certificate_no"]
     await citizen.check("app-qr-dialog")
     await page.keyboard.press("Escape")
     assert await page.get_by_role("dialog").count() == 0
 
 
-async def applications_of(stack) -> set[str]:
-    """Every application of the tests' union, as its chairman lists them."""
-    headers = await stack.as_officer(f"chairman.{UNION}")
-    r = await stack.http.get("/api/v1/applications", params={"union": UNION, "limit": 200}, headers=headers)
-    assert r.status_code == 200, r.text
-    return {item["application_id"] for item in r.json()["items"]}
-
-
 async def test_an_application_made_offline_is_kept_as_a_draft_and_sent_once_when_the_network_returns(
-        union, visitors, stack):
-    before = await applications_of(stack)
+        app_union, visitors, stack):  # noqa: F811
+    before = await union_applications(stack)
     citizen = await visitors()
     page = citizen.page
     await page.set_viewport_size({"width": 412, "height": 800})
@@ -195,14 +170,14 @@ async def test_an_application_made_offline_is_kept_as_a_draft_and_sent_once_when
     await citizen.check("app-draft-offline")
     draft = await page.evaluate(f"""caches.open('sonod-kept').then(c => c.keys().then(ks => c.match(
         ks.find(k => k.url.includes('{BASE}/drafts/'))))).then(r => r.json())""")
-    assert await applications_of(stack) == before  # nothing reached the union
+    assert await union_applications(stack) == before  # nothing reached the union
 
     await citizen.context.set_offline(False)
     sent = page.locator("#drafts-list li", has_text="আবেদন নম্বর")
     await sent.wait_for(timeout=30_000)
     number = re.search(r"A\d{6}-[0-9A-F]{16}", await sent.inner_text()).group(0)
     await citizen.check("app-draft-sent")
-    new = await applications_of(stack) - before
+    new = await union_applications(stack) - before
     assert new == {number}
     assert posts == [f"{citizen.base_url}{BASE}/apply/citizenship"]  # exactly once
 
@@ -210,11 +185,11 @@ async def test_an_application_made_offline_is_kept_as_a_draft_and_sent_once_when
     again = await page.evaluate("""d => fetch(d.action, {method: 'POST', body: new URLSearchParams(d.fields)})
         .then(r => r.url)""", draft)
     assert again.endswith(f"/applied/{number}")
-    assert await applications_of(stack) - before == {number}
+    assert await union_applications(stack) - before == {number}
 
 
-async def test_a_draft_the_server_refuses_waits_on_the_phone_to_be_corrected(union, visitors, stack):
-    before = await applications_of(stack)
+async def test_a_draft_the_server_refuses_waits_on_the_phone_to_be_corrected(app_union, visitors, stack):  # noqa: F811
+    before = await union_applications(stack)
     citizen = await visitors()
     page = citizen.page
     await controlled(citizen)
@@ -228,7 +203,7 @@ async def test_a_draft_the_server_refuses_waits_on_the_phone_to_be_corrected(uni
     await citizen.context.set_offline(False)
     refused = page.locator("#drafts-list li", has_text="আবেদনে ভুল আছে")
     await refused.wait_for(timeout=30_000)
-    assert await applications_of(stack) == before
+    assert await union_applications(stack) == before
     await refused.get_by_role("link", name="খুলে ঠিক করুন").click()
     await page.wait_for_url(re.compile(r"/apply/citizenship#draft="))
     await page.wait_for_function(f"document.getElementById('f-applicant-name_bn').value === '{applicant['name_bn']}'")
