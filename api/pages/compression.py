@@ -1,6 +1,6 @@
 """Pages, styles and scripts gzipped for phones on slow links (the citizen's app's first load is weighed by
 tests/ui/test_app.py). Text for browsers only: API v1 (JSON, PDFs, JOSE) goes as it is, so that its clients and the
-verify route's speed are untouched; a proxy in front may compress more (docs/OPERATIONS.md)."""
+verify route's speed are untouched."""
 
 from __future__ import annotations
 
