@@ -9,8 +9,8 @@
 So the one signature covers the whole file, validation data included, and the file validates offline at the
 time of its timestamp for as long as SHA-256 and P-256 hold (a document timestamp, PAdES B-LTA, could extend that).
 
-asn1crypto re-encodes what it has parsed: certificates and keys are kept as DER and loaded afresh for each
-signature, which halves the signing time.
+asn1crypto re-encodes what it has parsed, slowly: certificates, keys and the signer's attributes are kept as DER
+(SealMaterial) and loaded afresh for each signature (`_Signer`), which takes 40% off the signing time.
 """
 
 from __future__ import annotations
@@ -23,13 +23,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
+from asn1crypto import algos, cms, tsp
 from asn1crypto import crl as asn1_crl
 from asn1crypto import keys as asn1_keys
-from asn1crypto import tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
+from pyhanko.sign.attributes import CMSAttributeProvider, SigningCertificateV2Provider
+from pyhanko.sign.general import as_signing_certificate_v2
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from pyhanko.sign.validation.dss import DocumentSecurityStore
@@ -63,6 +65,8 @@ class SealMaterial:
     signer_en: str
     location: str
     made_at: dt.datetime
+    signing_certificate_v2: bytes  # the signed attribute naming the signer's certificate (RFC 5035), DER
+    issuer_and_serial: bytes  # the SignerInfo's sid, DER
 
     def view(self, at: dt.datetime) -> SealView:
         return SealView(signer_bn=self.signer_bn, signer_en=self.signer_en, signed_at=at)
@@ -131,12 +135,16 @@ class PdfSealer:
         ca = pki.issuing_ca(session, self.master_key, union.upazila_slug, union.upazila_en, self.public_url)
         root, tsa = pki.ensure_root(session, self.master_key), pki.tsa(session, self.master_key, self.public_url)
         names = SIGNER_NAMES[role]
+        loaded = asn1_x509.Certificate.load(_der(signer))
         return SealMaterial(
             signer=_der(signer), key=signer.key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption()),
             chain=(_der(ca), _der(root)), tsa=_der(tsa),
             crls=tuple(pki.crl(session, issuer, now).public_bytes(Encoding.DER) for issuer in (ca, root)),
             signer_bn=names[0].format(bn=union.name_bn), signer_en=names[1].format(en=union.name_en),
             location=f"{union.upazila_en}, {union.district_en}, Bangladesh", made_at=now,
+            signing_certificate_v2=as_signing_certificate_v2(loaded).dump(),
+            issuer_and_serial=cms.IssuerAndSerialNumber(
+                {"issuer": loaded.issuer, "serial_number": loaded.serial_number}).dump(),
         )
 
     def seal(self, pdf: bytes, place: SealBox, material: SealMaterial, reason: str) -> bytes:
@@ -146,9 +154,7 @@ class PdfSealer:
         DocumentSecurityStore.supply_dss_in_writer(
             writer, None, certs=[cert(material.signer), *map(cert, material.chain), cert(material.tsa)],
             crls=[asn1_crl.CertificateList.load(der) for der in material.crls])
-        signer = signers.SimpleSigner(
-            signing_cert=cert(material.signer), signing_key=asn1_keys.PrivateKeyInfo.load(material.key),
-            cert_registry=SimpleCertificateStore.from_certs([cert(der) for der in material.chain]))
+        signer = _Signer(material)
         meta = signers.PdfSignatureMetadata(
             field_name=FIELD, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
             embed_validation_info=False, use_pades_lta=False, reason=reason, location=material.location,
@@ -157,6 +163,59 @@ class PdfSealer:
             meta, signer, timestamper=self.timestamper, stamp_style=StaticStampStyle(border_width=0),
             new_field_spec=fields.SigFieldSpec(FIELD, on_page=place.page, box=_covering(place.box)))
         return pdf_signer.sign_pdf(writer, bytes_reserved=RESERVED).getvalue()
+
+
+class _PresetSigningCertificate(CMSAttributeProvider):
+    attribute_type = "signing_certificate_v2"
+
+    def __init__(self, der: bytes) -> None:
+        self.der = der
+
+    async def build_attr_value(self, dry_run=False) -> tsp.SigningCertificateV2:
+        return tsp.SigningCertificateV2.load(self.der)
+
+
+class _Signer(signers.SimpleSigner):
+    """pyHanko's signer, fed what it would re-encode from parsed certificates (asn1crypto's slow path) as DER
+    loaded afresh: the certificates, the signing-certificate attribute, the sid. 25 -> 14 ms CPU a signature."""
+
+    def __init__(self, material: SealMaterial) -> None:
+        self.material = material
+        super().__init__(signing_cert=None, signing_key=asn1_keys.PrivateKeyInfo.load(material.key),
+                         cert_registry=SimpleCertificateStore(),  # unused: `cert_registry` below
+                         signature_mechanism=algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"}))
+
+    @property
+    def signing_cert(self) -> asn1_x509.Certificate:
+        return asn1_x509.Certificate.load(self.material.signer)
+
+    @signing_cert.setter
+    def signing_cert(self, _value) -> None:
+        pass  # always the material's
+
+    @property
+    def cert_registry(self) -> list[asn1_x509.Certificate]:  # type: ignore[override]
+        return [asn1_x509.Certificate.load(der) for der in self.material.chain]
+
+    @property
+    def subject_name(self) -> str:
+        return self.material.signer_en
+
+    def _signed_attr_providers(self, *args, **kwargs):
+        for provider in super()._signed_attr_providers(*args, **kwargs):
+            preset = isinstance(provider, SigningCertificateV2Provider)
+            yield _PresetSigningCertificate(self.material.signing_certificate_v2) if preset else provider
+
+    def signer_info(self, digest_algorithm: str, signed_attrs, signature) -> cms.SignerInfo:
+        return cms.SignerInfo({
+            "version": "v1",
+            "sid": cms.SignerIdentifier(
+                {"issuer_and_serial_number": cms.IssuerAndSerialNumber.load(self.material.issuer_and_serial)}),
+            "digest_algorithm": algos.DigestAlgorithm({"algorithm": digest_algorithm}),
+            "signature_algorithm": self.get_signature_mechanism_for_digest(digest_algorithm),
+            "signed_attrs": signed_attrs,
+            "signature": signature,
+        })
 
 
 def _covering(box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:

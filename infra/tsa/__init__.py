@@ -67,7 +67,7 @@ class TimeStampAuthority:
         info = {
             "version": "v1",
             "policy": POLICY,
-            "message_imprint": imprint,
+            "message_imprint": tsp.MessageImprint.load(imprint.dump()),  # afresh: see __init__
             "serial_number": secrets.randbits(64),
             "gen_time": at,
             "accuracy": {"seconds": 1},
@@ -86,14 +86,15 @@ class TimeStampAuthority:
             cms.CMSAttribute({"type": "signing_certificate_v2",
                               "values": [tsp.SigningCertificateV2.load(self._der["essv2"])]}),
         ])
-        signature = self.key.sign(attrs.dump(), ec.ECDSA(hashes.SHA256()))
+        signed_attrs = attrs.dump()
+        signature = self.key.sign(signed_attrs, ec.ECDSA(hashes.SHA256()))
         sha256 = algos.DigestAlgorithm({"algorithm": "sha256"})
         signer = cms.SignerInfo({
             "version": "v1",
             "sid": cms.SignerIdentifier({"issuer_and_serial_number": cms.IssuerAndSerialNumber.load(
                 self._der["issuer_and_serial"])}),
             "digest_algorithm": sha256,
-            "signed_attrs": attrs,
+            "signed_attrs": cms.CMSAttributes.load(signed_attrs),
             "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"}),
             "signature": signature,
         })
