@@ -108,17 +108,21 @@ class Paying:
             await asyncio.sleep(0.1)
 
     async def pay(self, order: db.PaymentOrder, choice: str = "pay") -> str:
-        """The payer at the gateway's page chooses, and does not follow the gateway back: where the browser would
-        go next (the return's address, or an auto-posting form's page)."""
         assert order.redirect_url
-        async with httpx.AsyncClient(timeout=10) as browser:
-            page = await browser.get(order.redirect_url)
-            assert page.status_code == 200, page.text
-            action = re.search(r'<form method="post" action="([^"]+)"', page.text)
-            assert action, page.text
-            chose = await browser.post(httpx.URL(order.redirect_url).join(action.group(1)), data={"choice": choice})
-            assert chose.status_code in (200, 302, 303), chose.text
-            return chose.headers.get("location") or chose.text
+        return await pay_at_gateway(order.redirect_url, choice)
+
+
+async def pay_at_gateway(redirect_url: str, choice: str = "pay") -> str:
+    """The payer at the gateway's page chooses, and does not follow the gateway back: where the browser would go
+    next (the return's address, or an auto-posting form's page)."""
+    async with httpx.AsyncClient(timeout=10) as browser:
+        page = await browser.get(redirect_url)
+        assert page.status_code == 200, page.text
+        action = re.search(r'<form method="post" action="([^"]+)"', page.text)
+        assert action, page.text
+        chose = await browser.post(httpx.URL(redirect_url).join(action.group(1)), data={"choice": choice})
+        assert chose.status_code in (200, 302, 303), chose.text
+        return chose.headers.get("location") or chose.text
 
 
 @pytest.fixture(scope="session")

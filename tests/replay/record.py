@@ -172,8 +172,42 @@ async def overdue_escalated_resent(api, ctx) -> str:
     return app_id
 
 
+async def paid_at_gateway(api, ctx) -> str:
+    """A union taking its fees through ekPay: the order opened, paid at the gateway's page, its IPN a nudge, the
+    status call the proof (workflows/payment.py)."""
+    from tests.payments.conversation_kit import pay_at_gateway
+
+    union = await ctx.on_gateway("ulpur", "ekpay")
+    app_id = await api.submitted(citizen_on(union, 0))
+    await api.wait_for(app_id, ctx.Status.AWAITING_PAYMENT)
+    await pay_at_gateway(await ctx.pay_url(api, app_id))
+    await api.wait_for(app_id, ctx.Status.AWAITING_VERIFICATION)
+    await ok(api.decide(f"secretary.{union}", app_id))
+    await api.wait_for(app_id, ctx.Status.AWAITING_DECISION)
+    await ok(api.decide(f"chairman.{union}", app_id))
+    await api.wait_for(app_id, ctx.Status.ISSUED)
+    return app_id
+
+
+async def gateway_order_expired(api, ctx) -> str:
+    """A union taking its fees through bKash: the gateway asked every second, then once more at the fee's expiry,
+    and the order closed unpaid."""
+    union = await ctx.on_gateway("satpar", "bkash", payment_expiry=timedelta(seconds=4),
+                                 payment_poll=timedelta(seconds=1))
+    app_id = await api.submitted(citizen_on(union, 0))
+    await api.wait_for(app_id, ctx.Status.CANCELLED, timeout=30)
+    return app_id
+
+
+def citizen_on(union: str, index: int) -> dict:
+    from tests.stack import citizen
+
+    return citizen(union, index, "trade_licence", details=TRADE)
+
+
 PATHS = {f.__name__: f for f in (issued_citizenship, issued_warish, issued_with_brn, nid_failed, nid_corrected,
-                                 rejected, cancelled, returned_amended, paid_trade_licence, overdue_escalated_resent)}
+                                 rejected, cancelled, returned_amended, paid_trade_licence, overdue_escalated_resent,
+                                 paid_at_gateway, gateway_order_expired)}
 
 
 async def ok(request) -> None:
@@ -208,6 +242,25 @@ class Context:
         await start(self.client, self.settings.task_queue, submission)
         return submission.application_id
 
+    async def on_gateway(self, union: str, provider: str, **timing) -> str:
+        """The union takes its fees through `provider` (the gateways' simulator), on its own clock."""
+        from sonod import db
+        from tests.unions_kit import database, set_timing
+
+        def configure() -> None:
+            set_timing(self.settings.db_url, union, **timing)
+            with database(self.settings.db_url) as session:
+                session.get(db.Union, union).payment_provider = provider
+        await asyncio.to_thread(configure)
+        return union
+
+    async def pay_url(self, api, app_id: str) -> str:
+        for _ in range(300):
+            if url := (await api.get(app_id)).get("pay_url"):
+                return url
+            await asyncio.sleep(0.1)
+        raise RuntimeError(f"{app_id} has no order at its gateway")
+
 
 async def record(names: list[str]) -> None:
     from temporalio.testing import WorkflowEnvironment
@@ -219,6 +272,7 @@ async def record(names: list[str]) -> None:
     from sonod.seed import seed
     from sonod.settings import Settings
     from tests.conftest import SQLITE_PRAGMAS
+    from tests.payments.conversation_kit import Simulator
     from tests.stack import TEMPORAL_BIN, Api, Porichoy, free_port
     from workers.main import build_worker
     from workflows.search_attributes import ALL_KEYS
@@ -237,6 +291,8 @@ async def record(names: list[str]) -> None:
             dev_server_existing_path=str(TEMPORAL_BIN), dev_server_extra_args=SQLITE_PRAGMAS)
         settings.temporal_address = env.client.service_client.config.target_host
         port = free_port()
+        gateways = Simulator(free_port())  # its IPNs and the payer's returns come to this API
+        settings.public_url, settings.gateways_url = f"http://127.0.0.1:{port}", gateways.url
         server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
                                                log_level="warning"))
         try:
@@ -262,6 +318,7 @@ async def record(names: list[str]) -> None:
         finally:
             await env.shutdown()
             porichoy.stop()
+            gateways.stop()
             engine.dispose()
 
 
