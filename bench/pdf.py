@@ -7,7 +7,8 @@ a glyph plan, see activities/templates/glyphs.py); `qr_matrix` is timed alone to
 
     .venv/bin/python bench/pdf.py [--quick] [-n N]
 
-Prints a table, then one JSON object on the last line.
+Then what signing the PDF (PAdES, activities/pades.py) adds to a render, in the same run (bench/signing.py;
+`--no-sign` leaves it out). Prints a table, then one JSON object on the last line.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from reportlab.platypus import Paragraph
 
 from activities.render import CertificateDocument, CertificateRenderer, Fonts, sample_document
 from activities.templates.samples import qr_payload
+from bench.signing import report as signing_report
+from bench.signing import signing_cost
 from sonod.catalogue import CATALOGUE
 from sonod.qr import qr_matrix
 
@@ -105,6 +108,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer renders: done in well under a minute")
     ap.add_argument("-n", type=int, default=None, help="timed renders per type and language")
+    ap.add_argument("--no-sign", action="store_true", help="leave out the signing cost (bench/signing.py)")
     args = ap.parse_args()
     n = args.n or (12 if args.quick else 60)
     warmup = 3 if args.quick else 8
@@ -161,6 +165,9 @@ def main() -> None:
           f"CPU median {summary['median_cpu_ms_per_page']}, worst {summary['max_cpu_ms_per_page']}; "
           f"{summary['median_ratio_to_bare']}x the bare page (worst {summary['max_ratio_to_bare']}x); "
           f"QR encoding is {qr_ms:.1f} ms of each")
+    if not args.no_sign:  # bench/signing.py: the PDF's own signature beside the render, in the same run
+        summary["signing"] = signing_cost(renderer, variant, n, warmup)
+        print(signing_report(summary["signing"]))
     print(json.dumps(summary, ensure_ascii=False))
 
 
