@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import subprocess
 import uuid
 from decimal import Decimal
 
@@ -18,6 +19,8 @@ from activities.payments.gateway import GatewayError, GatewayStatus
 from infra.reconcile import Difference, Order, reconcile
 from sonod import db
 from sonod.bengali import DHAKA
+from sonod.domain import Status
+from tests.stack import PORTAL_KEY
 from tests.unions_kit import add_union, database
 
 TODAY = dt.datetime.now(DHAKA).date()
@@ -202,3 +205,39 @@ async def test_a_refund_agrees_with_a_gateway_whose_status_call_does_not_report_
     for provider, kinds in (("bkash", []), ("sslcommerz", []), ("nagad", [Difference.REFUND_NOT_AT_GATEWAY])):
         result = await reconcile("paikkandi", TODAY, [order("o", "refunded", provider=provider)], lambda _: gateway)
         assert [f.kind for f in result.findings] == kinds, provider
+
+
+# --- on the stack: a day of real conversations ----------------------------------------------------------------------
+
+async def test_a_day_of_real_payments_reconciles_until_a_payer_never_comes_back_and_the_receipt_names_bkash(
+        request, paying, gateway_sim):
+    """bKash sends no IPN: a payer who pays and closes the browser before coming back leaves the order open in sonod
+    (until the workflow's next poll), paid at the gateway: the difference the reconciliation is for."""
+    union = await paying.union(request, "bkash")
+    paid_id, paid_order = await paying.awaiting_payment(union, 2)
+    returned = await paying.api.http.get(await paying.pay(paid_order))  # the payer comes back: the fee is taken
+    assert returned.status_code == 303
+    await paying.api.wait_for(paid_id, Status.AWAITING_VERIFICATION)
+    gone_id, gone_order = await paying.awaiting_payment(union, 3)
+    url, sim = paying.settings.db_url, gateway_sim.url
+
+    agreed = await asyncio.to_thread(reconcile_cli, url, sim, "--union", union, "--json")
+    assert agreed.exit_code == 0, agreed.output
+    assert json.loads(agreed.stdout)["orders"] == 2
+
+    await paying.pay(gone_order)  # and never comes back
+    differs = await asyncio.to_thread(reconcile_cli, url, sim, "--union", union, "--json")
+    assert differs.exit_code == 1, differs.output
+    assert [(d["order_id"], d["kind"]) for d in json.loads(differs.stdout)["differences"]] == \
+        [(gone_order.order_id, "paid_not_recorded")]
+
+    receipt = await paying.api.http.get(f"/api/v1/applications/{paid_id}/money-receipt",
+                                        headers={"X-API-Key": PORTAL_KEY})
+    assert receipt.status_code == 200, receipt.text
+    text = subprocess.run(["pdftotext", "-", "-"], input=receipt.content, capture_output=True,
+                          check=True).stdout.decode()
+    paid_row = await paying.order_of(paid_id)
+    assert "বিকাশ (bKash)" in text and paid_row.transaction_id and paid_row.transaction_id in text
+    unpaid = await paying.api.http.get(f"/api/v1/applications/{gone_id}/money-receipt",
+                                       headers={"X-API-Key": PORTAL_KEY})
+    assert unpaid.status_code == 404
