@@ -32,6 +32,11 @@ def upgrade() -> None:
         op.add_column('outbox', column)
     op.create_index('ix_outbox_retry', 'outbox', ['status', 'next_attempt_at'])
     op.create_index('ix_outbox_provider_ref', 'outbox', ['provider', 'provider_ref'])
+    # an SMS that failed before: Temporal retried the whole notification; now the worker's retry loop takes it up
+    outbox = sa.table('outbox', sa.column('channel', sa.String), sa.column('status', sa.String),
+                      sa.column('attempts', sa.Integer), sa.column('next_attempt_at', sa.DateTime))
+    op.execute(outbox.update().where(outbox.c.channel == 'sms', outbox.c.status == 'pending', outbox.c.attempts > 0)
+               .values(next_attempt_at=sa.func.current_timestamp()))
 
 
 def downgrade() -> None:
