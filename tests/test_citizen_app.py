@@ -13,6 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from api.pages import app as citizen_app
 from api.pages.desk import qr_svg
 from api.services import applications
 from sonod import db
@@ -20,7 +21,6 @@ from sonod.domain import Role
 from tests.app_kit import BASE, MOBILE, UNION, app_issued, app_union, union_applications  # noqa: F401 - fixtures
 from tests.unions_kit import database, person
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 @pytest.fixture
 def tries():
@@ -129,3 +129,10 @@ async def test_pages_are_gzipped_for_phones_and_api_v1_is_not(app_union, stack):
         assert r.headers.get("content-encoding") == "gzip", path
     r = await stack.http.get("/api/v1/certificate-types", headers=gz)
     assert r.status_code == 200 and "content-encoding" not in r.headers
+
+
+def test_the_workers_version_follows_the_unions_forms():
+    """A form changed in the catalogue makes a new worker, which fetches the pages it keeps again."""
+    citizenship = {"code": "citizenship", "fields": {"properties": {}}}
+    assert citizen_app._version([citizenship]) == citizen_app._version([citizenship])
+    assert citizen_app._version([citizenship]) != citizen_app._version([citizenship | {"fields": {"x": 1}}])

@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from api.deps import DbSession, Tenant
 from api.errors import NotFound
 from api.pages.common import STATIC, TEMPLATES, PageRoute, base, language, render, templates
-from api.pages.i18n import N_, Words
+from api.pages.i18n import LOCALE, N_, Words
 from api.services import unions
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -53,22 +53,25 @@ def manifest(request: Request, session: DbSession, tenant: Tenant) -> Response:
                     headers={"Cache-Control": "no-cache"})
 
 
-def _version(pages: list[str]) -> str:
-    """Changes whenever a file the worker keeps, its own source or the union's forms change: a new worker then
-    fetches them all again and drops the old copies."""
-    digest = hashlib.sha256("\n".join(pages).encode())
-    for path in SHELL_STATIC:
-        digest.update((STATIC / path.removeprefix("/static/")).read_bytes())
-    digest.update((TEMPLATES / "portal" / "sw.js").read_bytes())
+def _version(kinds: list[dict]) -> str:
+    """Changes whenever what the worker keeps may change (a static file, a page's template or words, the union's
+    forms) or its own source does: the browser then installs the new worker, which fetches everything again and
+    drops the old copies."""
+    digest = hashlib.sha256(json.dumps(kinds, sort_keys=True, default=str).encode())
+    files = [STATIC / path.removeprefix("/static/") for path in SHELL_STATIC] + sorted(
+        [TEMPLATES / "base.html", *TEMPLATES.glob("portal/*"), *TEMPLATES.glob("partials/*"),
+         *LOCALE.glob("*/LC_MESSAGES/*.mo")])
+    for path in files:
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
 
 @router.get("/sw.js")
 def service_worker(request: Request, session: DbSession, tenant: Tenant) -> Response:
     union, prefix = unions.tenant_union(session, tenant), _path_tenancy(request)
-    pages = [f"{prefix}/", f"{prefix}/track", f"{prefix}/kept"] + [
-        f"{prefix}/apply/{k['code']}" for k in unions.issued_here(session, union.slug)]
-    config = {"base": prefix, "cache": f"sonod-app:{union.slug}:", "version": _version(pages),
+    kinds = unions.issued_here(session, union.slug)
+    pages = [f"{prefix}/", f"{prefix}/track", f"{prefix}/kept"] + [f"{prefix}/apply/{k['code']}" for k in kinds]
+    config = {"base": prefix, "cache": f"sonod-app:{union.slug}:", "version": _version(kinds),
               "pages": pages, "static": list(SHELL_STATIC)}
     source = templates.get_template("portal/sw.js").render(config=config)
     return Response(source, media_type="text/javascript",

@@ -68,6 +68,7 @@
         });
       }
       keep.disabled = true;
+      if (navigator.storage && navigator.storage.persist) navigator.storage.persist();  // not evicted when space runs low
       Promise.all([fetched("/track/pdf"), fetched("/track/qr")]).then(function (got) {
         return Promise.all([put("/kept/" + no + ".pdf", got[0], "application/pdf"),
           put("/kept/" + no + ".svg", got[1], "image/svg+xml")]);
