@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, FailureError
@@ -38,6 +38,8 @@ with workflow.unsafe.imports_passed_through():
 
 PAYMENT_CONVERSATION = "payment-gateway-conversation"  # workflow.patched: histories before it took no gateway
 NOTIFIED = "payment_notified"  # CertificateApplication's signal
+ENDED_UNPAID = ("failed", "cancelled")  # the gateway's states of an order that can no longer be paid
+MAX_ATTEMPTS = 10  # orders an application may open, one after another's failure
 Wait = Callable[[Callable[[], bool], timedelta], Awaitable[bool]]  # the workflow's `wait`: True when it held
 
 
@@ -55,11 +57,8 @@ class Conversation:
     async def take(self, app: ApplicationInput, cancelled: Callable[[], bool], wait: Wait) -> Confirmation | None:
         """The fee, paid and recorded once; None when it expired or the application was cancelled first (the order
         is then closed, and a payment that came all the same refunded)."""
-        expires_at = workflow.now() + app.timing.payment_expiry
-        self.order = await workflow.execute_activity_method(Payments.open, OrderRequest(
-            application_id=app.application_id, union=app.union.slug, provider=app.fee.provider,
-            amount=app.fee.amount, currency=app.fee.currency, mobile=app.contact.mobile, expires_at=expires_at,
-        ), **PAYMENT_POLICY)
+        expires_at, attempt = workflow.now() + app.timing.payment_expiry, 1
+        await self.open(app, attempt, expires_at)
         while True:
             left = expires_at - workflow.now()
             await wait(lambda: self.heard > 0 or cancelled(), min(app.timing.payment_poll, left))
@@ -75,6 +74,17 @@ class Conversation:
             if expired:
                 await self.close(OrderState.EXPIRED)
                 return None
+            if confirmation is not None and confirmation.state in ENDED_UNPAID and attempt < MAX_ATTEMPTS:
+                await self.close(OrderState.CANCELLED)  # the payer cancelled, or the payment failed: pay anew
+                attempt += 1
+                await self.open(app, attempt, expires_at)
+
+    async def open(self, app: ApplicationInput, attempt: int, expires_at: datetime) -> None:
+        """Order `<application id>-P<attempt>` at the gateway: the view shows where to pay it."""
+        self.order = await workflow.execute_activity_method(Payments.open, OrderRequest(
+            application_id=app.application_id, union=app.union.slug, provider=app.fee.provider, attempt=attempt,
+            amount=app.fee.amount, currency=app.fee.currency, mobile=app.contact.mobile, expires_at=expires_at,
+        ), **PAYMENT_POLICY)
 
     async def confirm(self) -> Confirmation | None:
         """The gateway's word on the open order; None when it did not answer (asked again at the next turn)."""

@@ -14,6 +14,7 @@ from temporalio.api.enums.v1 import EventType
 
 from sonod import db
 from sonod.domain import Status
+from tests.payments.conversation_kit import orders
 from tests.stack import PORTAL_KEY
 from tests.unions_kit import audit_rows, database
 from workflows.messages import NoticeOutcome, OrderState
@@ -203,3 +204,18 @@ async def test_the_track_page_links_to_the_gateways_page_while_the_fee_is_due(re
     link = re.search(r'<a [^>]*id="pay-link" href="([^"]+)"', page.text)
     assert link and html.unescape(link.group(1)) == order.redirect_url
     assert 'id="simulated-gateway"' not in page.text  # the signed callback takes no fee of this union
+
+
+async def test_after_the_payer_cancels_at_the_gateway_a_new_order_is_opened_and_paid(request, paying, gateway_sim):
+    union = await paying.union(request, "ekpay")
+    application_id, first = await paying.awaiting_payment(union, 10)
+    await paying.pay(first, "cancel")
+
+    second = await paying.order_of(application_id, lambda o: o.order_id.endswith("-P2") and o.redirect_url)
+    assert (await paying.order_of(application_id, lambda o: True)).order_id == second.order_id
+    assert (await paying.api.get(application_id))["pay_url"] == second.redirect_url
+    await paying.pay(second)
+    await paying.api.wait_for(application_id, Status.AWAITING_VERIFICATION)
+    states = {o.order_id: o.state for o in orders(paying.settings.db_url, application_id)}
+    assert states == {first.order_id: OrderState.CANCELLED, second.order_id: OrderState.PAID}
+    assert ledger(paying.settings.db_url, application_id) == 1
