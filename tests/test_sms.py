@@ -3,6 +3,7 @@ dispatcher: fallback, retries with backoff then failed, the union's balance char
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 
@@ -163,6 +164,26 @@ def test_a_message_no_provider_takes_is_retried_with_backoff_then_failed_and_kep
     assert later.status == "failed" and later.attempts == 3 and "1007" in later.last_error
     assert sim.messages() == [] and box.sms.retry_due() == 0
     assert balance(sessions, union) == 100 - later.segments  # charged once, whatever the attempts
+
+
+def test_the_workers_retry_loop_sends_a_message_once_its_retry_is_due(sim, http, sessions, union):
+    sim.faults(sslwireless={"down": True})
+    box = outbox(sessions, sim, http, ["sslwireless"], Backoff(max_attempts=3, base_s=0.5, max_s=1))
+    first = notify(box, union, "loop")
+    assert first.status == "pending" and first.attempts == 1
+    sim.faults(sslwireless={"down": False})
+
+    async def until_sent() -> db.OutboxMessage:
+        looping = asyncio.create_task(box.sms.retry_forever(0.1))
+        try:
+            while (message := row(sessions, first.application_id)).status == "pending":
+                await asyncio.sleep(0.05)
+            return message
+        finally:
+            looping.cancel()
+
+    sent = asyncio.run(asyncio.wait_for(until_sent(), 15))
+    assert sent.status == "sent" and sent.attempts == 2 and len(sim.messages()) == 1
 
 
 def test_a_union_without_the_segments_has_its_message_held_then_sent_after_a_top_up(sim, http, sessions, union):
