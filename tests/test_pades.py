@@ -14,7 +14,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import DocumentSecurityStore, validate_pdf_signature
+from pyhanko.sign.validation import DocumentSecurityStore, async_validate_pdf_signature, validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 from activities.pades import FIELD, LocalTimeStamper, PdfSealer
@@ -190,3 +190,38 @@ def test_the_signature_widget_covers_the_printed_block(sealer, renderer, tmp_pat
 def test_an_unsealed_document_renders_no_block():
     pdf, place = CertificateRenderer().render_with_seal(sample_document("citizenship"))
     assert place is None and b"Digitally signed" not in pdf
+
+
+# --- the union's setting and the whole stack -------------------------------------------------------------------------
+
+
+def test_a_union_that_wants_it_signs_with_its_chairmans_certificate(sessions, sealer, renderer, tmp_path):
+    union = "gopinathpur"
+    with sessions.begin() as session:
+        session.get(db.Union, union).pdf_signer = "chairman"
+    path = tmp_path / "chairman.pdf"
+    path.write_bytes(signed_pdf(sealer, renderer, union=union)[0])
+    out = pdfsig(path)
+    assert "Signature is Valid" in out and "Common Name: Gopinathpur Union Parishad, Chairman" in out, out
+    assert "title=Chairman" in out and "OU=Office of the Chairman" in out, out
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_certificate_issued_through_the_stack_is_signed_by_its_union(stack, settings, sessions, tmp_path):
+    from tests.certificates_kit import issue, own_union
+
+    union = await own_union(settings, "pades-e2e")
+    issued = await issue(stack, settings, tmp_path, union, 4)
+    out = pdfsig(issued.pdf)
+    assert "Signature is Valid" in out and "Total document signed" in out, out
+    assert "Common Name: Paikkandi (pades-e2e) Union Parishad" in out, out
+    assert "Digitally signed" in issued.text and "Signer: পাইককান্দি (pades-e2e)" in issued.text
+    with issued.pdf.open("rb") as f:
+        reader = PdfFileReader(f)
+        [sig] = reader.embedded_signatures
+        at = (await async_validate_pdf_signature(sig, trusting_only_the_root(sessions))).timestamp_validity.timestamp
+        own = DocumentSecurityStore.read_dss(reader).as_validation_context({
+            "trust_roots": [asn1_x509.Certificate.load(root_der(sessions))], "allow_fetching": False,
+            "revocation_mode": "hard-fail", "moment": at})
+        status = await async_validate_pdf_signature(sig, own)
+    assert status.intact and status.trusted and status.timestamp_validity.trusted, status.pretty_print_details()
