@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import update
 
 from activities.sms.dispatch import Backoff, release_held
-from activities.sms.providers import SmsOut, SmsRefused
+from activities.sms.providers import HttpTemplate, SmsOut, SmsRefused, Template
 from activities.sms.segments import segments
 from sonod import db
 from sonod.db import make_engine, make_session_factory
@@ -246,3 +246,10 @@ def test_routes_name_known_providers_and_have_a_default(routes):
 
     with pytest.raises(ValidationError, match="SMS routes"):
         Settings(sms_routes=routes)
+
+
+@pytest.mark.parametrize(("url", "body"), [("https://sms.example/send?to=$number", ""),
+                                           ("https://sms.example/send", '{"cost": "5$"}')])
+def test_a_template_with_an_unknown_placeholder_is_refused_when_the_worker_starts(http, url, body):
+    with pytest.raises(ValueError, match="only \\$to"):
+        HttpTemplate(http, Template(url=url, body=body), 1.0)

@@ -130,6 +130,11 @@ class HttpTemplate:
 
     def __init__(self, http: httpx.Client, template: Template, timeout: float) -> None:
         self.http, self.template, self.timeout = http, template, timeout
+        for setting, text in (("SONOD_SMS_HTTP_URL", template.url), ("SONOD_SMS_HTTP_BODY", template.body)):
+            try:
+                string.Template(text).substitute(to="", msisdn="", text="", ref="")
+            except (KeyError, ValueError) as e:
+                raise ValueError(f"{setting}: only $to, $msisdn, $text and $ref may be used ($$ is a $): {e}") from None
 
     def send(self, message: SmsOut) -> str:
         t = self.template
