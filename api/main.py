@@ -26,6 +26,7 @@ from api.routers import (
     sms,
     status_lists,
     verify,
+    verify_app,
 )
 from api.verification import Verifier, watch
 from sonod.db import make_engine, make_session_factory
@@ -142,7 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # verify first: routes are matched in order, and it is the public, busiest route (bench/verify.py)
     for module in (verify, health, auth, catalogue, applications, certificates, payments, sms, audit, status_lists,
-                   pki):
+                   pki, verify_app):
         app.include_router(module.router)
     pages.install(app)
     operations.install(app, settings)  # the codec server for the Temporal Web UI, /metrics
