@@ -59,8 +59,11 @@ OFFICERS = (select(USERS.c.username, USERS.c.role, USERS.c.ward_no, USERS.c.mobi
                        and_(USERS.c.union_slug.is_(None), USERS.c.upazila_slug == select(UNIONS.c.upazila_slug)
                             .where(UNIONS.c.slug == bindparam("union")).scalar_subquery())))
             .order_by(USERS.c.id))
-FIRST_SMS = select(OUTBOX.c.id).where(OUTBOX.c.idempotency_key.in_(bindparam("keys", expanding=True)),
-                                      OUTBOX.c.channel == "sms", OUTBOX.c.status == "pending", OUTBOX.c.attempts == 0)
+# an SMS no attempt has failed: never tried, or an attempt cut short (this activity's retry takes it up again);
+# one that failed is the worker's retry loop's (activities/sms/dispatch.py)
+UNFAILED_SMS = select(OUTBOX.c.id, OUTBOX.c.attempts).where(
+    OUTBOX.c.idempotency_key.in_(bindparam("keys", expanding=True)), OUTBOX.c.channel == "sms",
+    OUTBOX.c.status == "pending", OUTBOX.c.last_error.is_(None))
 SENT = update(OUTBOX).where(OUTBOX.c.id == bindparam("message_id")).values(status="sent", sent_at=bindparam("at"))
 
 
@@ -72,11 +75,11 @@ class Outbox(contract.Outbox):
     def notify(self, notice: Notice) -> Delivered:
         """Queue the messages (idempotently) and count an attempt on the mail still pending, in one transaction (the
         attempt counts even if the send fails); then send them, each marked sent in a transaction of its own. An SMS
-        gets its first attempt here and its retries from the worker's loop (activities/sms/dispatch.py)."""
+        gets its first attempt here, and its retries after a failed attempt from the worker's loop (activities/sms/)."""
         text = render(notice.template, notice)
         rows = self.recipients(notice)
         keys = [f"{notice.application_id}:{notice.key}:{channel}:{recipient}" for channel, recipient in rows]
-        pending, first_sms = [], []
+        pending, sms = [], []
         if rows:
             with self.sessions.begin() as session:
                 for key, (channel, recipient) in zip(keys, rows, strict=True):
@@ -87,9 +90,9 @@ class Outbox(contract.Outbox):
                         segments=segments(text).count if channel == "sms" else None,
                     ), ["idempotency_key"])
                 pending = session.execute(ATTEMPT, {"keys": keys}).all()
-                first_sms = session.scalars(FIRST_SMS, {"keys": keys}).all()
-        for message_id in first_sms:
-            self.sms.deliver(message_id, 0)
+                sms = session.execute(UNFAILED_SMS, {"keys": keys}).all()
+        for message in sms:
+            self.sms.deliver(message.id, message.attempts)
         for message in pending:
             self.mail.send(message.recipient, message.subject, message.body, message.idempotency_key)
             with self.sessions.begin() as session:

@@ -166,6 +166,25 @@ def test_a_message_no_provider_takes_is_retried_with_backoff_then_failed_and_kep
     assert balance(sessions, union) == 100 - later.segments  # charged once, whatever the attempts
 
 
+def test_an_attempt_cut_short_after_the_send_is_taken_up_by_the_activitys_retry_and_sent_once(sim, http, sessions,
+                                                                                               union, monkeypatch):
+    """The database goes away between the provider's yes and our record of it: the activity fails, Temporal retries
+    it, the retry sends again under the same csms_id, and SSL Wireless takes it as the duplicate it is."""
+    box = outbox(sessions, sim, http, ["sslwireless"])
+    record = box.sms._record
+
+    def lost(message_id, **values):
+        monkeypatch.setattr(box.sms, "_record", record)
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(box.sms, "_record", lost)
+    with pytest.raises(ConnectionError):
+        notify(box, union, "cut-short")
+    sent = notify(box, union, "cut-short")
+    assert sent.status == "sent" and sent.attempts == 2 and len(sim.messages()) == 1
+    assert balance(sessions, union) == 100 - sent.segments
+
+
 def test_the_workers_retry_loop_sends_a_message_once_its_retry_is_due(sim, http, sessions, union):
     sim.faults(sslwireless={"down": True})
     box = outbox(sessions, sim, http, ["sslwireless"], Backoff(max_attempts=3, base_s=0.5, max_s=1))
