@@ -5,6 +5,7 @@ added once whichever of the two files runs."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -29,9 +30,15 @@ async def app_issued(app_union, stack) -> dict:
     return await stack.through_chain(await stack.submitted(body), UNION, [Role.CHAIRMAN], body["applicant"]["ward_no"])
 
 
-async def union_applications(stack) -> set[str]:
-    """Every application of the tests' union, as its chairman lists them."""
-    r = await stack.http.get("/api/v1/applications", params={"union": UNION, "limit": 200},
-                             headers=await stack.as_officer(f"chairman.{UNION}"))
-    assert r.status_code == 200, r.text
-    return {item["application_id"] for item in r.json()["items"]}
+async def union_applications(stack, waiting_for: str | None = None) -> set[str]:
+    """Every application of the tests' union, as its chairman lists them; with `waiting_for`, once that one is listed
+    (the list is the read model, which the workflow writes a moment after the submission)."""
+    deadline = time.monotonic() + 30
+    while True:
+        r = await stack.http.get("/api/v1/applications", params={"union": UNION, "limit": 200},
+                                 headers=await stack.as_officer(f"chairman.{UNION}"))
+        assert r.status_code == 200, r.text
+        listed = {item["application_id"] for item in r.json()["items"]}
+        if waiting_for is None or waiting_for in listed or time.monotonic() > deadline:
+            return listed
+        await asyncio.sleep(0.1)

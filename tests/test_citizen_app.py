@@ -119,7 +119,8 @@ async def test_the_portal_form_sent_twice_with_its_key_makes_one_application(app
         again = await browser.post(f"{BASE}/apply/citizenship", data=form)
     assert first.status_code == again.status_code == 303, first.text
     assert first.headers["location"] == again.headers["location"]
-    assert await union_applications(stack) - before == {first.headers["location"].rsplit("/", 1)[1]}
+    application_id = first.headers["location"].rsplit("/", 1)[1]
+    assert await union_applications(stack, waiting_for=application_id) - before == {application_id}
 
 
 async def test_pages_are_gzipped_for_phones_and_api_v1_is_not(app_union, stack):  # noqa: F811

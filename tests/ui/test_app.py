@@ -177,7 +177,7 @@ async def test_an_application_made_offline_is_kept_as_a_draft_and_sent_once_when
     await sent.wait_for(timeout=30_000)
     number = re.search(r"A\d{6}-[0-9A-F]{16}", await sent.inner_text()).group(0)
     await citizen.check("app-draft-sent")
-    new = await union_applications(stack) - before
+    new = await union_applications(stack, waiting_for=number) - before
     assert new == {number}
     assert posts == [f"{citizen.base_url}{BASE}/apply/citizenship"]  # exactly once
 
