@@ -108,15 +108,25 @@ async def test_a_payment_of_another_amount_is_never_taken(request, paying, gatew
 
 
 async def test_a_repeated_ipn_records_the_fee_once_and_tells_the_workflow_once(request, paying, gateway_sim):
-    union = await paying.union(request, "sslcommerz")
+    union = await paying.union(request, "ekpay")
     application_id, order = await paying.awaiting_payment(union, 4)
-    gateway_sim.faults(duplicate_ipn=True)
-    await paying.pay(order)
-
-    await paying.api.wait_for(application_id, Status.AWAITING_VERIFICATION)
-    stored = await until(lambda: len(got := notifications(paying.settings.db_url, order.order_id)) >= 2 and got)
-    assert sorted(stored) == [("ipn", NoticeOutcome.DUPLICATE), ("ipn", NoticeOutcome.NUDGED)]
+    ipn = {"msg_code": "1020", "trnx_info": {"mer_trnx_id": order.order_id, "trnx_amt": "690.00"}}
+    answers = [await paying.api.http.post("/api/v1/payments/ekpay/ipn", json=ipn) for _ in range(2)]
+    assert [r.json()["outcome"] for r in answers] == [NoticeOutcome.NUDGED, NoticeOutcome.DUPLICATE]
+    for _ in range(100):  # the nudge reaches the workflow, which asks the gateway: still unpaid
+        if await signals(paying.client, application_id):
+            break
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(1)
     assert await signals(paying.client, application_id) == 1
+    assert (await paying.api.get(application_id))["status"] == Status.AWAITING_PAYMENT.value  # not paid: asked
+
+    gateway_sim.faults(duplicate_ipn=True)  # now the gateway itself sends its IPN twice
+    await paying.pay(order)
+    await paying.api.wait_for(application_id, Status.AWAITING_VERIFICATION)
+    stored = await until(lambda: len(got := notifications(paying.settings.db_url, order.order_id)) >= 4 and got)
+    assert sorted(stored) == sorted([("ipn", NoticeOutcome.NUDGED), ("ipn", NoticeOutcome.DUPLICATE)] * 2)
+    assert await signals(paying.client, application_id) == 2  # once for each distinct notification
     assert ledger(paying.settings.db_url, application_id) == 1
 
 
