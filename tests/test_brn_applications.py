@@ -15,7 +15,7 @@ import pytest
 
 from sonod.domain import Status
 from sonod.nid import is_minor
-from tests.stack import citizen
+from tests.stack import PORTAL_KEY, citizen
 from tests.unions_kit import add_union
 
 UNION = "brnunion"  # a union of these tests' own
@@ -74,6 +74,18 @@ async def test_a_birth_registration_number_with_another_name_fails_the_check(sta
     body = with_brn(minor, name_bn="অন্য কেউ", name_en="Someone Else")
     app = await stack.wait_for(await stack.submitted(body), Status.NID_FAILED, Status.AWAITING_DECISION)
     assert app["status"] == "nid_failed"
+
+
+async def test_a_birth_registration_number_corrected_after_a_mismatch_goes_on(stack, union):
+    minor = minors()[4]
+    body = with_brn(minor, name_en="Someone Else", name_bn="অন্য কেউ")
+    app_id = await stack.submitted(body)
+    await stack.wait_for(app_id, Status.NID_FAILED)
+    corrected = with_brn(minor)["applicant"]
+    r = await stack.http.post(f"/api/v1/applications/{app_id}/amend", json={"applicant": corrected},
+                              headers={"X-API-Key": PORTAL_KEY})
+    assert r.status_code < 300, r.text
+    await stack.wait_for(app_id, Status.AWAITING_DECISION)  # the read model may say nid_failed a moment longer
 
 
 async def test_an_adult_with_an_nid_still_awaits_the_decision_over_the_partner_protocol(stack, union):
