@@ -33,7 +33,7 @@ OTHER_NAGAD = "689900000000002"
 
 
 class GatewayFaults(Faults):
-    duplicate_ipn: bool = False  # every IPN (and ekPay/SSLCommerz return) is sent twice
+    duplicate_ipn: bool = False  # every IPN (ekPay, SSLCommerz) is sent twice
     wrong_amount: bool = False  # the gateway records and reports one taka less than the order
     risk_level: int = Field(0, ge=0, le=1)  # SSLCommerz's fraud flag on the payments made from now on
 
