@@ -11,6 +11,7 @@ import httpx
 import pyotp
 import pytest
 import uvicorn
+from sqlalchemy import update
 
 from activities.outbox import Outbox
 from activities.sms.dispatch import SmsDispatcher
@@ -165,3 +166,18 @@ def test_the_officers_of_a_union_whose_sms_balance_is_empty_see_it_on_the_dashbo
     finally:
         set_balance(sessions, "gopinathpur", None)
     assert EMPTY_BN not in dashboard(api, "chairman.gopinathpur")
+
+
+def test_a_balance_too_low_for_a_held_message_is_shown_too(api, sessions, quiet_gateway):
+    set_balance(sessions, "gopinathpur", 1)
+    try:
+        with httpx.Client() as http:
+            box = Outbox(sessions, SmsDispatcher(sessions, adapters(quiet_gateway.url, http), {"*": ["sslwireless"]}),
+                         None)  # type: ignore[arg-type]
+            held = notify(box, "gopinathpur", "too-low", "nid_failed")
+        assert held.status == "held" and held.segments > 1
+        assert EMPTY_BN in dashboard(api, "chairman.gopinathpur")
+    finally:
+        set_balance(sessions, "gopinathpur", None)
+        with sessions.begin() as session:
+            session.execute(update(db.OutboxMessage).where(db.OutboxMessage.id == held.id).values(status="failed"))

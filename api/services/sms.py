@@ -8,7 +8,7 @@ import urllib.parse
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session
 
 from api.errors import Invalid, NotFound, Unauthorized
@@ -58,6 +58,7 @@ def record_report(session: Session, provider: str, ref: str, status: str) -> Non
 
 
 def empty_balances(session: Session, unions: Sequence[str]) -> list[str]:
-    """Of these unions, those metered whose balance is spent (the dashboard's notice)."""
+    """Of these unions, those whose balance is spent or holds messages back (the dashboard's notice)."""
+    held = select(OUTBOX.c.id).where(OUTBOX.c.union_slug == db.Union.slug, OUTBOX.c.status == "held").exists()
     return list(session.scalars(select(db.Union.slug).where(
-        db.Union.slug.in_(unions), db.Union.sms_balance <= 0).order_by(db.Union.slug)))
+        db.Union.slug.in_(unions), or_(db.Union.sms_balance <= 0, held)).order_by(db.Union.slug)))
