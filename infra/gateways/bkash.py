@@ -161,6 +161,6 @@ class Outcome:
         return None
 
     def back(self, txn: Txn) -> Response:
-        status = "success" if txn.state == "approved" else "cancel"
+        status = {"approved": "success", "failed": "failure"}.get(txn.state, "cancel")
         return RedirectResponse(with_query(txn.return_url, paymentID=txn.ref, status=status,
                                            signature=secrets.token_hex(8), apiVersion="1.2.0-beta"), 303)

@@ -36,12 +36,14 @@ class GatewayFaults(Faults):
     duplicate_ipn: bool = False  # every IPN (ekPay, SSLCommerz) is sent twice
     wrong_amount: bool = False  # the gateway records and reports one taka less than the order
     risk_level: int = Field(0, ge=0, le=1)  # SSLCommerz's fraud flag on the payments made from now on
+    decline: bool = False  # Pay is declined (the payer's wallet or bank says no): the payment fails
 
 
 class GatewayFaultsPatch(FaultsPatch):
     duplicate_ipn: bool | None = None
     wrong_amount: bool | None = None
     risk_level: int | None = Field(None, ge=0, le=1)
+    decline: bool | None = None
 
 
 @dataclass
@@ -146,7 +148,9 @@ class Simulator:
         """The payer's choice: the payment is made (or cancelled), the IPN sent, the browser sent back."""
         if txn.state != "initiated":
             return page("Already done", f"<p>This payment is {html.escape(txn.state)}.</p>", 409)
-        if pay:
+        if pay and self.faults.decline:
+            txn.state = "failed"
+        elif pay:
             txn.state = "approved" if txn.provider == "bkash" else "paid"
             txn.paid_amount = txn.amount - 1 if self.faults.wrong_amount else txn.amount
             txn.risk_level, txn.paid_at = self.faults.risk_level, dt.datetime.now(GMT6)

@@ -99,5 +99,5 @@ class Outcome:
 
     def back(self, txn: Txn) -> Response:
         feed = txn.extra["feed"]
-        url = feed.get("s_uri") if txn.state == "paid" else feed.get("c_uri") or feed.get("f_uri")
+        url = {"paid": feed.get("s_uri"), "failed": feed.get("f_uri")}.get(txn.state, feed.get("c_uri"))
         return RedirectResponse(with_query(str(url or txn.return_url), transId=txn.order_id), 303)

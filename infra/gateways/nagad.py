@@ -141,7 +141,7 @@ class Outcome:
         paid = txn.state == "paid"
         return RedirectResponse(with_query(
             txn.return_url, merchant=txn.merchant, order_id=txn.order_id, payment_ref_id=txn.ref,
-            status="Success" if paid else "Aborted", status_code="00_0000_000" if paid else "00_1000_001",
+            status=STATUS.get(txn.state, "Aborted"), status_code="00_0000_000" if paid else "00_1000_001",
             message="Successful Transaction" if paid else "Aborted by the customer",
             payment_dt=(txn.paid_at or txn.created).strftime("%Y%m%d%H%M%S"),
             issuer_payment_ref=txn.gateway_txn if paid else ""), 303)

@@ -70,6 +70,19 @@ async def test_the_payer_cancelling_is_a_refusal_that_never_settles(world, provi
     assert status.state == "cancelled" and not status.settles(order)
 
 
+async def test_a_declined_payment_is_failed_and_never_settles(world, provider):
+    gateway = world.gateway(provider)
+    order = world.order(provider)
+    created = await gateway.create(order)
+    await world.faults(decline=True)
+
+    returned = await world.pay(created)
+
+    assert parse(gateway, returned).order_id == order.order_id
+    status = await gateway.status(order.order_id, created.provider_ref)
+    assert status.state == "failed" and not status.settles(order)
+
+
 async def test_wrong_credentials_are_refused_not_retried(world, provider):
     settings = world.settings.model_copy(update={
         "ekpay_password": "wrong", "bkash_app_secret": "wrong", "sslcommerz_store_password": "wrong",
