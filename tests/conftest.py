@@ -99,6 +99,14 @@ async def temporal_env(settings):
 @pytest.fixture(scope="session")
 async def stack(settings, temporal_env):
     """Worker and API on the session's Temporal server; yields the API helper."""
+    settings.temporal_address = temporal_env.client.service_client.config.target_host
+    async with running(settings, temporal_env.client) as api:
+        yield api
+
+
+@contextlib.asynccontextmanager
+async def running(settings, client, port: int | None = None):
+    """A worker (on the settings' task queue) and the API (on `port`, else a free one) until the block ends."""
     import httpx
     import uvicorn
 
@@ -108,13 +116,12 @@ async def stack(settings, temporal_env):
     from tests.stack import Api, free_port
     from workers.main import build_worker
 
-    settings.temporal_address = temporal_env.client.service_client.config.target_host
     engine = make_engine(settings.db_url)
-    port = free_port()
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
                                            timeout_graceful_shutdown=3, **server_options(settings)))
     async with httpx.AsyncClient(timeout=10) as gateway_http:
-        worker = build_worker(temporal_env.client, settings, make_session_factory(engine), gateway_http)
+        worker = build_worker(client, settings, make_session_factory(engine), gateway_http)
         working = asyncio.create_task(worker.run())
         serving = asyncio.create_task(server.serve())
         while not server.started:

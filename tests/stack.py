@@ -59,13 +59,18 @@ def warish_details() -> dict:
                       {"name_bn": "মোঃ সাকিব হাসান", "relation": "son"}]}
 
 
-class Porichoy:
+class Simulator:
+    """One of our simulators, `python -m <module>`, on `port` once its /healthz answers; `options` are more of its
+    command line (`--token-ttl-s 1`)."""
+
+    module = ""
+    arguments: tuple[str, ...] = ()
+
     def __init__(self, port: int, *options: str) -> None:
-        """The simulator on `port`; `options` are more of its command line (`--token-ttl-s 1`)."""
         self.url = f"http://127.0.0.1:{port}"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "infra.porichoy", "--host", "127.0.0.1", "--port", str(port),
-             "--registry", str(REGISTRY), "--log-level", "warning", *options], cwd=ROOT)
+            [sys.executable, "-m", self.module, "--host", "127.0.0.1", "--port", str(port), *self.arguments,
+             "--log-level", "warning", *options], cwd=ROOT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -73,7 +78,7 @@ class Porichoy:
                     return
             except httpx.HTTPError:
                 time.sleep(0.1)
-        raise RuntimeError("the Porichoy simulator did not start")
+        raise RuntimeError(f"the simulator {self.module} did not start")
 
     def faults(self, **faults) -> None:
         httpx.post(f"{self.url}/_sim/faults", json=faults, timeout=5).raise_for_status()
@@ -84,6 +89,10 @@ class Porichoy:
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(10)
+
+
+class Porichoy(Simulator):
+    module, arguments = "infra.porichoy", ("--registry", str(REGISTRY))
 
 
 @dataclass

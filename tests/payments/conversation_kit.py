@@ -5,10 +5,7 @@ the payer's returns reach it. Fixtures for tests/payments/test_conversation.py (
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
-import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -21,43 +18,24 @@ from sqlalchemy import select
 
 from sonod import db
 from sonod.domain import Status
-from tests.stack import ROOT, Api, free_port
+from tests import stack
+from tests.stack import Api, free_port
 from tests.unions_kit import database, person, set_timing, union_for
 
 TRADE = {"business_name_bn": "মায়ের দোয়া স্টোর", "business_type_bn": "মুদি দোকান",
          "business_address_bn": "বাজার রোড", "fiscal_year": "2025-2026", "holding_tax_receipt_no": "HT-2025-0042"}
 
 
-class Simulator:
-    """`python -m infra.gateways` on a port of its own."""
+class Simulator(stack.Simulator):
+    """The payment gateways' simulator (infra/gateways)."""
 
-    def __init__(self, port: int) -> None:
-        self.url = f"http://127.0.0.1:{port}"
-        self.proc = subprocess.Popen([sys.executable, "-m", "infra.gateways", "--host", "127.0.0.1", "--port",
-                                      str(port), "--log-level", "warning"], cwd=ROOT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError("the gateways' simulator did not start")
-
-    def faults(self, **faults) -> None:
-        httpx.post(f"{self.url}/_sim/faults", json=faults, timeout=5).raise_for_status()
-
-    def reset(self) -> None:
-        httpx.post(f"{self.url}/_sim/reset", timeout=5).raise_for_status()
+    module = "infra.gateways"
 
     def transaction(self, order_id: str) -> dict:
         report = httpx.get(f"{self.url}/_sim/transactions", timeout=5).json()
         rows = report if isinstance(report, list) else report["transactions"]
         return next(t for t in rows if t["order_id"] == order_id)
 
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)
 
 
 def orders(url: str, application_id: str) -> list[db.PaymentOrder]:
@@ -134,34 +112,16 @@ def gateways_process():
 
 @pytest.fixture(scope="session")
 async def paying(settings, temporal_env, gateways_process):
-    import uvicorn
+    """Its own worker and API, whose address is SONOD_PUBLIC_URL, with the simulator's gateways."""
+    from tests.conftest import running
 
-    from api.main import create_app
-    from sonod.db import make_engine, make_session_factory
-    from workers.main import build_worker
-
-    simulator, port = gateways_process, free_port()
+    port = free_port()
     ours = settings.model_copy(update={
-        "public_url": f"http://127.0.0.1:{port}", "gateways_url": simulator.url,
+        "public_url": f"http://127.0.0.1:{port}", "gateways_url": gateways_process.url,
         "task_queue": f"sonod-pay-{uuid.uuid4().hex[:8]}",
         "temporal_address": temporal_env.client.service_client.config.target_host})
-    engine = make_engine(ours.db_url)
-    server = uvicorn.Server(uvicorn.Config(create_app(ours), host="127.0.0.1", port=port, log_level="warning",
-                                           timeout_graceful_shutdown=3))
-    async with httpx.AsyncClient(timeout=10) as gateway_http:
-        worker = build_worker(temporal_env.client, ours, make_session_factory(engine), gateway_http)
-        working = asyncio.create_task(worker.run())
-        serving = asyncio.create_task(server.serve())
-        while not server.started:
-            await asyncio.sleep(0.05)
-        async with httpx.AsyncClient(base_url=ours.public_url, timeout=30,
-                                     limits=httpx.Limits(keepalive_expiry=2)) as http:
-            yield Paying(Api(http), ours, simulator, temporal_env.client)
-        server.should_exit = True
-        for stopping in (serving, worker.shutdown(), working):
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping, 15)
-    engine.dispose()
+    async with running(ours, temporal_env.client, port) as api:
+        yield Paying(api, ours, gateways_process, temporal_env.client)
 
 
 @pytest.fixture

@@ -144,6 +144,11 @@ async def paid_trade_licence(api, ctx) -> str:
                       "transaction_id": f"TX-{uuid.uuid4().hex[:8]}"}).encode()
     await ok(api.http.post("/api/v1/payments/callback", content=raw, headers={
         "Content-Type": "application/json", "X-Signature": hmac_sha256_hex(ctx.settings.payment_secret, raw)}))
+    return await licensed(api, ctx, union, app_id)
+
+
+async def licensed(api, ctx, union: str, app_id: str) -> str:
+    """A trade licence whose fee is paid: the secretary verifies, the chairman approves, it is issued."""
     await api.wait_for(app_id, ctx.Status.AWAITING_VERIFICATION)
     await ok(api.decide(f"secretary.{union}", app_id))
     await api.wait_for(app_id, ctx.Status.AWAITING_DECISION)
@@ -181,12 +186,7 @@ async def paid_at_gateway(api, ctx) -> str:
     app_id = await api.submitted(citizen_on(union, 0))
     await api.wait_for(app_id, ctx.Status.AWAITING_PAYMENT)
     await pay_at_gateway(await ctx.pay_url(api, app_id))
-    await api.wait_for(app_id, ctx.Status.AWAITING_VERIFICATION)
-    await ok(api.decide(f"secretary.{union}", app_id))
-    await api.wait_for(app_id, ctx.Status.AWAITING_DECISION)
-    await ok(api.decide(f"chairman.{union}", app_id))
-    await api.wait_for(app_id, ctx.Status.ISSUED)
-    return app_id
+    return await licensed(api, ctx, union, app_id)
 
 
 async def gateway_order_expired(api, ctx) -> str:
