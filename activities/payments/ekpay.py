@@ -23,11 +23,11 @@ from activities.payments.gateway import (
     Refund,
 )
 from activities.payments.transport import brief, call, decimal, form_or_json, notification, taka
+from sonod.bengali import DHAKA
 
 if TYPE_CHECKING:
     from sonod.settings import Settings
 
-GMT6 = dt.timezone(dt.timedelta(hours=6))
 STATES: dict[str, PaymentState] = {"1020": "paid", "1021": "failed", "1022": "cancelled"}
 
 
@@ -40,7 +40,7 @@ class EkPay:
         self.merchant_id, self.password, self.mac_addr = merchant_id, password, mac_addr
 
     async def create(self, order: PaymentOrder) -> CreatedPayment:
-        now = dt.datetime.now(GMT6)
+        now = dt.datetime.now(DHAKA)
         body = {
             "mer_info": {"mer_reg_id": self.merchant_id, "mer_pas_key": self.password},
             "req_timestamp": now.strftime("%Y-%m-%d %H:%M:%S") + " GMT+6",

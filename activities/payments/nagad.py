@@ -34,11 +34,11 @@ from activities.payments.gateway import (
     Refund,
 )
 from activities.payments.transport import brief, call, decimal, notification, taka
+from sonod.bengali import DHAKA
 
 if TYPE_CHECKING:
     from sonod.settings import Settings
 
-GMT6 = dt.timezone(dt.timedelta(hours=6))
 BDT = "050"  # ISO 4217 numeric
 STATES: dict[str, PaymentState] = {"Success": "paid", "Aborted": "cancelled", "Cancelled": "cancelled",
                                    "Failed": "failed", "Refunded": "refunded"}
@@ -104,7 +104,7 @@ class Nagad:
             raise GatewayRefused(f"nagad's answer to the {step} is {e}") from None
 
     async def create(self, order: PaymentOrder) -> CreatedPayment:
-        now = dt.datetime.now(GMT6).strftime("%Y%m%d%H%M%S")
+        now = dt.datetime.now(DHAKA).strftime("%Y%m%d%H%M%S")
         started = self.opened(await self.post(
             f"check-out/initialize/{self.merchant_id}/{order.order_id}",
             {"accountNumber": self.merchant_number, "dateTime": now,

@@ -15,7 +15,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Header, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from infra.gateways.core import GMT6, Simulator, Txn, get_sim, new_ref, page, payer_page, public_base, with_query
+from infra.gateways.core import Simulator, Txn, get_sim, new_ref, page, payer_page, public_base, with_query
+from sonod.bengali import DHAKA
 
 BASE = "/bkash/v1.2.0-beta/tokenized/checkout"
 STATUS = {"initiated": "Initiated", "approved": "Initiated", "paid": "Completed", "refunded": "Completed",
@@ -121,7 +122,7 @@ async def execute(body: dict[str, Any], sim: Sim, authorization: Annotated[str |
         return refusal("2056", "Invalid Payment State")
     txn.state = "paid"
     return JSONResponse({**payment(txn), "merchantInvoiceNumber": txn.order_id, "customerMsisdn": "017XXXXXX00",
-                         "paymentExecuteTime": dt.datetime.now(GMT6).isoformat()})
+                         "paymentExecuteTime": dt.datetime.now(DHAKA).isoformat()})
 
 
 @router.post(f"{BASE}/payment/status")
@@ -149,7 +150,7 @@ async def refund(body: dict[str, Any], sim: Sim, authorization: Annotated[str | 
         return refusal("2073", "Refund amount exceeds the payment")
     done = {"statusCode": "0000", "statusMessage": "Successful", "originalTrxID": txn.gateway_txn,
             "refundTrxID": new_ref("R", 5), "transactionStatus": "Completed", "amount": f"{amount:.2f}",
-            "currency": "BDT", "charge": "0.00", "completedTime": dt.datetime.now(GMT6).isoformat()}
+            "currency": "BDT", "charge": "0.00", "completedTime": dt.datetime.now(DHAKA).isoformat()}
     txn.refunds.append(done)
     if txn.refunded >= txn.reported_amount:
         txn.state = "refunded"

@@ -24,9 +24,9 @@ from pydantic import Field
 
 from activities.payments.nagad import Seal, private_key, public_key
 from infra.porichoy.app import Faults, FaultsPatch
+from sonod.bengali import DHAKA
 
 log = logging.getLogger(__name__)
-GMT6 = dt.timezone(dt.timedelta(hours=6))
 KEYS = Path(__file__).resolve().parent / "keys"
 OTHER = "other-merchant"  # a second merchant of every gateway, for the tests
 OTHER_NAGAD = "689900000000002"
@@ -84,7 +84,7 @@ class Txn:
     return_url: str
     ipn_url: str | None = None
     currency: str = "BDT"
-    created: dt.datetime = field(default_factory=lambda: dt.datetime.now(GMT6))
+    created: dt.datetime = field(default_factory=lambda: dt.datetime.now(DHAKA))
     state: str = "initiated"  # initiated, approved (bKash: not executed yet), paid, failed, cancelled, refunded
     paid_amount: Decimal | None = None
     paid_at: dt.datetime | None = None
@@ -153,7 +153,7 @@ class Simulator:
         elif pay:
             txn.state = "approved" if txn.provider == "bkash" else "paid"
             txn.paid_amount = txn.amount - 1 if self.faults.wrong_amount else txn.amount
-            txn.risk_level, txn.paid_at = self.faults.risk_level, dt.datetime.now(GMT6)
+            txn.risk_level, txn.paid_at = self.faults.risk_level, dt.datetime.now(DHAKA)
         else:
             txn.state = "cancelled"
         outcome = self.outcomes[txn.provider]

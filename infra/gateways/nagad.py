@@ -14,7 +14,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from infra.gateways.core import GMT6, Simulator, Txn, get_sim, new_ref, page, payer_page, public_base, with_query
+from infra.gateways.core import Simulator, Txn, get_sim, new_ref, page, payer_page, public_base, with_query
+from sonod.bengali import DHAKA
 
 BASE = "/nagad/remote-payment-gateway-1.0/api/dfs"
 STATUS = {"paid": "Success", "cancelled": "Aborted", "failed": "Failed", "refunded": "Refunded"}
@@ -46,7 +47,7 @@ async def initialize(merchant_id: str, order_id: str, body: dict[str, Any], sim:
         return refusal("DuplicateOrderId", "Order id already used")
     txn = sim.add(Txn("nagad", merchant_id, order_id, new_ref("MDI", 12), Decimal(0), return_url="",
                       extra={"challenge": secrets.token_hex(20)}))
-    now = dt.datetime.now(GMT6).strftime("%Y%m%d%H%M%S")
+    now = dt.datetime.now(DHAKA).strftime("%Y%m%d%H%M%S")
     return JSONResponse(sim.merchants.nagad_seal(merchant_id).close(
         {"paymentReferenceId": txn.ref, "challenge": txn.extra["challenge"], "acceptDateTime": now}))
 
