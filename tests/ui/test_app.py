@@ -5,13 +5,19 @@ Screenshots under artifacts/screenshots/ (app-*)."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
 import re
 import subprocess
 import time
+import urllib.request
+from contextlib import asynccontextmanager
+
+import websockets
 
 from tests.app_kit import BASE, MOBILE, UNION, app_issued, app_union, union_applications  # noqa: F401 - fixtures
-from tests.stack import ZBARIMG
+from tests.stack import ZBARIMG, free_port
 from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS, SHOTS, Visitor, playwright_api
 from tests.ui.test_web import fill_applicant
 from tests.unions_kit import person
@@ -61,34 +67,70 @@ async def test_no_worker_is_offered_for_the_root_or_outside_a_union(stack):
     assert (await stack.http.get("/sw.js")).status_code == 404
 
 
+@asynccontextmanager
+async def slow_3g_browser():
+    """A browser of its own in which every page and every service worker is on emulated Slow 3G (CDP
+    `Network.emulateNetworkConditions`). A worker is a target of its own, which the page's session does not reach: a
+    second CDP client, on the browser's debugging port, attaches to each new worker while it waits to start, slows its
+    network, and lets it run."""
+    port = free_port()
+    async with playwright_api.async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM,
+                                          args=[*CHROMIUM_ARGS, f"--remote-debugging-port={port}"])
+        version = await asyncio.to_thread(urllib.request.urlopen, f"http://127.0.0.1:{port}/json/version")
+        cdp = await websockets.connect(json.load(version)["webSocketDebuggerUrl"], max_size=None)
+        numbers = itertools.count(1)
+
+        async def send(method: str, params: dict | None = None, session: str | None = None) -> None:
+            await cdp.send(json.dumps({"id": next(numbers), "method": method, "params": params or {}}
+                                      | ({"sessionId": session} if session else {})))
+
+        async def attach_and_slow_down() -> None:
+            async for raw in cdp:
+                event = json.loads(raw)
+                if event.get("method") == "Target.attachedToTarget":
+                    session = event["params"]["sessionId"]
+                    if event["params"]["targetInfo"]["type"] == "service_worker":
+                        await send("Network.enable", session=session)
+                        await send("Network.emulateNetworkConditions", SLOW_3G, session=session)
+                    await send("Runtime.runIfWaitingForDebugger", session=session)
+
+        attaching = asyncio.create_task(attach_and_slow_down())
+        await send("Target.setAutoAttach", {"autoAttach": True, "waitForDebuggerOnStart": True, "flatten": True})
+        try:
+            context = await browser.new_context(viewport={"width": 412, "height": 800}, locale="bn-BD")
+            page = await context.new_page()
+            session = await context.new_cdp_session(page)
+            await session.send("Network.enable")
+            await session.send("Network.emulateNetworkConditions", SLOW_3G)
+            yield context, page
+        finally:
+            attaching.cancel()
+            await cdp.close()
+            await browser.close()
+
+
 async def test_the_first_load_weighs_under_150_kb_and_its_time_on_slow_3g_is_reported(
-        app_union, browser, base_url):  # noqa: F811
-    context = await browser.new_context(viewport={"width": 412, "height": 800}, locale="bn-BD")
-    try:
+        app_union, base_url):  # noqa: F811
+    async with slow_3g_browser() as (context, page):
         finished: list = []
         context.on("requestfinished", lambda request: finished.append(request))
-        page = await context.new_page()
-        cdp = await context.new_cdp_session(page)
-        await cdp.send("Network.enable")
-        await cdp.send("Network.emulateNetworkConditions", SLOW_3G)
         started = time.monotonic()
         await page.goto(f"{base_url}{BASE}/", timeout=120_000)
         loaded = time.monotonic() - started
-        await page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=120_000)
-        controlled_after = time.monotonic() - started
+        await page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=120_000, polling=100)
+        ready_offline = time.monotonic() - started  # the worker controls the page once it has fetched all it keeps
         await page.wait_for_load_state("networkidle")
         sizes = [(r.url, r.service_worker is not None, await r.sizes()) for r in finished]
-        total = sum(s["responseHeadersSize"] + s["responseBodySize"] for _, _, s in sizes)
-        report = {"first_load_bytes": total, "requests": len(sizes),
-                  "by_worker_bytes": sum(s["responseHeadersSize"] + s["responseBodySize"] for _, w, s in sizes if w),
-                  "slow_3g_load_event_s": round(loaded, 2), "slow_3g_worker_in_control_s": round(controlled_after, 2)}
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        (SHOTS / "app-first-load.json").write_text(json.dumps(report, indent=2))
-        print("first load:", report)
-        assert any("/apply/warish" in url for url, _, _ in sizes), "the worker keeps every form for offline use"
-        assert total < FIRST_LOAD_BUDGET, json.dumps(report)
-    finally:
-        await context.close()
+    total = sum(s["responseHeadersSize"] + s["responseBodySize"] for _, _, s in sizes)
+    report = {"first_load_bytes": total, "requests": len(sizes),
+              "by_worker_bytes": sum(s["responseHeadersSize"] + s["responseBodySize"] for _, w, s in sizes if w),
+              "slow_3g_load_event_s": round(loaded, 2), "slow_3g_ready_offline_s": round(ready_offline, 2)}
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / "app-first-load.json").write_text(json.dumps(report, indent=2))
+    print("first load:", report)  # the times are reported, not asserted: speed is for benchmarks
+    assert any("/apply/warish" in url for url, _, _ in sizes), "the worker keeps every form for offline use"
+    assert total < FIRST_LOAD_BUDGET, json.dumps(report)
 
 
 async def test_a_kept_certificate_opens_offline_as_a_full_screen_qr_that_a_scanner_reads(
