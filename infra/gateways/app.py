@@ -12,12 +12,13 @@ from fastapi.responses import HTMLResponse
 
 from infra.gateways import bkash, ekpay, nagad, sslcommerz
 from infra.gateways.core import GatewayFaults, GatewayFaultsPatch, Simulator, demo_merchants, get_sim, page
+from sonod.settings import Settings
 
 log = logging.getLogger(__name__)
 Sim = Annotated[Simulator, Depends(get_sim)]
 
 
-def create_app(settings: Any, seed: int = 0) -> FastAPI:
+def create_app(settings: Settings, seed: int = 0) -> FastAPI:
     """`settings`: sonod's Settings, whose demo merchant credentials the simulated gateways accept."""
     sim = Simulator(demo_merchants(settings), seed=seed)
     sim.outcomes = {"ekpay": ekpay.Outcome(), "bkash": bkash.Outcome(), "sslcommerz": sslcommerz.Outcome(sim),

@@ -25,6 +25,7 @@ from pydantic import Field
 from activities.payments.nagad import Seal, private_key, public_key
 from infra.porichoy.app import Faults, FaultsPatch
 from sonod.bengali import DHAKA
+from sonod.settings import ROOT, Settings
 
 log = logging.getLogger(__name__)
 KEYS = Path(__file__).resolve().parent / "keys"
@@ -60,9 +61,7 @@ class Merchants:
         return Seal(self.nagad_gateway, self.nagad[merchant])
 
 
-def demo_merchants(settings: Any) -> Merchants:
-    from sonod.settings import ROOT
-
+def demo_merchants(settings: Settings) -> Merchants:
     return Merchants(
         ekpay={settings.ekpay_merchant_id: settings.ekpay_password, OTHER: "other-ekpay-key"},
         bkash={settings.bkash_app_key: (settings.bkash_username, settings.bkash_password, settings.bkash_app_secret),
