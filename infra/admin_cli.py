@@ -434,6 +434,29 @@ def admin_union_code(
     typer.echo(f"{slug}: code {old} -> {code}")
 
 
+@admin_app.command("payment-provider")
+def admin_payment_provider(
+    slug: Annotated[str, typer.Argument(help="The union's slug.")],
+    provider: Annotated[str, typer.Argument(help="ekpay, bkash, sslcommerz, nagad, callback, or default "
+                                                 "(SONOD_PAYMENT_PROVIDER's).")],
+) -> None:
+    """The gateway the union's fees are paid through, for applications submitted from now on
+    (docs/INTEGRATIONS.md)."""
+    from sonod import db  # lazy: SQLAlchemy
+
+    contracted = ["callback", *load_settings().enabled_payment_providers]
+    if provider != "default" and provider not in contracted:
+        fail(f"provider: one of {', '.join(contracted)} or default (SONOD_PAYMENT_PROVIDERS names the gateways "
+             "this deployment has contracts with)", BAD_ARGUMENT)
+    with database() as session:
+        union = session.get(db.Union, slug)
+        if union is None:
+            fail(f"no union {slug!r}", BAD_ARGUMENT)
+        old, union.payment_provider = union.payment_provider, None if provider == "default" else provider
+        record(session, union.slug, "union.payment_provider", union.slug, {"from": old, "to": union.payment_provider})
+    typer.echo(f"{slug}: fees through {provider} (was {old or 'default'})")
+
+
 def select_rules(union: str):
     from sqlalchemy import select  # lazy: SQLAlchemy
 

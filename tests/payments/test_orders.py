@@ -153,3 +153,18 @@ async def test_a_notification_names_an_order_and_nothing_more(payments):
     assert unknown.outcome is NoticeOutcome.UNKNOWN_ORDER and unknown.application_id is None
     bkash = await run(box.read_notification, NotificationRef(id=ids[0], provider="bkash"))
     assert bkash.outcome is NoticeOutcome.WRONG_PROVIDER
+
+
+def test_the_administrator_chooses_a_unions_gateway_among_the_deployments(database_url):
+    from tests.unions_kit import add_union, cli, database
+
+    add_union(database_url, "pay-cli")
+    assert cli(database_url, "admin", "payment-provider", "pay-cli", "bkash").exit_code == 0
+    assert cli(database_url, "admin", "payment-provider", "pay-cli", "paypal").exit_code == 2
+    with database(database_url) as session:
+        assert session.get(db.Union, "pay-cli").payment_provider == "bkash"
+    assert cli(database_url, "admin", "payment-provider", "pay-cli", "default").exit_code == 0
+    with database(database_url) as session:
+        assert session.get(db.Union, "pay-cli").payment_provider is None
+        actions = session.scalars(select(db.AuditEntry.action).where(db.AuditEntry.union_slug == "pay-cli")).all()
+        assert actions.count("union.payment_provider") == 2
