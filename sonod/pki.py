@@ -8,9 +8,8 @@
 
 Every key is ECDSA P-256; its 32-byte private scalar is sealed under the master key like the unions' Ed25519
 signing keys (sonod.signing.seal_private_key, the entity's name as associated data), in `pki_certificates`.
-Entities are made on first use in the caller's session, which commits (as a request or an activity does; `sonod seed`
-and `sonod admin add-union` make the root ahead of any use); two processes making the same one at once keep
-whichever row was committed first.
+Entities are made on first use in the caller's session, which must commit (as a request, an activity or the TSA's
+start do); two processes making the same one at once keep whichever row was committed first.
 
 The root also signs JSON documents (ES256, raw r||s as JWS wants): `root_public_jwk` and `sign_with_root`.
 """

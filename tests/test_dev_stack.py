@@ -152,7 +152,7 @@ def stack(tmp_path, request) -> Iterator[Stack]:
     database = os.environ.get("SONOD_DATABASE_URL", "")
     if database.startswith("postgresql"):
         database = request.getfixturevalue("empty_database_url")  # a fresh database, dropped afterwards
-    grpc, ui, porichoy, api, gateways, smsgw = free_ports(6)
+    grpc, ui, porichoy, api, gateways, smsgw, tsa = free_ports(7)
     var_dir = tmp_path / "var"
     env |= {
         "SONOD_VAR_DIR": str(var_dir),
@@ -165,6 +165,7 @@ def stack(tmp_path, request) -> Iterator[Stack]:
         "SONOD_API_PORT": str(api),
         "SONOD_GATEWAYS_PORT": str(gateways),
         "SONOD_SMSGW_PORT": str(smsgw),
+        "SONOD_TSA_PORT": str(tsa),
         "SONOD_PUBLIC_URL": f"http://127.0.0.1:{api}",
     }
     running = Stack(env, var_dir, grpc, ui, porichoy, api)
@@ -199,7 +200,7 @@ def test_stack_prints_its_urls_and_demo_log_ins(stack):
                   "uno.gopalganj-sadar", "sonod-demo", "demo-portal-key", "SHW5O47OQTSWH5WN44AOAYKOTYDOC2UH"):
         assert login in printed
     assert f"curl -s http://127.0.0.1:{stack.api_port}/api/v1/applications" in printed
-    for log in ("temporal", "porichoy", "worker", "api"):
+    for log in ("temporal", "porichoy", "tsa", "worker", "api"):
         assert (stack.var_dir / "log" / f"{log}.log").exists()
 
 

@@ -115,3 +115,23 @@ def test_it_publishes_its_certificate(server, database_url):
     with db.make_session_factory(engine)() as session:
         assert der == pki.certificate_der(session, pki.TSA)
     engine.dispose()
+
+
+def test_the_worker_signs_pdfs_with_timestamps_from_it_over_http(server, database_url, tmp_path):
+    """As `sonod dev` wires it: SONOD_TSA_URL set, the worker's sealer asks the TSA over HTTP."""
+    import datetime as dt
+
+    from activities.pades import sealer_for
+    from activities.render import CertificateRenderer, sample_document
+
+    engine = db.make_engine(database_url)
+    sealer = sealer_for(Settings(database_url=database_url, tsa_url=server), db.make_session_factory(engine))
+    assert isinstance(sealer.timestamper, HttpTimeStamper)
+    material = sealer.material("paikkandi")
+    pdf, place = CertificateRenderer().render_with_seal(
+        sample_document("character").model_copy(update={"seal": material.view(dt.datetime.now(dt.UTC))}))
+    path = tmp_path / "signed.pdf"
+    path.write_bytes(sealer.seal(pdf, place, material, reason="test"))
+    engine.dispose()
+    out = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True, timeout=60).stdout
+    assert "Signature is Valid" in out and "Total document signed" in out, out
