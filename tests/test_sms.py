@@ -150,6 +150,7 @@ def test_a_message_no_provider_takes_is_retried_with_backoff_then_failed_and_kep
     before = db.utcnow()
     first = notify(box, union, "failing")
     assert first.status == "pending" and first.attempts == 1 and "503" in first.last_error
+    assert first.charged == first.segments and balance(sessions, union) == 100 - first.segments  # charged once
     waits = [first.next_attempt_at - before]
     for _ in range(2):  # the retries are due: as the worker's loop would find them
         with sessions.begin() as session:
@@ -160,10 +161,11 @@ def test_a_message_no_provider_takes_is_retried_with_backoff_then_failed_and_kep
         later = row(sessions, first.application_id)
         if later.next_attempt_at:
             waits.append(later.next_attempt_at - at)
+            assert balance(sessions, union) == 100 - later.segments  # not charged again by a retry
     assert [round(w.total_seconds() / 60) for w in waits] == [1, 2]  # 60 s, then doubled
     assert later.status == "failed" and later.attempts == 3 and "1007" in later.last_error
     assert sim.messages() == [] and box.sms.retry_due() == 0
-    assert balance(sessions, union) == 100 - later.segments  # charged once, whatever the attempts
+    assert balance(sessions, union) == 100 and later.charged == 0  # no provider took it: the charge went back
 
 
 def test_an_attempt_cut_short_after_the_send_is_taken_up_by_the_activitys_retry_and_sent_once(sim, http, sessions,

@@ -55,6 +55,16 @@ def charge(session: Session, union: str | None, segments: int) -> bool:
     return session.scalar(select(UNIONS.c.sms_balance).where(UNIONS.c.slug == union)) is None
 
 
+def refund(session: Session, message_id: int, union: str | None) -> None:
+    """Give a message's charge back to its union (once: the charge becomes 0)."""
+    charged = session.scalar(select(OUTBOX.c.charged).where(OUTBOX.c.id == message_id))
+    taken_back = cast(CursorResult, session.execute(
+        update(OUTBOX).where(OUTBOX.c.id == message_id, OUTBOX.c.charged == charged).values(charged=0))).rowcount
+    if charged and taken_back and union is not None:
+        session.execute(update(UNIONS).where(UNIONS.c.slug == union, UNIONS.c.sms_balance.is_not(None))
+                        .values(sms_balance=UNIONS.c.sms_balance + charged))
+
+
 def release_held(session: Session, union: str) -> int:
     """After a top-up: the union's held messages are due now (the retry loop sends them)."""
     return cast(CursorResult, session.execute(
@@ -110,7 +120,9 @@ class SmsDispatcher:
             return self._record(row.id, status="sent", sent_at=db.utcnow(), provider=provider.name,
                                 provider_ref=ref, next_attempt_at=None, last_error=None)
         error = "; ".join(errors)[:300]
-        if row.attempts >= self.backoff.max_attempts:
+        if row.attempts >= self.backoff.max_attempts:  # no provider took it: what it was charged goes back
+            with self.sessions.begin() as session:
+                refund(session, row.id, row.union_slug)
             return self._record(row.id, status="failed", next_attempt_at=None, last_error=error)
         return self._record(row.id, status="pending", next_attempt_at=db.utcnow() + self.backoff.after(row.attempts),
                             last_error=error)
