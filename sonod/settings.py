@@ -229,6 +229,12 @@ class Settings(BaseSettings):
         needed |= {f"{p}_api_{'token' if p == 'sslwireless' else 'key'}" for p in routed & {"sslwireless", "bulksmsbd"}}
         return [f"SONOD_{name.upper()}" for name in sorted(needed) if getattr(self, name) == SMS_DEV_SECRETS[name]]
 
+    @model_validator(mode="after")
+    def _payment_provider_contracted(self) -> Settings:
+        if self.payment_provider != "callback" and self.payment_provider not in self.enabled_payment_providers:
+            raise ValueError(f"SONOD_PAYMENT_PROVIDER {self.payment_provider} is not one of SONOD_PAYMENT_PROVIDERS")
+        return self
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _address_list(cls, value):

@@ -168,3 +168,12 @@ def test_the_administrator_chooses_a_unions_gateway_among_the_deployments(databa
         assert session.get(db.Union, "pay-cli").payment_provider is None
         actions = session.scalars(select(db.AuditEntry.action).where(db.AuditEntry.union_slug == "pay-cli")).all()
         assert actions.count("union.payment_provider") == 2
+
+
+def test_the_deployments_default_gateway_is_the_callback_or_a_contracted_one():
+    from pydantic import ValidationError
+
+    assert Settings().payment_provider == "callback"
+    assert Settings(payment_providers="bkash,nagad", payment_provider="nagad").payment_provider == "nagad"
+    with pytest.raises(ValidationError, match="SONOD_PAYMENT_PROVIDER"):
+        Settings(payment_providers="bkash", payment_provider="nagad")
