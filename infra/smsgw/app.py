@@ -103,7 +103,11 @@ class Simulator:
                 "done_at": dt.datetime.now(dt.UTC).isoformat()}
         try:
             async with httpx.AsyncClient(timeout=5) as http:
-                answer = await http.post(dlr_url(self.dlr_base, self.dlr_secret, protocol), json=body)
+                for wait in (0, 1, 5):  # as providers do: a report not taken is sent again
+                    await asyncio.sleep(wait)
+                    answer = await http.post(dlr_url(self.dlr_base, self.dlr_secret, protocol), json=body)
+                    if answer.status_code < 400 or answer.status_code == 401:
+                        break
             message["dlr"] = answer.status_code
         except httpx.HTTPError as e:
             message["dlr"] = type(e).__name__
