@@ -34,31 +34,33 @@ async def receipt_file(session: Session, settings: Settings, temporal: Client, r
                        row: db.Application) -> tuple[Path, str]:
     """The receipt's PDF and number, for a reader the caller has already let see this application (its citizen, the
     operator who filed it, the union's officers); 404 while its fee is unpaid."""
+    application_id, union = row.id, row.union_slug  # read now: nothing may open a transaction during the wait
     if await run_in_threadpool(paid_fee, session, row) is None:
         raise NotFound(N_("this application has no paid fee, and so no money receipt"))
-    receipt = await run_in_threadpool(_stored, session, settings, row.id)
+    receipt = await run_in_threadpool(_stored, session, settings, application_id)
     if receipt is None:
         await end_transaction(session)  # the activity writes the receipt (SQLite: one writer at a time)
         # whatever the workflow answers (or fails with), the registry says below whether the receipt is stored
         with contextlib.suppress(WorkflowFailureError):
             await temporal.execute_workflow(
-                MoneyReceipt.run, ReceiptRequest(application_id=row.id), id=receipt_workflow_id(row.id),
-                task_queue=settings.task_queue, execution_timeout=MAKING,
+                MoneyReceipt.run, ReceiptRequest(application_id=application_id),
+                id=receipt_workflow_id(application_id), task_queue=settings.task_queue, execution_timeout=MAKING,
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
-        receipt = await run_in_threadpool(_stored, session, settings, row.id)
+        receipt = await run_in_threadpool(_stored, session, settings, application_id)
         if receipt is None:
             raise Unavailable(N_("the money receipt cannot be made just now; try again in a minute"))
     assert receipt.pdf_path is not None, "_stored answers stored receipts"
-    await run_in_threadpool(audit.record, session, union=row.union_slug, actor=reader.username,
-                            role=reader.role.value, action="payment.receipt", target=row.id,
+    await run_in_threadpool(audit.record, session, union=union, actor=reader.username,
+                            role=reader.role.value, action="payment.receipt", target=application_id,
                             detail={"receipt_no": receipt.receipt_no}, ip=reader.ip)
     return settings.pdf_dir / receipt.pdf_path, receipt.receipt_no
 
 
 def _stored(session: Session, settings: Settings, application_id: str) -> db.Receipt | None:
-    session.expire_all()  # the worker has just written it, in another transaction
     receipt = receipt_of(session, application_id)
+    if receipt is not None:
+        session.refresh(receipt)  # the worker may have just stored it, in another transaction
     if receipt is None or receipt.pdf_path is None or not (settings.pdf_dir / receipt.pdf_path).is_file():
         return None
     return receipt
