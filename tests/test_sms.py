@@ -274,3 +274,9 @@ def test_routes_name_known_providers_and_have_a_default(routes):
 def test_a_template_with_an_unknown_placeholder_is_refused_when_the_worker_starts(http, url, body):
     with pytest.raises(ValueError, match="only \\$to"):
         HttpTemplate(http, Template(url=url, body=body), 1.0)
+
+
+def test_a_refusal_leaves_out_a_number_the_provider_echoes(sim, http):
+    with pytest.raises(SmsRefused) as refused:
+        adapters(sim.url, http)["sslwireless"].send(SmsOut("01211000001", TEXT, "A1:r0:bad-number"))
+    assert "4025" in str(refused.value) and "1211000001" not in str(refused.value)

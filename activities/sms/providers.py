@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import string
 import urllib.parse
 from dataclasses import dataclass
@@ -49,6 +50,11 @@ class SmsProvider(Protocol):
     def send(self, message: SmsOut) -> str: ...
 
 
+def _said(answer: dict[str, Any], field: str) -> str:
+    """A provider's own words, short, with any long run of digits (a number it echoes) left out."""
+    return re.sub(r"\d{6,}", "…", str(answer.get(field, "")))[:120]
+
+
 def _call(http: httpx.Client, name: str, timeout: float, method: str, url: str, **kw: Any) -> httpx.Response:
     try:
         return http.request(method, url, timeout=timeout, **kw)
@@ -87,7 +93,7 @@ class SslWireless:
         code = answer.get("status_code")
         if (answer.get("status") == "SUCCESS" and code == 200) or code == SSL_DUPLICATE_CSMS_ID:
             return message.ref
-        raise SmsRefused(f"{self.name}: {code} {str(answer.get('error_message', ''))[:120]}")
+        raise SmsRefused(f"{self.name}: {code} {_said(answer, 'error_message')}")
 
 
 class BulkSmsBd:
@@ -107,7 +113,7 @@ class BulkSmsBd:
                                         data=form))
         if answer.get("response_code") == BULKSMSBD_ACCEPTED:
             return str(answer.get("message_id") or message.ref)
-        raise SmsRefused(f"{self.name}: {answer.get('response_code')} {str(answer.get('error_message', ''))[:120]}")
+        raise SmsRefused(f"{self.name}: {answer.get('response_code')} {_said(answer, 'error_message')}")
 
 
 @dataclass(frozen=True)
@@ -155,7 +161,7 @@ class HttpTemplate:
         answer = _json(self.name, response)
         wrong = [k for k, v in t.success if answer.get(k) != v]
         if wrong:
-            raise SmsRefused(f"{self.name}: " + ", ".join(f"{k}={str(answer.get(k))[:40]}" for k in wrong))
+            raise SmsRefused(f"{self.name}: " + ", ".join(f"{k}={_said(answer, k)[:40]}" for k in wrong))
         return str(answer.get(t.id_field) or message.ref) if t.id_field else message.ref
 
 

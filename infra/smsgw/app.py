@@ -143,7 +143,7 @@ async def ssl_send(request: Request, sim: Sim) -> JSONResponse:
     if not CSMS_ID.match(body["csms_id"]):
         return _ssl_answer(4020, "Invalid CSMS ID")
     if not MSISDN.match(body["msisdn"]):
-        return _ssl_answer(4025, "Invalid MSISDN")
+        return _ssl_answer(4025, f"Invalid MSISDN {body['msisdn'][:20]}")  # echoed, as some gateways do
     if body["csms_id"] in sim.refs:
         return _ssl_answer(4023, "Duplicate CSMS ID")
     sim.refs.add(body["csms_id"])
