@@ -2,19 +2,22 @@
 
     sonod keys list [paikkandi]
     sonod keys rotate paikkandi
+    sonod keys root [--out var/trust/root.jwk]   # the sonod root's public JWK, for offline verifiers to pin
 
 Exit codes: 0 done; 1 it could not be done (an unknown union, the database unreachable).
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from infra.cli_common import cli_actor, fail, load_settings, sessions
 
-keys_app = typer.Typer(help="Unions' signing keys.", no_args_is_help=True)
+keys_app = typer.Typer(help="Unions' signing keys, and the sonod root that vouches for them.", no_args_is_help=True)
 
 
 @keys_app.command("rotate")
@@ -44,3 +47,23 @@ def keys_list(union: Annotated[str | None, typer.Argument(help="Only this union'
         if union in (None, key.union):
             retired = key.not_after.isoformat(timespec="seconds") if key.not_after else "current"
             typer.echo(f"{key.kid}\t{key.union}\t{key.not_before.isoformat(timespec='seconds')}\t{retired}")
+
+
+@keys_app.command("root")
+def keys_root(out: Annotated[Path | None, typer.Option(help="Write it to this file instead of printing it.")] = None,
+              ) -> None:
+    """The sonod root's public JWK, which offline verifiers pin (`sonod verify --root FILE`, the /verify app).
+
+    Read from this deployment's database, never from the network: hand the file to verifiers out of band."""
+    from sonod import pki  # lazy: SQLAlchemy
+
+    settings = load_settings()
+    with sessions(settings) as factory, factory.begin() as session:
+        jwk = pki.root_public_jwk(session, settings.master_key)  # made on first use, as the API would
+    text = json.dumps(jwk, indent=1) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    typer.echo(f"the sonod root {jwk['kid']} is pinned in {out}")

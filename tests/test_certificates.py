@@ -349,8 +349,12 @@ async def test_only_the_chairman_revokes(stack, settings, tmp_path):
 # --- sonod verify, the offline verifier ---------------------------------------------------------------------------
 
 
-async def sonod_verify(stack, settings, trust_list: Path, *args: str | Path) -> tuple[int, dict]:
-    code, out = await run(SONOD, "verify", *args, "--json", "--trust-list", trust_list,
+async def sonod_verify(stack, settings, cache: Path, *args: str | Path) -> tuple[int, dict]:
+    """`sonod verify` with its lists in `cache`, the root pinned beside it by `sonod keys root`."""
+    root = cache.parent / "root.jwk"
+    if not root.exists():
+        await run(SONOD, "keys", "root", "--out", root, env=sonod_env(settings))
+    code, out = await run(SONOD, "verify", *args, "--json", "--cache", cache, "--root", root,
                           "--server", str(stack.http.base_url), env=sonod_env(settings), check=False)
     return code, json.loads(out) if out.strip() else {}
 
@@ -359,14 +363,15 @@ async def test_sonod_verify_checks_a_pdf_offline_after_one_sync_and_sees_a_revoc
                                                                                           tmp_path):
     union = await own_union(settings, "crt-offline")
     c = await issue(stack, settings, tmp_path, union, 18)
-    trust_list = tmp_path / "trust" / "jwks.json"
+    trust_list = tmp_path / "trust"
 
     code, answer = await sonod_verify(stack, settings, trust_list, c.pdf, "--offline")
     assert code == 3 and not trust_list.exists()  # nothing cached yet: no verdict is possible
 
     code, answer = await sonod_verify(stack, settings, trust_list, c.pdf, "--online")
     assert (code, answer["status"], answer["mode"]) == (0, "valid", "online"), answer
-    assert trust_list.exists() and (trust_list.parent / "revocations.json").exists()
+    year = c.certificate_no.split("-")[-2]
+    assert (trust_list / "trust-list.jws").exists() and (trust_list / "status" / f"{union}-{year}.jws").exists()
 
     code, answer = await sonod_verify(stack, settings, trust_list, c.pdf, "--offline")
     assert (code, answer["status"], answer["mode"]) == (0, "valid", "offline"), answer
@@ -389,6 +394,6 @@ async def test_sonod_verify_finds_the_qr_on_the_last_page_of_a_long_warish(stack
     c = await issue(stack, settings, tmp_path, union, 22, "warish", {"deceased": DECEASED, "heirs": warish_heirs(30)})
     _, info = await run("pdfinfo", c.pdf)
     assert int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:"))) >= 2
-    code, answer = await sonod_verify(stack, settings, tmp_path / "trust" / "jwks.json", c.pdf, "--online")
+    code, answer = await sonod_verify(stack, settings, tmp_path / "trust", c.pdf, "--online")
     assert (code, answer["status"]) == (0, "valid"), answer
     assert answer["certificate"]["certificate_no"] == c.certificate_no

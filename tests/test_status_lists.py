@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import httpx
@@ -13,7 +14,7 @@ from sonod.keys import KeyStore
 from sonod.offline import MIN_BITS, read_status_list, read_trust_list
 from sonod.settings import Settings
 from sonod.signing import jwks, trusted_keys_from_jwks
-from tests.unions_kit import add_union, database
+from tests.unions_kit import add_union, cli, database
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -95,3 +96,13 @@ async def test_a_malformed_union_or_year_is_422(http, path):
 async def test_the_revocation_list_of_the_contract_still_answers(http):
     r = await http.get("/api/v1/revocations")
     assert r.status_code == 200 and r.json()["type"] == "sonod-revocation-list"
+
+
+def test_sonod_keys_root_prints_the_root_verifiers_pin(database_url, tmp_path):
+    with database(database_url) as session:
+        root = pki.root_public_jwk(session, Settings().master_key)
+    printed = cli(database_url, "keys", "root")
+    assert printed.exit_code == 0, printed.output
+    assert json.loads(printed.stdout) == root
+    pinned = cli(database_url, "keys", "root", "--out", str(tmp_path / "root.jwk"))
+    assert pinned.exit_code == 0 and json.loads((tmp_path / "root.jwk").read_text()) == root

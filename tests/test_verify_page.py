@@ -69,7 +69,8 @@ async def test_the_verify_page_says_the_verdict_in_bengali_and_english(stack, pa
         assert f'class="verdict {other}"' not in r.text
     assert f'class="verdict {status}"' in r.text
     assert len(r.content) < 100_000
-    assert r.text.count("<script") == 1 and '<script src="/static/scan.js" defer></script>' in r.text  # no inline JS
+    assert r.text.count("<script") == 2 and '<script src="/static/scan.js" defer></script>' in r.text  # no inline JS
+    assert '<script src="/static/verify-offline.js" defer></script>' in r.text  # the app's offline check (issue 17)
 
 
 @pytest.mark.parametrize("status", ["valid", "revoked"])
@@ -86,7 +87,9 @@ async def test_the_verify_page_shows_only_what_the_qr_carries(stack, page_cases,
 
 async def test_the_bare_verify_page_offers_a_form_to_paste_a_qr(stack):
     r = await stack.http.get("/verify")
-    assert r.status_code == 200 and '<form method="get" action="verify">' in r.text and 'class="verdict' not in r.text
+    assert r.status_code == 200 and '<form method="get" action="verify">' in r.text
+    page = r.text.split("<template", 1)[0]  # the offline verdicts wait in <template>s (issue 17)
+    assert 'class="verdict' not in page and "<script>" not in page and 'type="application/json"' in page
 
 
 async def test_the_verify_page_says_revoked_with_the_reason(stack, page_cases):

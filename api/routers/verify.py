@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.deps import DbSession
+from api.routers.verify_app import offline_data
 from api.schemas import VerifyIn, VerifyOut
 from api.services import certificates
 from api.verification import Verifier
@@ -15,10 +16,12 @@ from sonod.signing import jwks
 
 router = APIRouter(tags=["verification"])
 
-# The public page runs only its own script (static/scan.js and the decoder it loads from static/vendor/) and may
-# use the camera for the scan; it sends nothing anywhere and may not be framed by a cloned site.
+# The public page runs only its own scripts (static/scan.js and the decoder it loads from static/vendor/, and
+# static/verify-offline.js, which fetches the signed lists from this site and registers the page's service worker,
+# api/routers/verify_app.py) and may use the camera for the scan; it sends nothing anywhere and may not be framed.
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self'; "
+                               "connect-src 'self'; manifest-src 'self'; worker-src 'self'; "
                                "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
     "Permissions-Policy": "camera=(self), microphone=(), geolocation=()",
     "Cache-Control": "no-store",  # a revocation must show at once
@@ -60,8 +63,9 @@ async def verify_page(request: Request, c: Annotated[str | None, Query(max_lengt
     """The page a phone opens from the QR (`/verify?c=<payload>`), and a form to paste a QR's text."""
     text = c or qr
     result = await verifier(request).check(text) if text else None
+    offline = await offline_data(request) if result is None else None  # the shell the service worker keeps
     page = request.app.state.templates.TemplateResponse(
-        request, "verify.html", {"result": result, "qr": text or "", "dates": _dates(result)})
+        request, "verify.html", {"result": result, "qr": text or "", "dates": _dates(result), "offline": offline})
     page.headers.update(PAGE_HEADERS)
     return page
 

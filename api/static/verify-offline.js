@@ -193,6 +193,10 @@
     });
   }
 
+  function refreshed() {  // refresh, then say so on the page (tests wait for it)
+    return refresh().then(function () { document.documentElement.dataset.refreshed = String(Date.now()); });
+  }
+
   function kept() {  // the phone's lists, checked again: {trust, lists: Map "union/year" → list}
     return caches.open(LISTS).then(function (cache) {
       function read(url) { return cache.match(url).then(function (r) { return r ? r.text() : null; }); }
@@ -320,7 +324,7 @@
     fill(note, {age_bn: age[0], age_en: age[1]});
     note.hidden = false;
     document.getElementById("offline-stale").hidden = now - oldest <= MAX_AGE_S;
-    if (place) place.prepend(note);
+    if (place) place.querySelector(".verdict").after(note);
   }
 
   function render(answer, store, now) {
@@ -355,7 +359,7 @@
     if (!page || !window.caches || !window.crypto || !crypto.subtle) return;
     var params = new URLSearchParams(location.search), text = params.get("c") || params.get("qr");
     var done = text && !document.querySelector(".verdict") ? verifyHere(text) : Promise.resolve();
-    done.then(function () { return navigator.onLine ? refresh() : null; }).catch(function () { return null; })
+    done.then(function () { return navigator.onLine ? refreshed() : null; }).catch(function () { return null; })
       .then(function () { return kept(); }).then(function (store) {
         var now = Math.floor(Date.now() / 1000);
         if (store && !text) showAge(store, now, null);
@@ -366,6 +370,6 @@
   if ("serviceWorker" in navigator && location.pathname === "/verify") {
     navigator.serviceWorker.register("/verify-sw.js", {scope: "/verify"}).catch(function () {});
   }
-  window.addEventListener("online", function () { refresh().catch(function () {}); });
+  window.addEventListener("online", function () { refreshed().catch(function () {}); });
   start();
 })();
