@@ -175,6 +175,9 @@ async def test_the_filing_operator_and_the_unions_officers_get_the_receipt_and_n
     page = await stack.http.get(f"/dashboard/applications/{app_id}/money-receipt",
                                 cookies={TOKEN_COOKIE: udc["Authorization"][7:]})
     assert page.status_code == 200 and page.content.startswith(b"%PDF")
+    detail = await stack.http.get(f"/dashboard/applications/{app_id}",
+                                  cookies={TOKEN_COOKIE: await stack.login(f"secretary.{union}")})
+    assert f'href="/dashboard/applications/{app_id}/money-receipt"' in detail.text  # the officers' link
     elsewhere = await stack.http.get(f"/dashboard/applications/{app_id}/money-receipt",
                                      cookies={TOKEN_COOKIE: await stack.login(f"chairman.{other_union}")})
     assert elsewhere.status_code == 403 and not elsewhere.content.startswith(b"%PDF")
