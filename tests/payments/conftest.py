@@ -26,7 +26,7 @@ from infra.gateways.core import KEYS, OTHER, OTHER_NAGAD
 from sonod.settings import Settings
 from tests.payments.conversation_kit import gateway_sim, gateways_process, paying  # noqa: F401 (test_conversation's)
 
-TIMEOUT_S = 0.5
+TIMEOUT_S = 10.0  # the adapters' client: generous, so that a loaded machine is not mistaken for a slow gateway
 
 
 def serve(app: FastAPI) -> tuple[uvicorn.Server, threading.Thread, str]:
