@@ -152,7 +152,8 @@
       document.getElementById("draft-note").hidden = !drafts.some(function (d) { return !d.application_id; });
       drafts.forEach(function (d) {
         var li = node("li"), state = node("p", d.problem ? "error" : "hint"), actions = node("p", "actions");
-        li.append(node("strong", null, (W.kinds || {})[code(d)] || code(d)), node("span", null, d.name || field(d, "applicant.name_bn")));
+        if (code(d)) li.append(node("strong", null, (W.kinds || {})[code(d)] || code(d)));
+        li.append(node("span", null, d.name || field(d, "applicant.name_bn")));
         if (d.application_id) {
           var said = say("sent_no", "\n").split("\n");  // the number in bold, where the words put it
           state.append(said[0], node("strong", "mono", d.application_id), said[1] || "");
@@ -221,6 +222,17 @@
         if (el && f[0] !== "csrf" && f[0] !== "idem" && el.type !== "checkbox") el.value = f[1];
       });
       drop(["/drafts/" + d.id + ".json"]);
+    });
+  }
+
+  // An application sent with the network: its number is kept too, so that the citizen need not write it down.
+  var applied = document.getElementById("application-no");
+  if (applied) {
+    var number = applied.textContent.trim();
+    records("/drafts/").then(function (all) {
+      if (all.some(function (d) { return d.application_id === number; })) return;
+      return record("/drafts/" + encodeURIComponent(number) + ".json",
+        {id: encodeURIComponent(number), action: "", saved: new Date().toISOString(), application_id: number});
     });
   }
 

@@ -251,3 +251,20 @@ async def test_a_draft_the_server_refuses_waits_on_the_phone_to_be_corrected(app
     await page.wait_for_function(f"document.getElementById('f-applicant-name_bn').value === '{applicant['name_bn']}'")
     assert await page.input_value("#f-applicant-nid") == "12345678901"
     assert await page.input_value("#f-contact-mobile") == "01712000421"
+
+
+async def test_an_application_sent_online_is_remembered_on_the_phone_with_its_number(
+        app_union, visitors):  # noqa: F811
+    citizen = await visitors()
+    page = citizen.page
+    await controlled(citizen, "/apply/citizenship")
+    await fill_applicant(page, person(33, union=UNION)["applicant"], "01712000422")
+    await page.get_by_role("button", name="আবেদন জমা দিন").click()
+    await page.wait_for_url(re.compile(r"/applied/"))
+    number = (await page.inner_text("#application-no")).strip()
+    await page.get_by_role("link", name="এই ফোনে").click()
+    remembered = page.locator("#drafts-list li", has_text=number)
+    await remembered.wait_for()
+    await remembered.get_by_role("link", name="অবস্থা দেখুন").click()
+    await page.wait_for_url(f"**{BASE}/track?id={number}")
+    assert await page.input_value("#application_id") == number
