@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-
 import httpx
 from sqlalchemy import select, update
 
@@ -14,41 +10,24 @@ from activities.sms.dispatch import Backoff, SmsDispatcher
 from activities.sms.providers import BulkSmsBd, HttpTemplate, SslWireless, Template
 from sonod import db
 from sonod.settings import SMS_DEV_SECRETS
-from tests.stack import ROOT, free_port
+from tests.stack import Simulator, free_port
 from workflows.messages import Contact, Notice
 
 SSL_TOKEN, BULK_KEY = SMS_DEV_SECRETS["sslwireless_api_token"], SMS_DEV_SECRETS["bulksmsbd_api_key"]
 
 
-class SmsGateway:
-    def __init__(self, dlr_base: str = "") -> None:
-        self.url = f"http://127.0.0.1:{free_port()}"
-        port = self.url.rsplit(":", 1)[1]
-        self.proc = subprocess.Popen([sys.executable, "-m", "infra.smsgw", "--host", "127.0.0.1", "--port", port,
-                                      "--dlr-base", dlr_base, "--log-level", "warning"], cwd=ROOT)
-        for _ in range(300):
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("the SMS gateway simulator did not start")
+class SmsGateway(Simulator):
+    """`python -m infra.smsgw`; its delivery reports go to `dlr_base` (none when empty)."""
 
-    def faults(self, **per_protocol: dict) -> None:
-        httpx.post(f"{self.url}/_sim/faults", json=per_protocol, timeout=5).raise_for_status()
+    module = "infra.smsgw"
+
+    def __init__(self, dlr_base: str = "") -> None:
+        super().__init__(free_port(), "--dlr-base", dlr_base)
 
     def messages(self, protocol: str | None = None) -> list[dict]:
         r = httpx.get(f"{self.url}/_sim/messages", params={"protocol": protocol} if protocol else {}, timeout=5)
         r.raise_for_status()
         return r.json()
-
-    def reset(self) -> None:
-        httpx.post(f"{self.url}/_sim/reset", timeout=5).raise_for_status()
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)
 
 
 def adapters(url: str, http: httpx.Client, timeout: float = 2.0) -> dict:
