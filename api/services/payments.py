@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import Mapping
 from typing import Any, TypeGuard
+from urllib.parse import urlencode
 
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
@@ -158,7 +159,8 @@ def _store(session: Session, values: dict, digest: str) -> int | None:
 
 
 def track_url(session: Session, read: NotificationRead) -> str:
-    """Where the payer's browser goes back to: the union's track page, or the portal's front page."""
+    """Where the payer's browser goes back to: the union's track page with the application's number filled in, or
+    the portal's front page."""
     row = session.get(db.Application, read.application_id) if read.application_id else None
-    return f"/unions/{row.union_slug}/track" if row else "/"
+    return f"/unions/{row.union_slug}/track?{urlencode({'id': row.id})}" if row else "/"
 

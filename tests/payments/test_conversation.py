@@ -73,7 +73,7 @@ async def test_a_bkash_payment_is_taken_from_the_payers_return_alone(request, pa
     back = await paying.pay(order)
     assert back.startswith(f"{paying.settings.public_url}/api/v1/payments/bkash/return?")
     returned = await paying.api.http.get(back)
-    assert returned.status_code == 303 and returned.headers["location"] == f"/unions/{union}/track"
+    assert returned.status_code == 303 and returned.headers["location"] == f"/unions/{union}/track?id={application_id}"
 
     await paying.api.wait_for(application_id, Status.AWAITING_VERIFICATION)
     assert (await paying.order_of(application_id)).state == OrderState.PAID
