@@ -64,16 +64,18 @@ class EkPay:
                               redirect_url=redirect)
 
     async def status(self, order_id: str, provider_ref: str) -> GatewayStatus:
-        trans_date = provider_ref.split("/", 1)[0]
         try:
-            dt.date.fromisoformat(trans_date)
+            opened = dt.date.fromisoformat(provider_ref.split("/", 1)[0])
         except ValueError:
             raise GatewayRefused("an ekpay provider_ref starts with the transaction's date") from None
-        answer = await call(self.http, self.name, "POST", f"{self.base_url}/get-status",
-                            json={"username": self.merchant_id, "trnx_id": order_id, "trans_date": trans_date})
-        info = answer.get("trnx_info")
-        if not isinstance(info, dict):
-            raise GatewayRefused(f"ekpay knows no transaction {order_id} of {trans_date}: {brief(answer)}")
+        for day in (opened, opened - dt.timedelta(days=1)):  # a create retried past midnight: the day before
+            answer = await call(self.http, self.name, "POST", f"{self.base_url}/get-status",
+                                json={"username": self.merchant_id, "trnx_id": order_id, "trans_date": str(day)})
+            info = answer.get("trnx_info")
+            if isinstance(info, dict):
+                break
+        else:
+            raise GatewayRefused(f"ekpay knows no transaction {order_id} of {opened} or the day before")
         if str(info.get("mer_trnx_id")) != order_id:
             raise GatewayRefused(f"ekpay answered for another transaction than {order_id}")
         basic = answer.get("basic_Info")

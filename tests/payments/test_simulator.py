@@ -3,6 +3,7 @@ its report, and a payment opened twice at ekPay being one payment."""
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import parse_qsl
 
 import httpx
@@ -73,3 +74,16 @@ async def test_pressing_pay_again_changes_nothing(world, provider):
         [ipn] = [r for r in world.merchant.of("ipn", provider) if f"tran_id={order.order_id}".encode() in r["body"]]
         val_id = dict(parse_qsl(ipn["body"].decode()))["val_id"]
         assert (await gateway.validated(order.order_id, created.provider_ref, val_id)).state == "paid"
+
+
+async def test_an_ekpay_order_opened_again_past_midnight_is_still_found(world):
+    gateway = world.gateway("ekpay")
+    order = world.order("ekpay")
+    created = await gateway.create(order)
+    await world.pay(created)
+    opened, token = created.provider_ref.split("/", 1)
+    next_day = dt.date.fromisoformat(opened) + dt.timedelta(days=1)
+
+    status = await gateway.status(order.order_id, f"{next_day}/{token}")
+
+    assert status.settles(order)
