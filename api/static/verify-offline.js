@@ -249,7 +249,8 @@
       if (!(signature instanceof Uint8Array && signature.length === 64)) fail("the signature is not a 64-byte Ed25519 signature");
       var header = cbor(protectedBytes, "protected header");
       if (!(header instanceof Map)) fail("the protected header is not a map");
-      if (header.get(1) !== -8) fail("unsupported signature algorithm (expected EdDSA, -8)");
+      var alg = header.get(1);
+      if (alg !== -8) fail("unsupported signature algorithm " + (alg === undefined ? "None" : alg) + " (expected EdDSA, -8)");
       var rawKid = header.get(4);
       if (!(rawKid instanceof Uint8Array && rawKid.length > 0 && rawKid.length <= 64 &&
             rawKid.every(function (b) { return b >= 0x20 && b < 0x7f; }))) fail("the protected header carries no usable key ID");
@@ -271,10 +272,11 @@
       var hash = raw.get("h");
       claims = {certificate_no: raw.get(-1), certificate_type: raw.get(-2), union: raw.get(-3), name_bn: raw.get(-4),
                 name_en: raw.get(-5), issued_on: days, valid_until: exp === undefined ? null : exp};
-      if (!(isText(claims.certificate_no, 1) && isText(claims.certificate_type, 1) && isText(claims.union, 1) &&
-            isText(claims.name_bn, 0) && isText(claims.name_en, 0) && hash instanceof Uint8Array && hash.length === 16)) {
-        fail("the claim set is malformed");
-      }
+      var bad = ["certificate_no", "certificate_type", "union", "name_bn", "name_en"].filter(function (field) {
+        return !isText(claims[field], field.indexOf("name") === 0 ? 0 : 1);
+      });
+      if (!(hash instanceof Uint8Array && hash.length === 16)) bad.push("content_hash");
+      if (bad.length) fail("the claim set is malformed (" + bad.join(", ") + ")");  // in sonod.signing's order
       if (claims.union !== iss) fail("the certificate names union '" + claims.union + "' but was issued by '" + iss + "'");
       if (key.union !== iss) fail("key '" + kid + "' belongs to union '" + key.union + "', not to the issuer '" + iss + "'");
       if (iat < key.nbf) fail("signed before key '" + kid + "' came into use");

@@ -13,14 +13,17 @@ import base64
 import time
 import zlib
 from datetime import timedelta
+from urllib.parse import urlencode
 
+import cbor2
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import update
 
 from sonod import db
 from sonod.db import make_engine, make_session_factory
 from sonod.keys import KeyStore
-from sonod.signing import CertificateClaims, content_hash, qr_text, sign_payload
+from sonod.signing import CertificateClaims, _sig_structure, content_hash, qr_text, sign_payload
 from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS, SHOTS, playwright_api
 from tests.ui.test_verify_scan import FAKE_CAMERA, qr_picture, write_y4m
 from tests.unions_kit import add_union
@@ -194,5 +197,62 @@ async def test_when_the_network_returns_the_lists_are_refreshed(browser, base_ur
         await context.set_offline(True)
         await page.goto(f"{base_url}/verify?c={later.split('?c=', 1)[1]}")
         assert await offline_answer(page) == "revoked"
+    finally:
+        await context.close()
+
+
+# --- the browser's checks are sonod.signing's, reason for reason -----------------------------------------------
+
+
+def crafted(settings, *, alg: int = -8, kid: str | None = None, iss: str = UNION, iat: int | None = None,
+            drop: object = None, trailing: bytes = b"") -> str:
+    """A QR signed with the union's real key, with one thing wrong."""
+    engine = make_engine(settings.db_url)
+    try:
+        kid_now, private = KeyStore(make_session_factory(engine), settings.master_key).signing_key(UNION, db.utcnow())
+    finally:
+        engine.dispose()
+    claims = {1: iss, 6: int(time.time()) if iat is None else iat, -1: f"{UNION.upper()}-2026-000099",
+              -2: "citizenship", -3: UNION, -4: "নাম", -5: "Name", -6: 20000, "h": bytes(16)}
+    claims.pop(drop, None)
+    protected, body = cbor2.dumps({1: alg, 4: (kid or kid_now).encode()}), cbor2.dumps(claims)
+    signature = Ed25519PrivateKey.from_private_bytes(private).sign(_sig_structure(protected, body))
+    cose = cbor2.dumps(cbor2.CBORTag(18, [protected, {}, body, signature]))
+    return base64.b32encode(zlib.compress(cose, 9) + trailing).decode().rstrip("=")
+
+
+CASES = {
+    "another algorithm": {"alg": -7},
+    "an unknown key": {"kid": "nobody-2026-000000"},
+    "another issuer": {"iss": "paikkandi"},
+    "signed in the future": {"iat": int(time.time()) + 86400},
+    "signed before its key": {"iat": 1_000_000},
+    "a claim missing": {"drop": -4},
+    "no content hash": {"drop": "h"},
+}
+
+
+async def test_offline_the_reasons_are_those_of_the_server(browser, base_url, settings, stack, qrs):
+    context = await browser.new_context()
+    context.set_default_timeout(15_000)
+    try:
+        page = await context.new_page()
+        await page.goto(f"{base_url}/verify")
+        await page.wait_for_selector("html[data-lists=kept]", state="attached")
+        await controlled(page)
+        payloads = {name: await asyncio.to_thread(crafted, settings, **case) for name, case in CASES.items()}
+        payloads["garbage"] = "hello"
+        payloads["non-canonical base32"] = qrs["valid"].split("?c=", 1)[1][:-1] + "7"
+        online = {name: (await stack.http.post("/api/v1/verify", json={"qr": text})).json()
+                  for name, text in payloads.items()}
+        await context.set_offline(True)
+        for name, text in payloads.items():
+            await page.goto(f"{base_url}/verify?{urlencode({'qr': text})}")
+            assert await offline_answer(page) == online[name]["status"] == "invalid", name
+            reason = await page.inner_text("#offline-result [data-slot=reason]")
+            assert reason == online[name]["reason"], name
+        trailing = await asyncio.to_thread(crafted, settings, trailing=b"\0")  # zlib words differ, verdicts do not
+        await page.goto(f"{base_url}/verify?c={trailing}")
+        assert await offline_answer(page) == "invalid"
     finally:
         await context.close()
