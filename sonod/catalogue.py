@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
+from sonod.catalogue_data import DECLARED, PLOT_COLUMNS, VOCABULARY, FieldSpec, TypeSpec
 from sonod.domain import Role
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -66,6 +67,17 @@ class Heir(Details):
     relation: RelationCode
     nid: Digits | None = Field(None, description="NID or birth registration number")
     date_of_birth: dt.date | None = None
+
+
+class Plot(Details):
+    """A row of a land schedule: where the plot is in the record of rights, and how much of it."""
+
+    mouza_bn: ShortText = Field(title=PLOT_COLUMNS["mouza_bn"].label_bn)
+    jl_no: OptText = Field(None, title=PLOT_COLUMNS["jl_no"].label_bn)
+    khatian_no: ShortText = Field(title=PLOT_COLUMNS["khatian_no"].label_bn)
+    dag_no: ShortText = Field(title=PLOT_COLUMNS["dag_no"].label_bn)
+    land_class_bn: OptText = Field(None, title=PLOT_COLUMNS["land_class_bn"].label_bn)
+    area_decimal: float = Field(gt=0, le=100_000, title=PLOT_COLUMNS["area_decimal"].label_bn)
 
 
 class Warish(Details):
@@ -136,6 +148,10 @@ class CertificateType:
     valid_days: int | None = None
     summary_en: str = ""
     extra: dict = field(default_factory=dict)
+    wording: tuple[tuple[str, ...], tuple[str, ...]] | None = None  # a declared type's paragraphs (bn, en)
+    category: str = "person"
+    sample: dict = field(default_factory=dict)
+    sources: tuple[str, ...] = ()
 
     @property
     def fee(self) -> int:
@@ -171,4 +187,42 @@ CATALOGUE: tuple[CertificateType, ...] = (
     ),
 )
 
+# --- declared types (sonod.catalogue_data) ------------------------------------------------------
+
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+KINDS: dict[str, tuple[Any, dict[str, Any]]] = {  # a FieldSpec's kind: its type and constraints
+    "text": (ShortText, {}), "name": (ShortText, {}), "longtext": (LongText, {}), "code": (Code, {}),
+    "date": (dt.date, {}), "taka": (int, {"ge": 0, "le": 10_000_000_000}), "decimal": (float, {"ge": 0, "le": 100_000}),
+    "year": (str, {"pattern": r"^(19|20|১৯|২০)[0-9০-৯]{2}$"}), "brn": (str, {"pattern": r"^[0-9০-৯]{17}$"}),
+    "relation": (RelationCode, {}), "deceased": (Deceased, {}),
+    "heirs": (list[Heir], {"min_length": 1, "max_length": 60}),
+    "members": (list[FamilyMember], {"min_length": 1, "max_length": 30}),
+    "plots": (list[Plot], {"min_length": 1, "max_length": 50}),
+}
+
+
+def details_model(spec: TypeSpec) -> type[Details]:
+    """The pydantic model of a declared type's `details`, its fields titled in Bengali."""
+    fields: dict[str, Any] = {}
+    for name in spec.fields:
+        key, optional = name.rstrip("?"), name.endswith("?")
+        f = VOCABULARY[key]
+        annotation, constraints = KINDS[f.kind]
+        info = Field(None if optional else ..., title=f.label_bn, description=f.label_en, **constraints)
+        fields[key] = (annotation | None if optional else annotation, info)
+    model_name = "".join(part.capitalize() for part in spec.code.split("_")) + "Details"
+    return create_model(model_name, __base__=Details, **fields)
+
+
+def declared(spec: TypeSpec) -> CertificateType:
+    return CertificateType(
+        spec.code, spec.name_bn, spec.name_en, details_model(spec), tuple(Role(r) for r in spec.chain),
+        spec.deadline_days, tuple(FeeLine(f.code, f.name_bn, f.name_en, f.amount) for f in spec.fee_lines),
+        spec.valid_days, wording=(spec.bn, spec.en), category=spec.category, sample=spec.sample,
+        sources=spec.sources)
+
+
+CATALOGUE += tuple(declared(spec) for spec in DECLARED)
 BY_CODE = {t.code: t for t in CATALOGUE}
+LABELS: dict[str, FieldSpec] = {**VOCABULARY, **PLOT_COLUMNS}  # the declared fields' labels, by key

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from sonod.bengali import DHAKA, dhaka_date, to_ascii_digits
+from sonod.catalogue_data import DECLARED, PLOT_COLUMNS, VOCABULARY
 
 Source = Literal["nid", "claim", "details"]
 CLAIM_MARK = "*"
@@ -59,7 +60,7 @@ BY_TYPE = {
     "trade_licence": {*NAMES, "father_name_bn", "father_name_en"},
     "warish": NAMES | WHERE,  # the applicant's name, and the address the deceased shared
     "death": NAMES | WHERE,
-}
+} | {spec.code: NAMES | WHERE for spec in DECLARED if spec.holder == "names_and_address"}
 
 DETAILS = {  # the catalogue's fields, as a certificate names them
     "purpose": ("উদ্দেশ্য", "Purpose"), "years_resident": ("বসবাসের বছর", "Years resident"),
@@ -80,6 +81,7 @@ DETAILS = {  # the catalogue's fields, as a certificate names them
     "business_address_bn": ("ব্যবসার ঠিকানা", "Business address"),
     "holding_tax_receipt_no": ("হোল্ডিং কর রশিদ নং", "Holding tax receipt no."), "capital_taka": ("মূলধন", "Capital"),
 }
+DETAILS = {key: (f.label_bn, f.label_en) for key, f in (VOCABULARY | PLOT_COLUMNS).items()} | DETAILS  # declared
 
 
 class Line(BaseModel):

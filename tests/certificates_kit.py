@@ -57,7 +57,8 @@ async def pay(stack, settings, application_id: str, amount: int) -> None:
 
 
 def details_for(certificate_type: str) -> dict:
-    return warish_details() if certificate_type == "warish" else DETAILS[certificate_type]
+    return warish_details() if certificate_type == "warish" else DETAILS.get(certificate_type,
+                                                                              BY_CODE[certificate_type].sample)
 
 
 async def own_union(settings, slug: str) -> str:

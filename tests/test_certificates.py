@@ -76,7 +76,7 @@ async def test_every_certificate_type_is_issued_printed_and_verifies_from_its_qr
     union = await own_union(settings, "crt-types")
     issued = await asyncio.gather(*(issue(stack, settings, tmp_path, union, i, kind.code)
                                     for i, kind in enumerate(CATALOGUE)))
-    assert len(issued) == len(CATALOGUE) == 12
+    assert len(issued) == len(CATALOGUE) >= 36
 
     verdicts = await asyncio.gather(*(verify(stack, c.qr) for c in issued))
     for kind, c, verdict in zip(CATALOGUE, issued, verdicts, strict=True):

@@ -7,31 +7,28 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from activities.templates.wording import Grid, Lang, Wording, held, local
-from sonod.catalogue import Family, TradeLicence, Warish
+from sonod.catalogue import CATALOGUE, CertificateType, FamilyMember, Heir, Plot, TradeLicence
+from sonod.catalogue_data import (
+    BLESS_BN,
+    BLESS_EN,
+    DECEASED_AT_BN,
+    DECEASED_AT_EN,
+    INTRO_BN,
+    INTRO_EN,
+    KNOWN_BN,
+    KNOWN_EN,
+    PURPOSE,
+    RESIDENT_BN,
+)
 
 if TYPE_CHECKING:
     from activities.render import CertificateDocument, FeeLineView
 
-INTRO_BN = "এই মর্মে প্রত্যয়ন করা যাচ্ছে যে, **{name}**, {lineage}, {address}।"
-INTRO_EN = "This is to certify that **{name}**, {lineage}, {address},"
-RESIDENT_BN = " তিনি অত্র ইউনিয়নের একজন স্থায়ী বাসিন্দা।"
-PURPOSE = ("সনদের উদ্দেশ্য: {purpose}।", "Purpose of this certificate: {purpose}.")
-BLESS_BN = "আমি তার সর্বাঙ্গীণ উন্নতি ও মঙ্গল কামনা করি।"
-BLESS_EN = "I wish {him} every success and well-being in life."
-KNOWN_BN = "আমার জানামতে তিনি রাষ্ট্র ও সমাজবিরোধী কোনো কাজে জড়িত নন।"
-KNOWN_EN = "To the best of my knowledge, {he} is not involved in any activity against the state or society."
-DECEASED_AT_BN = ("এই মর্মে প্রত্যয়ন করা যাচ্ছে যে, মৃত **{deceased}**{deceased_id}, {address}, "
-                  "অত্র ইউনিয়নের একজন স্থায়ী বাসিন্দা ছিলেন। তিনি {date_of_death} তারিখে মৃত্যুবরণ করেন "
-                  "(মৃত্যু নিবন্ধন নং: {death_registration_no})।")
-DECEASED_AT_EN = ("This is to certify that the late **{deceased}**{deceased_id}, {address}, was a permanent "
-                  "resident of this Union. The deceased died on {date_of_death} "
-                  "(death registration no. {death_registration_no}).")
-
-
 def _heirs(doc: CertificateDocument, lang: Lang) -> Grid:
     issued = local(doc.issued_at).date()
     rows = []
-    for i, heir in enumerate(doc.details_as(Warish).heirs, start=1):
+    heirs: list[Heir] = getattr(doc.parsed_details, "heirs", None) or []
+    for i, heir in enumerate(heirs, start=1):
         minor = heir.date_of_birth and _age(heir.date_of_birth, issued) < 18
         remark = ("নাবালক" if lang.bn else "Minor") if minor else ""
         name = heir.name_bn if lang.bn or not heir.name_en else f"{heir.name_en}\n{heir.name_bn}"
@@ -42,14 +39,27 @@ def _heirs(doc: CertificateDocument, lang: Lang) -> Grid:
 
 
 def _members(doc: CertificateDocument, lang: Lang) -> Grid:
+    members: list[FamilyMember] = getattr(doc.parsed_details, "members", None) or []
     rows = [
         (lang.num(i), m.name_bn, lang.relation(m.relation).capitalize(),
          lang.date(m.date_of_birth) if m.date_of_birth else "—", lang.num(m.nid or "—"))
-        for i, m in enumerate(doc.details_as(Family).members, start=1)
+        for i, m in enumerate(members, start=1)
     ]
     header = (("ক্রমিক নং", "নাম", "সম্পর্ক", "জন্ম তারিখ", "জাতীয় পরিচয়পত্র / জন্ম নিবন্ধন নং") if lang.bn
               else ("No.", "Name", "Relation", "Date of birth", "NID / birth registration no."))
     return Grid(header, rows, (0.09, 0.33, 0.14, 0.18, 0.26), "CLCCC")
+
+
+def _plots(doc: CertificateDocument, lang: Lang) -> Grid:
+    """A land schedule: each plot where the record of rights has it, and its area, with the total."""
+    plots: list[Plot] = getattr(doc.parsed_details, "plots", None) or []
+    rows = [(lang.num(i), p.mouza_bn, lang.num(p.jl_no or "—"), lang.num(p.khatian_no), lang.num(p.dag_no),
+             p.land_class_bn or "—", lang.decimal(p.area_decimal)) for i, p in enumerate(plots, start=1)]
+    total = lang.decimal(sum(p.area_decimal for p in plots))
+    rows.append(("", "", "", "", "", "**সর্বমোট**" if lang.bn else "**Total**", f"**{total}**"))
+    header = (("ক্রমিক নং", "মৌজা", "জে.এল. নং", "খতিয়ান নং", "দাগ নং", "জমির শ্রেণি", "পরিমাণ (শতাংশ)") if lang.bn
+              else ("No.", "Mouza", "J.L. no.", "Khatian no.", "Dag no.", "Class", "Area (decimals)"))
+    return Grid(header, rows, (0.1, 0.2, 0.12, 0.14, 0.12, 0.14, 0.18), "CLCCCCR", total=1)
 
 
 def _licence(doc: CertificateDocument, lang: Lang) -> Grid:
@@ -182,3 +192,15 @@ WORDINGS: dict[str, Wording] = {
         shows_expiry=True,
     ),
 }
+
+TABLES = {"[heirs]": _heirs, "[members]": _members, "[plots]": _plots}
+
+
+def wording_of(kind: CertificateType) -> Wording:
+    """A declared type's wording (sonod.catalogue_data): its paragraphs, and the tables they name."""
+    assert kind.wording is not None, kind.code
+    bn, en = kind.wording
+    return Wording(bn=bn, en=en, tables={k: v for k, v in TABLES.items() if k in bn + en})
+
+
+WORDINGS |= {t.code: wording_of(t) for t in CATALOGUE if t.wording is not None}

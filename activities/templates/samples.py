@@ -55,6 +55,17 @@ DETAILS: dict[str, dict] = {
     },
 }
 
+BUILT_IN = sorted(DETAILS)
+
+
+def sample_no(type_code: str) -> int:
+    """A type's place in the samples' numbering: the twelve built-in types keep theirs, declared types follow."""
+    from sonod.catalogue import BY_CODE
+
+    declared = [code for code in BY_CODE if code not in BUILT_IN]
+    return BUILT_IN.index(type_code) if type_code in BUILT_IN else len(BUILT_IN) + declared.index(type_code)
+
+
 SIGNATORIES = {
     "ward_member": ("মোঃ সাইফুল ইসলাম", "Md. Saiful Islam", "সদস্য, ৩ নং ওয়ার্ড", "Member, Ward No. 3"),
     "secretary": ("প্রশান্ত কুমার বিশ্বাস", "Prashanta Kumar Biswas", "সচিব", "Secretary"),

@@ -145,6 +145,9 @@ def context(doc: CertificateDocument, lang: Lang) -> dict[str, str]:
         ctx[key] = _value(value, lang)
     for key in ("purpose",):
         ctx.setdefault(key, "")
+    for key in [k for k in ctx if k.endswith("_en") and not ctx[k]]:  # an English text not given: its Bengali
+        ctx[key] = ctx.get(key.removesuffix("_en") + "_bn", "")
+    ctx["divorced_bn"] = {"he": "তালাকপ্রাপ্ত", "she": "তালাকপ্রাপ্তা"}.get(ctx["he"], "তালাকপ্রাপ্ত/তালাকপ্রাপ্তা")
     if hasattr(d, "deceased"):
         dec = d.deceased
         ctx["deceased"] = keep_together(dec.name_bn) if bn or not dec.name_en else (

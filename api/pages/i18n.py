@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sonod.bengali import DHAKA, format_date_bn, format_taka_bn, group_south_asian, to_bn_digits
-from sonod.catalogue import BY_CODE, RELATION_BN
+from sonod.catalogue import BY_CODE, LABELS, RELATION_BN
 from sonod.domain import DecisionKind, Role, Status
 from workflows.refusals import Refusal
 
@@ -245,7 +245,11 @@ class Words:
         return self.gettext(ROLES[value]) if value in ROLES else str(value)
 
     def field(self, name: str, title: str | None = None) -> str:
-        return self.gettext(FIELDS[name]) if name in FIELDS else (title or name.replace("_", " "))
+        if name in FIELDS:
+            return self.gettext(FIELDS[name])
+        if name in LABELS:  # a declared certificate type's field: its labels are data, like the type's names
+            return self.pick(LABELS[name].label_bn, LABELS[name].label_en)
+        return title or name.replace("_", " ")
 
     def option(self, value: str) -> str:
         """A value of a list (an heir's relation): the catalogue's Bengali, else the code in words."""
