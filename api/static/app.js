@@ -226,13 +226,14 @@
   }
 
   // An application sent with the network: its number is kept too, so that the citizen need not write it down.
-  var applied = document.getElementById("application-no");
+  var applied = document.getElementById("application-no"), sentFrom = "sonod-sent-from";
+  if (idem) idem.form.addEventListener("submit", function () { sessionStorage.setItem(sentFrom, idem.form.action); });
   if (applied) {
     var number = applied.textContent.trim();
     records("/drafts/").then(function (all) {
       if (all.some(function (d) { return d.application_id === number; })) return;
-      return record("/drafts/" + encodeURIComponent(number) + ".json",
-        {id: encodeURIComponent(number), action: "", saved: new Date().toISOString(), application_id: number});
+      return record("/drafts/" + encodeURIComponent(number) + ".json", {id: encodeURIComponent(number),
+        action: sessionStorage.getItem(sentFrom) || "", saved: new Date().toISOString(), application_id: number});
     });
   }
 

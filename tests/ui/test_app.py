@@ -265,6 +265,8 @@ async def test_an_application_sent_online_is_remembered_on_the_phone_with_its_nu
     await page.get_by_role("link", name="এই ফোনে").click()
     remembered = page.locator("#drafts-list li", has_text=number)
     await remembered.wait_for()
+    assert "নাগরিকত্ব সনদ" in await remembered.inner_text()
+    await citizen.check("app-remembered")
     await remembered.get_by_role("link", name="অবস্থা দেখুন").click()
     await page.wait_for_url(f"**{BASE}/track?id={number}")
     assert await page.input_value("#application_id") == number
