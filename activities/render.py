@@ -433,7 +433,7 @@ def sample_document(type_code: str, language: Literal["bn", "en"] = "bn", *, hei
                     claims: tuple[str, ...] = ()) -> CertificateDocument:
     """A realistic document of any catalogue type, for tests and the benchmark."""
     ctype = BY_CODE[type_code]
-    details = dict(samples.DETAILS[type_code])
+    details = dict(samples.DETAILS.get(type_code, ctype.sample))
     if type_code == "warish":
         details["heirs"] = samples.warish_heirs(heirs)
     issued = dt.datetime(2026, 11, 28, 4, 30, tzinfo=dt.UTC)
@@ -443,10 +443,10 @@ def sample_document(type_code: str, language: Literal["bn", "en"] = "bn", *, hei
         for i, role in enumerate(ctype.chain)
         for n_bn, n_en, t_bn, t_en in [samples.SIGNATORIES[role.value]]
     ]
-    number = f"PKK-2026-{1000 + sorted(BY_CODE).index(type_code):06d}"
+    number = f"PKK-2026-{1000 + samples.sample_no(type_code):06d}"
     return CertificateDocument(
         certificate_no=number,
-        memo_no=f"46.35.3283.000.{sorted(BY_CODE).index(type_code):02d}.2026",
+        memo_no=f"46.35.3283.000.{samples.sample_no(type_code):02d}.2026",
         certificate_type=type_code,
         union=UnionView(slug="paikkandi", name_bn="পাইককান্দি", name_en="Paikkandi", upazila_bn="গোপালগঞ্জ সদর",
                         upazila_en="Gopalganj Sadar", district_bn="গোপালগঞ্জ", district_en="Gopalganj"),
