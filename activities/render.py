@@ -239,7 +239,8 @@ def font_set(fonts: Fonts | None = None) -> L.FontSet:
 def _glyph_plan(fonts: L.FontSet, language: str) -> GlyphPlan:
     """The plan of the templates' glyphs in one language (see `activities.templates.glyphs`): every type's sample
     document, and every demo union's masthead."""
-    texts = [CAPTION]
+    texts = [CAPTION, seal_text(SealView(signer_bn="ইউনিয়ন পরিষদ", signer_en="Union Parishad",
+                                         signed_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)))]
     for code in BY_CODE:
         texts += _body_texts(compose(sample_document(code, language)))  # type: ignore[arg-type]
     for u in GOPALGANJ_SADAR:
