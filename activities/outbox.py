@@ -20,6 +20,10 @@ from workflows.messages import Delivered, Notice
 TEMPLATES = {
     "submitted": "আপনার আবেদন {id} গৃহীত হয়েছে।",
     "payment_due": "আবেদন {id}: ফি {amount} টাকা পরিশোধ করুন।",
+    "paid": "আবেদন {id}: ফি {amount} টাকা পরিশোধ হয়েছে।",
+    "with_ward_member": "আবেদন {id} এখন ওয়ার্ড সদস্যের সুপারিশের অপেক্ষায়।",
+    "with_secretary": "আবেদন {id} এখন ইউপি সচিবের যাচাইয়ের অপেক্ষায়।",
+    "with_chairman": "আবেদন {id} এখন চেয়ারম্যানের অনুমোদনের অপেক্ষায়।",
     # the same words whatever failed: which field did is for the union's officers only (docs/SECURITY.md)
     "nid_failed": "আবেদন {id}: জাতীয় পরিচয়পত্রের তথ্য মেলেনি। এনআইডি নম্বর, জন্ম তারিখ ও ইংরেজি নাম এনআইডি কার্ডের সাথে "
                   "মিলিয়ে {days} দিনের মধ্যে আবেদন নম্বর ও মোবাইল নম্বর দিয়ে সংশোধন করুন, অথবা ইউনিয়ন ডিজিটাল সেন্টার বা "

@@ -66,6 +66,7 @@ class Returned(Exception):
 
 SONOD = Actor(username="sonod", role=Role.OPERATOR)  # the workflow's own clock acting
 BIRTH_REGISTRY = "identity-by-birth-registration"  # workflow.patched: before it, every applicant had an NID
+SMS_EVERY_STEP = "sms-every-step"  # workflow.patched: before it, no SMS told the applicant of each office or the fee
 PORICHOY = Actor(username="porichoy", role=Role.OPERATOR)  # the NID gateway's answer
 OUTBOX = Actor(username="outbox", role=Role.OPERATOR)  # what was sent, and how
 SYSTEM = (SONOD, PORICHOY, OUTBOX)  # sonod itself: no person, no office
@@ -198,6 +199,8 @@ class CertificateApplication:
         if not paid:
             raise Ended(Status.CANCELLED, EventKind.EXPIRED, "the fee was not paid in time", waited="payment")
         self.fee_paid = True
+        if workflow.patched(SMS_EVERY_STEP):
+            await self.notify("paid", {"amount": app.fee.amount})
 
     async def officer_step(self, role: Role) -> None:
         """Wait for the officer of this step, reminding and escalating on the union's clock."""
@@ -205,6 +208,8 @@ class CertificateApplication:
         self.waiting_on = role
         await self.step(STEP_STATUS[role], EventKind.AWAITING, f"waiting for the {role.value}", step=role.value)
         await self.notify(f"awaiting_{role.value}", {}, to_roles=[role], to_applicant=False)
+        if workflow.patched(SMS_EVERY_STEP):
+            await self.notify(f"with_{role.value}", {})
         timing, deadline_at = self.admitted().timing, self.deadline()
         await self.until(
             lambda: self.decision is not None or self.cancellation is not None,
