@@ -24,6 +24,7 @@ from infra.cli_common import CliError, describe_seed, fail, load_settings, maske
 from infra.dev import port_problem, run_dev
 from infra.keys_cli import keys_app
 from infra.ops_cli import ops_app
+from infra.pki_cli import pki_app
 from infra.porichoy import REGISTRY_PATH
 from infra.portal_keys_cli import portal_keys_app
 from infra.sms_cli import sms_app
@@ -37,6 +38,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(keys_app, name="keys")
+app.add_typer(pki_app, name="pki")
 app.add_typer(audit_app, name="audit")
 app.add_typer(ops_app, name="ops")
 ops_app.add_typer(sms_app, name="sms")

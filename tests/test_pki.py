@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from sqlalchemy import select
 
 from sonod import db, pki
 from sonod.settings import Settings
@@ -169,3 +170,36 @@ async def test_the_root_is_published_as_a_certificate_and_as_the_jwk_its_kid_nam
                                          ("/pki/unions/no-such-union.crt", 404), ("/pki/ca/Bad..Name.crl", 422)])
 async def test_an_unknown_or_malformed_name_is_refused(http, path, status):
     assert (await http.get(path)).status_code == status
+
+
+# --- `sonod pki` ------------------------------------------------------------------------------------------------------
+
+
+def test_the_cli_sets_a_unions_signer_and_audits_it(database_url):
+    from tests.unions_kit import add_union, cli, database
+
+    add_union(database_url, "pki-cli")
+    assert "union's certificate" in cli(database_url, "pki", "signer", "pki-cli").output
+    run = cli(database_url, "pki", "signer", "pki-cli", "chairman")
+    assert run.exit_code == 0 and "chairman's certificate" in run.output
+    with database(database_url) as session:
+        assert session.get(db.Union, "pki-cli").pdf_signer == "chairman"
+        actions = session.scalars(select(db.AuditEntry.action).where(db.AuditEntry.union_slug == "pki-cli")).all()
+    assert "pki.signer" in actions
+    assert cli(database_url, "pki", "signer", "pki-cli", "secretary").exit_code != 0
+    assert cli(database_url, "pki", "signer", "no-such-union").exit_code == 1
+
+
+def test_the_cli_revokes_a_unions_certificate_and_the_next_is_new(database_url):
+    from tests.unions_kit import add_union, cli, database
+
+    add_union(database_url, "pki-revoke")
+    with database(database_url) as session:
+        first = pki.union_signer(session, MASTER, session.get(db.Union, "pki-revoke")).certificate.serial_number
+    run = cli(database_url, "pki", "revoke", "pki-revoke")
+    assert run.exit_code == 0, run.output
+    assert f"union/pki-revoke#{first:x}" in cli(database_url, "pki", "list").output
+    with database(database_url) as session:
+        second = pki.union_signer(session, MASTER, session.get(db.Union, "pki-revoke")).certificate.serial_number
+    assert second != first
+    assert cli(database_url, "pki", "revoke", "pki-revoke", "--chairman").exit_code == 1  # it has none
