@@ -325,8 +325,9 @@
     var age = ages(Math.max(0, now - oldest)), note = document.getElementById("offline-lists");
     fill(note, {age_bn: age[0], age_en: age[1]});
     note.hidden = false;
-    document.getElementById("offline-stale").hidden = now - oldest <= MAX_AGE_S;
-    if (place) place.querySelector(".verdict").after(note);
+    var stale = document.getElementById("offline-stale");
+    stale.hidden = now - oldest <= MAX_AGE_S;
+    if (place) place.querySelector(".verdict").after(note, stale);
   }
 
   function render(answer, store, now) {

@@ -12,7 +12,7 @@ import asyncio
 import base64
 import time
 import zlib
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import cbor2
@@ -24,7 +24,7 @@ from sonod import db
 from sonod.db import make_engine, make_session_factory
 from sonod.keys import KeyStore
 from sonod.signing import CertificateClaims, _sig_structure, content_hash, qr_text, sign_payload
-from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS, SHOTS, playwright_api
+from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS, SHOTS, Visitor, playwright_api
 from tests.ui.test_verify_scan import FAKE_CAMERA, qr_picture, write_y4m
 from tests.unions_kit import add_union
 
@@ -124,6 +124,8 @@ async def test_offline_the_verify_app_answers_as_online_with_the_age_of_its_list
             assert "0 h 00 min" in age or "0 h 01 min" in age, age
             if kind == "valid":
                 await page.screenshot(path=str(SHOTS / f"verify-offline-valid-{WIDTH}.png"), full_page=True)
+                await Visitor(context, page, base_url, {}).check("verify-offline")  # axe, size, 412 and 1280 px
+                await page.set_viewport_size({"width": WIDTH, "height": 900})
                 text = await page.inner_text("#offline-result")
                 assert "Mosammat Fatema Khatun" in text and f"{UNION.upper()}-" in text
             if kind == "invalid":
@@ -197,6 +199,25 @@ async def test_when_the_network_returns_the_lists_are_refreshed(browser, base_ur
         await context.set_offline(True)
         await page.goto(f"{base_url}/verify?c={later.split('?c=', 1)[1]}")
         assert await offline_answer(page) == "revoked"
+    finally:
+        await context.close()
+
+
+async def test_offline_lists_older_than_three_days_are_said_to_be_old(browser, base_url, qrs):
+    context = await browser.new_context(viewport={"width": WIDTH, "height": 900})
+    context.set_default_timeout(15_000)
+    try:
+        page = await context.new_page()
+        await page.goto(f"{base_url}/verify")
+        await page.wait_for_selector("html[data-lists=kept]", state="attached")
+        await controlled(page)
+        await context.set_offline(True)
+        await page.clock.install(time=datetime.now(UTC) + timedelta(days=4))  # the phone, four days later
+        await page.goto(f"{base_url}/verify?c={qrs['valid'].split('?c=', 1)[1]}")
+        assert await offline_answer(page) == "valid"
+        assert "4 d 0 h" in await page.inner_text("#offline-result #offline-lists")
+        assert await page.is_visible("#offline-stale")
+        await page.screenshot(path=str(SHOTS / f"verify-offline-stale-{WIDTH}.png"), full_page=True)
     finally:
         await context.close()
 
