@@ -13,6 +13,7 @@ notification with the provider's adapter, then nudges the application or, for a 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -47,7 +48,8 @@ class Conversation:
     """One application's conversation with its union's payment gateway (state kept in the workflow)."""
 
     def __init__(self) -> None:
-        self.order: PaymentOrderRef | None = None
+        self.order: PaymentOrderRef | None = None  # the open order, once the gateway has it
+        self.order_id: str | None = None  # the last order asked for
         self.heard = 0  # notifications of the open order not yet followed by a status query
 
     def notified(self, notice: PaymentNotice) -> None:
@@ -58,16 +60,17 @@ class Conversation:
         """The fee, paid and recorded once; None when it expired or the application was cancelled first (the order
         is then closed, and a payment that came all the same refunded)."""
         expires_at, attempt = workflow.now() + app.timing.payment_expiry, 1
-        await self.open(app, attempt, expires_at)
+        opened = await self.open(app, attempt, expires_at, cancelled, wait)
         while True:
-            left = expires_at - workflow.now()
-            await wait(lambda: self.heard > 0 or cancelled(), min(app.timing.payment_poll, left))
+            if opened:
+                left = expires_at - workflow.now()
+                await wait(lambda: self.heard > 0 or cancelled(), min(app.timing.payment_poll, left))
             if cancelled():
                 await self.close(OrderState.CANCELLED)
                 return None
             expired = workflow.now() >= expires_at
             self.heard = 0
-            confirmation = await self.confirm()  # on a notification, at the poll interval, and once at expiry
+            confirmation = await self.confirm() if opened else None  # on a word, every poll, once at expiry
             if confirmation is not None and confirmation.paid:
                 self.order = None
                 return confirmation
@@ -77,14 +80,24 @@ class Conversation:
             if confirmation is not None and confirmation.state in ENDED_UNPAID and attempt < MAX_ATTEMPTS:
                 await self.close(OrderState.CANCELLED)  # the payer cancelled, or the payment failed: pay anew
                 attempt += 1
-                await self.open(app, attempt, expires_at)
+                opened = await self.open(app, attempt, expires_at, cancelled, wait)
 
-    async def open(self, app: ApplicationInput, attempt: int, expires_at: datetime) -> None:
-        """Order `<application id>-P<attempt>` at the gateway: the view shows where to pay it."""
-        self.order = await workflow.execute_activity_method(Payments.open, OrderRequest(
+    async def open(self, app: ApplicationInput, attempt: int, expires_at: datetime, cancelled: Callable[[], bool],
+                   wait: Wait) -> bool:
+        """Order `<application id>-P<attempt>` at the gateway, whose address the view then shows; False when the
+        application was cancelled, or the fee expired, before the gateway answered (say, while it was down)."""
+        request = OrderRequest(
             application_id=app.application_id, union=app.union.slug, provider=app.fee.provider, attempt=attempt,
-            amount=app.fee.amount, currency=app.fee.currency, mobile=app.contact.mobile, expires_at=expires_at,
-        ), **PAYMENT_POLICY)
+            amount=app.fee.amount, currency=app.fee.currency, mobile=app.contact.mobile, expires_at=expires_at)
+        self.order_id = request.order_id
+        opening = asyncio.ensure_future(
+            workflow.execute_activity_method(Payments.open, request, **PAYMENT_POLICY))
+        await wait(lambda: opening.done() or cancelled(), expires_at - workflow.now())
+        if not opening.done():
+            opening.cancel()
+            return False
+        self.order = await opening
+        return True
 
     async def confirm(self) -> Confirmation | None:
         """The gateway's word on the open order; None when it did not answer (asked again at the next turn)."""
@@ -95,9 +108,10 @@ class Conversation:
             return None
 
     async def close(self, state: OrderState) -> None:
-        assert self.order is not None
-        order, self.order = self.order, None
-        await workflow.execute_activity_method(Payments.close, Closing(order_id=order.order_id, state=state),
+        """Close the last order (opened or not), refunding a payment the gateway took for it all the same."""
+        assert self.order_id is not None
+        self.order = None
+        await workflow.execute_activity_method(Payments.close, Closing(order_id=self.order_id, state=state),
                                                **PAYMENT_POLICY)
 
 

@@ -229,3 +229,22 @@ async def test_after_the_payer_cancels_at_the_gateway_a_new_order_is_opened_and_
     states = {o.order_id: o.state for o in orders(paying.settings.db_url, application_id)}
     assert states == {first.order_id: OrderState.CANCELLED, second.order_id: OrderState.PAID}
     assert ledger(paying.settings.db_url, application_id) == 1
+
+
+async def test_while_the_gateway_is_down_the_fee_still_expires_and_a_cancellation_still_ends_it(
+        request, paying, gateway_sim):
+    from tests.payments.conversation_kit import TRADE
+    from tests.unions_kit import person
+
+    gateway_sim.faults(down=True)  # no order can be opened
+    union = await paying.union(request, "nagad", expiry=4)
+    expiring = await paying.api.submitted(person(12, union=union, certificate_type="trade_licence", details=TRADE))
+    cancelled = await paying.api.submitted(person(13, union=union, certificate_type="trade_licence", details=TRADE))
+    await paying.api.wait_for(cancelled, Status.AWAITING_PAYMENT)
+    r = await paying.api.http.post(f"/api/v1/applications/{cancelled}/cancel", json={"reason": "gave up"},
+                                   headers={"X-API-Key": PORTAL_KEY})
+    assert r.status_code == 200, r.text
+    for application_id in (expiring, cancelled):
+        app = await paying.api.wait_for(application_id, Status.CANCELLED, timeout=30)
+        assert not app["fee"]["paid"] and app["pay_url"] is None
+    assert [o.state for o in orders(paying.settings.db_url, cancelled)] == [OrderState.CANCELLED]
