@@ -260,7 +260,9 @@ class Payments(contract.Payments):
             headers = {k.lower(): str(v) for k, v in row.headers.items()}
             notification = self.gateway(ref.provider).parse_notification(
                 row.method, dict(parse_qsl(row.query)), headers, row.body)
-        except BadNotification:
+        except (ValueError, LookupError, TypeError, AttributeError, RecursionError) as e:  # BadNotification, or an
+            if not isinstance(e, BadNotification):  # adapter tripping on a hostile body: unreadable either way
+                log.warning("notification unreadable", extra={"provider": ref.provider, "error": type(e).__name__})
             unreadable = NotificationRead(outcome=NoticeOutcome.UNREADABLE)
             return await self.in_db(lambda s: self._outcome(s, ref.id, unreadable))
         return await self.in_db(lambda s: self._classify(s, ref, notification.order_id, notification.provider_ref))

@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowFailureError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
@@ -137,7 +137,7 @@ async def notified(session: Session, settings: Settings, temporal: Client, provi
         return duplicate
     try:
         read = await asyncio.wait_for(handle.result(), NOTICE_WAIT_S)
-    except TimeoutError:
+    except (TimeoutError, WorkflowFailureError):  # stored: the worker reads it when it can
         return NotificationRead(outcome=NoticeOutcome.RECEIVED)
     if read.outcome in ANSWERS:
         raise ANSWERS[read.outcome](f"notification refused: {read.outcome.value}")

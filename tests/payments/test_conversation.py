@@ -248,3 +248,14 @@ async def test_while_the_gateway_is_down_the_fee_still_expires_and_a_cancellatio
         app = await paying.api.wait_for(application_id, Status.CANCELLED, timeout=30)
         assert not app["fee"]["paid"] and app["pay_url"] is None
     assert [o.state for o in orders(paying.settings.db_url, cancelled)] == [OrderState.CANCELLED]
+
+
+async def test_whatever_comes_to_a_gateways_routes_is_kept_and_never_a_500(paying, gateway_sim):
+    bodies = [b"", b"\x00\xff\xfe", b"{", b"[1,2]", b'{"trnx_info": []}', b'{"tran_id": {"$ne": 1}}',
+              b"a=1&a=2&order_id=%00", "অর্ডার=১".encode(), b'{"x":' * 2000]
+    for provider in ("ekpay", "bkash", "sslcommerz", "nagad"):
+        for kind in ("ipn", "return"):
+            for body in bodies:
+                r = await paying.api.http.post(f"/api/v1/payments/{provider}/{kind}?order_id=%ff", content=body)
+                assert r.status_code in (303, 400, 404, 409) or r.json()["outcome"] == "received", (provider, r.text)
+    assert (await paying.api.http.get("/api/v1/payments/paypal/ipn")).status_code == 404
