@@ -63,6 +63,9 @@ async def test_each_union_has_its_manifest_and_a_worker_scoped_to_its_own_path(a
     assert worker.headers["content-type"].startswith("text/javascript")
     for code in ("citizenship", "warish"):
         assert f'"{BASE}/apply/{code}"' in worker.text  # every form kept for use without a network
+    kept = (await stack.http.get(f"{BASE}/offline-pages")).json()  # what the worker keeps, in one answer
+    assert {f"{BASE}/", f"{BASE}/track", f"{BASE}/kept", f"{BASE}/apply/warish"} <= set(kept)
+    assert f'action="{BASE}/apply/warish"' in kept[f"{BASE}/apply/warish"]
     home = await stack.http.get(f"{BASE}/")
     assert f'href="{BASE}/manifest.webmanifest"' in home.text and f'data-base="{BASE}"' in home.text
 
@@ -125,7 +128,8 @@ async def test_the_portal_form_sent_twice_with_its_key_makes_one_application(app
 
 async def test_pages_are_gzipped_for_phones_and_api_v1_is_not(app_union, stack):  # noqa: F811
     gz = {"Accept-Encoding": "gzip"}
-    for path in (f"{BASE}/apply/warish", "/static/sonod.css", "/static/app.js", f"{BASE}/sw.js"):
+    for path in (f"{BASE}/apply/warish", "/static/sonod.css", "/static/app.js", f"{BASE}/sw.js",
+                 f"{BASE}/offline-pages"):
         r = await stack.http.get(path, headers=gz)
         assert r.headers.get("content-encoding") == "gzip", path
     r = await stack.http.get("/api/v1/certificate-types", headers=gz)

@@ -9,14 +9,17 @@ as a draft on the phone, which api/static/app.js sends when the network returns;
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+from collections.abc import Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.deps import DbSession, Tenant
 from api.errors import NotFound
+from api.pages import portal, tracking
 from api.pages.common import STATIC, TEMPLATES, PageRoute, base, language, render, templates
 from api.pages.i18n import LOCALE, N_, Words
 from api.services import unions
@@ -66,16 +69,39 @@ def _version(kinds: list[dict]) -> str:
     return digest.hexdigest()[:12]
 
 
+def _kept_pages(prefix: str, kinds: list[dict]) -> dict[str, Callable[..., Response]]:
+    """The pages the worker keeps, by address, each with the handler that answers it."""
+    pages: dict[str, Callable[..., Response]] = {
+        f"{prefix}/": portal.home, f"{prefix}/track": tracking.track_form, f"{prefix}/kept": kept}
+    for kind in kinds:
+        pages[f"{prefix}/apply/{kind['code']}"] = functools.partial(portal.apply_form, kind["code"])
+    return pages
+
+
 @router.get("/sw.js")
 def service_worker(request: Request, session: DbSession, tenant: Tenant) -> Response:
     union, prefix = unions.tenant_union(session, tenant), _path_tenancy(request)
     kinds = unions.issued_here(session, union.slug)
-    pages = [f"{prefix}/", f"{prefix}/track", f"{prefix}/kept"] + [f"{prefix}/apply/{k['code']}" for k in kinds]
     config = {"base": prefix, "cache": f"sonod-app:{union.slug}:", "version": _version(kinds),
-              "pages": pages, "static": list(SHELL_STATIC)}
+              "pages": list(_kept_pages(prefix, kinds)), "static": list(SHELL_STATIC)}
     source = templates.get_template("portal/sw.js").render(config=config)
     return Response(source, media_type="text/javascript",
                     headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
+
+
+@router.get("/offline-pages")
+def offline_pages(request: Request, session: DbSession, tenant: Tenant) -> Response:
+    """Every page the worker keeps, as its handler answers it, in one JSON object: one round trip instead of one a
+    page (each costs seconds of latency on a slow link), and one gzip stream in which what the pages share (the
+    header, the applicant's fields) costs its bytes once."""
+    union, prefix = unions.tenant_union(session, tenant), _path_tenancy(request)
+    answers = {path: handler(request=request, session=session, tenant=tenant)
+               for path, handler in _kept_pages(prefix, unions.issued_here(session, union.slug)).items()}
+    response = Response(json.dumps({path: bytes(a.body).decode() for path, a in answers.items()}, ensure_ascii=False),
+                        media_type="application/json", headers={"Cache-Control": "no-store"})
+    for cookie in dict.fromkeys(v for a in answers.values() for k, v in a.raw_headers if k == b"set-cookie"):
+        response.raw_headers.append((b"set-cookie", cookie))  # the browser's CSRF cookie, which the pages' forms carry
+    return response
 
 
 @router.get("/kept")

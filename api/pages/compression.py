@@ -1,6 +1,6 @@
 """Pages, styles and scripts gzipped for phones on slow links (the citizen's app's first load is weighed by
-tests/ui/test_app.py). Text for browsers only: API v1 (JSON, PDFs, JOSE) goes as it is, so that its clients and the
-verify route's speed are untouched."""
+tests/ui/test_app.py). Not API v1 nor what a verifier or a monitor fetches, so that their clients and the verify
+route's speed are untouched; never a PDF, a key or a signed list."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddle
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 NOT_PAGES = ("/api/", "/.well-known/", "/metrics", "/healthz", "/pki/")
-NOT_TEXT = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/pdf", "application/json", "application/jose",
+NOT_TEXT = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/pdf", "application/jose",
             "application/octet-stream", "application/pkix-cert", "application/cbor")
 
 

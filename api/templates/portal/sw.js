@@ -4,9 +4,17 @@ const C = {{ config | tojson }};
 const SHELL = C.cache + C.version;
 const KEPT = "sonod-kept";  // the citizen's certificates and drafts, across versions; their addresses carry the base
 
-self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(SHELL).then((c) => c.addAll(C.pages.concat(C.static))).then(() => self.skipWaiting()));
-});
+// Every page it keeps comes in one answer (api/pages/app.py: offline_pages), and is stored under its own address.
+async function install() {
+  const shell = await caches.open(SHELL);
+  await shell.addAll(C.static);
+  const pages = await (await fetch(C.base + "/offline-pages", {credentials: "same-origin"})).json();
+  await Promise.all(Object.keys(pages).map((path) => shell.put(path, new Response(pages[path],
+    {headers: {"Content-Type": "text/html; charset=utf-8"}}))));
+  await self.skipWaiting();
+}
+
+self.addEventListener("install", (event) => event.waitUntil(install()));
 
 self.addEventListener("activate", (event) => {
   event.waitUntil(caches.keys()
