@@ -236,7 +236,7 @@ def sealer_for(settings: Settings, sessions: sessionmaker) -> PdfSealer:
                          settings.public_url)
 
     def responder() -> Callable[[bytes], bytes]:
-        from infra.tsa import TimeStampAuthority  # lazy: dev mode only
+        from sonod.tsa import TimeStampAuthority  # lazy: dev mode only
 
         with sessions.begin() as session:
             tsa = pki.tsa(session, settings.master_key, settings.public_url)

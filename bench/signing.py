@@ -25,10 +25,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from activities.pades import HttpTimeStamper, LocalTimeStamper, PdfSealer
 from activities.render import CertificateDocument, CertificateRenderer, sample_document
-from infra.tsa import TimeStampAuthority
 from sonod import db, pki
 from sonod.migrate import upgrade
 from sonod.settings import ROOT, Settings
+from sonod.tsa import TimeStampAuthority
 from sonod.unions import GOPALGANJ_SADAR
 
 GOAL_MS = 25.0  # a certificate, rendering and signing in all (issue 17)

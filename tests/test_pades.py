@@ -19,9 +19,9 @@ from pyhanko_certvalidator import ValidationContext
 
 from activities.pades import FIELD, LocalTimeStamper, PdfSealer
 from activities.render import CertificateRenderer, sample_document
-from infra.tsa import TimeStampAuthority
 from sonod import db, pki
 from sonod.settings import Settings
+from sonod.tsa import TimeStampAuthority
 
 MASTER = Settings().master_key  # the worker's and the API's in the tests: the modules share one database
 UNION = "paikkandi"

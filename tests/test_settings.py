@@ -34,7 +34,7 @@ def clean_environment(monkeypatch):
 
 
 def production(**overrides: str) -> dict[str, str]:
-    values = {"dev_mode": "false", **PRODUCTION_SECRETS, **overrides}
+    values = {"dev_mode": "false", "tsa_url": "https://tsa.example.gov.bd", **PRODUCTION_SECRETS, **overrides}
     return {f"SONOD_{name.upper()}": value for name, value in values.items()}
 
 
@@ -65,6 +65,17 @@ def test_production_refuses_each_default_secret(monkeypatch, secret):
     assert f"SONOD_{secret.upper()}" in str(refused.value)
     others = [f"SONOD_{name.upper()}" for name in DEV_SECRETS if name != secret]
     assert not any(other in str(refused.value) for other in others)
+
+
+def test_production_needs_a_time_stamping_authority(monkeypatch):
+    """Outside dev mode the PDFs' timestamps come from a TSA of the deployment's choosing, never in-process."""
+    for name, value in production(tsa_url="").items():
+        monkeypatch.setenv(name, value)
+
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+
+    assert "SONOD_TSA_URL" in str(refused.value)
 
 
 @pytest.mark.parametrize("secret", sorted(DEMO_ONLY))

@@ -20,9 +20,9 @@ from pyhanko.sign.validation.status import TimestampSignatureStatus
 from pyhanko_certvalidator import ValidationContext
 
 from activities.pades import HttpTimeStamper
-from infra.tsa import POLICY, QUERY_TYPE, REPLY_TYPE
 from sonod import db, pki
 from sonod.settings import ROOT, Settings
+from sonod.tsa import POLICY, QUERY_TYPE, REPLY_TYPE
 from tests.stack import free_port
 
 

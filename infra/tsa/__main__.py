@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from infra.tsa import MAX_QUERY_BYTES, QUERY_TYPE, REPLY_TYPE, TimeStampAuthority
+from sonod.tsa import MAX_QUERY_BYTES, QUERY_TYPE, REPLY_TYPE, TimeStampAuthority
 
 log = logging.getLogger("sonod.tsa")
 
