@@ -9,6 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,6 +95,19 @@ class Simulator:
 
 class Porichoy(Simulator):
     module, arguments = "infra.porichoy", ("--registry", str(REGISTRY))
+
+
+@asynccontextmanager
+async def api_in_process(settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The API app in this process, its lifespan run, and an httpx client on it (no server); `client.app` is it."""
+    from api.main import create_app
+
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as client:
+            client.app = app  # type: ignore[attr-defined]
+            yield client
 
 
 @dataclass

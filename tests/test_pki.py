@@ -78,17 +78,10 @@ def test_root_key_is_sealed_under_the_master_key(session):
 
 @pytest.fixture(scope="module")
 async def http(database_url, tmp_path_factory):
-    import httpx
+    from tests.stack import api_in_process
 
-    from api.main import create_app
-
-    settings = Settings(database_url=database_url, var_dir=tmp_path_factory.mktemp("var"))
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as client:
-            client.app = app  # type: ignore[attr-defined]
-            yield client
+    async with api_in_process(Settings(database_url=database_url, var_dir=tmp_path_factory.mktemp("var"))) as client:
+        yield client
 
 
 def paikkandi_signer(database_url) -> tuple[x509.Certificate, x509.Certificate]:

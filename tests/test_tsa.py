@@ -7,8 +7,7 @@ import asyncio
 import hashlib
 import os
 import subprocess
-import sys
-import time
+from unittest import mock
 
 import httpx
 import pytest
@@ -21,31 +20,23 @@ from pyhanko_certvalidator import ValidationContext
 
 from activities.pades import HttpTimeStamper
 from sonod import db, pki
-from sonod.settings import ROOT, Settings
+from sonod.settings import Settings
 from sonod.tsa import POLICY, QUERY_TYPE, REPLY_TYPE
-from tests.stack import free_port
+from tests.stack import Simulator, free_port
+
+
+class Tsa(Simulator):
+    module = "infra.tsa"
 
 
 @pytest.fixture(scope="module")
 def server(database_url, tmp_path_factory):
-    port = free_port()
-    env = dict(os.environ, SONOD_DATABASE_URL=database_url, SONOD_VAR_DIR=str(tmp_path_factory.mktemp("tsa")))
-    proc = subprocess.Popen([sys.executable, "-m", "infra.tsa", "--host", "127.0.0.1", "--port", str(port),
-                             "--log-level", "warning"], cwd=ROOT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail("the TSA did not start")
-    yield url
-    proc.terminate()
-    assert proc.wait(timeout=10) == 0  # SIGTERM: a clean stop
+    env = {"SONOD_DATABASE_URL": database_url, "SONOD_VAR_DIR": str(tmp_path_factory.mktemp("tsa"))}
+    with mock.patch.dict(os.environ, env):  # the TSA reads its key from this database
+        tsa = Tsa(free_port())
+    yield tsa.url
+    tsa.proc.terminate()
+    assert tsa.proc.wait(timeout=10) == 0  # SIGTERM: a clean stop
 
 
 def query(digest: bytes, algorithm: str = "sha256", nonce: int = 12345, cert_req: bool = True) -> bytes:
