@@ -69,7 +69,8 @@ async def test_the_verify_page_says_the_verdict_in_bengali_and_english(stack, pa
         assert f'class="verdict {other}"' not in r.text
     assert f'class="verdict {status}"' in r.text
     assert len(r.content) < 100_000
-    assert r.text.count("<script") == 2 and '<script src="/static/scan.js" defer></script>' in r.text  # no inline JS
+    assert r.text.count("<script") == 3 and '<script src="/static/scan.js" defer></script>' in r.text  # no inline JS
+    assert r.text.count('<script type="application/json"') == 1  # data for the offline check, not code
     assert '<script src="/static/verify-offline.js" defer></script>' in r.text  # the app's offline check (issue 17)
 
 

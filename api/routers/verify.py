@@ -63,7 +63,7 @@ async def verify_page(request: Request, c: Annotated[str | None, Query(max_lengt
     """The page a phone opens from the QR (`/verify?c=<payload>`), and a form to paste a QR's text."""
     text = c or qr
     result = await verifier(request).check(text) if text else None
-    offline = await offline_data(request) if result is None else None  # the shell the service worker keeps
+    offline = await offline_data(request)  # the root and the names, for verifying on the phone
     page = request.app.state.templates.TemplateResponse(
         request, "verify.html", {"result": result, "qr": text or "", "dates": _dates(result), "offline": offline})
     page.headers.update(PAGE_HEADERS)

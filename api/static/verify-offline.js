@@ -9,6 +9,7 @@
   var LISTS = "sonod-verify-lists";
   var TRUST_URL = "/.well-known/sonod-trust-list.jws", INDEX_URL = "/api/v1/status-lists";
   var MAX_AGE_S = 72 * 3600;  // as `sonod verify --max-age`: older lists are said to be old
+  var REFRESH_EVERY_MS = 15 * 60 * 1000;  // online, the lists are fetched again when older than this here
   var MAX_COSE_BYTES = 8192, CLOCK_SKEW_S = 300, MIN_YEAR = 1970;
   var te = new TextEncoder(), utf8 = new TextDecoder("utf-8", {fatal: true});
   var page = data ? JSON.parse(data.textContent) : null;
@@ -185,7 +186,8 @@
           }));
         }).then(function (lists) {
           return caches.delete(LISTS).then(function () { return caches.open(LISTS); }).then(function (cache) {
-            var all = lists.concat([[TRUST_URL, trustToken], ["/kept/index", JSON.stringify(lists.map(function (l) { return l[0]; }))]]);
+            var all = lists.concat([[TRUST_URL, trustToken], ["/kept/index", JSON.stringify(lists.map(function (l) { return l[0]; }))],
+                                    ["/kept/at", String(Date.now())]]);
             return Promise.all(all.map(function (l) { return cache.put(l[0], new Response(l[1])); }));
           });
         });
@@ -195,6 +197,12 @@
 
   function refreshed() {  // refresh, then say so on the page (tests wait for it)
     return refresh().then(function () { document.documentElement.dataset.refreshed = String(Date.now()); });
+  }
+
+  function refreshedIfOld() {  // opening QR after QR does not download every list each time
+    return caches.open(LISTS).then(function (cache) { return cache.match("/kept/at"); })
+      .then(function (r) { return r ? r.text() : "0"; })
+      .then(function (at) { return Date.now() - Number(at) > REFRESH_EVERY_MS ? refreshed() : null; });
   }
 
   function kept() {  // the phone's lists, checked again: {trust, lists: Map "union/year" → list}
@@ -362,7 +370,7 @@
     if (!page || !window.caches || !window.crypto || !crypto.subtle) return;
     var params = new URLSearchParams(location.search), text = params.get("c") || params.get("qr");
     var done = text && !document.querySelector(".verdict") ? verifyHere(text) : Promise.resolve();
-    done.then(function () { return navigator.onLine ? refreshed() : null; }).catch(function () { return null; })
+    done.then(function () { return navigator.onLine ? refreshedIfOld() : null; }).catch(function () { return null; })
       .then(function () { return kept(); }).then(function (store) {
         var now = Math.floor(Date.now() / 1000);
         if (store && !text) showAge(store, now, null);

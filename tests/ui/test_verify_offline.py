@@ -185,6 +185,12 @@ async def test_when_the_network_returns_the_lists_are_refreshed(browser, base_ur
         await page.wait_for_selector("html[data-refreshed]", state="attached")
         await controlled(page)
         later = await asyncio.to_thread(issue, settings, 4)
+        fetched: list[str] = []
+        context.on("request", lambda request: fetched.append(request.url))
+        for _ in range(2):  # QR after QR online: the lists just kept are not downloaded again
+            await page.goto(f"{base_url}/verify?c={later.split('?c=', 1)[1]}")
+            await page.wait_for_load_state("networkidle")
+        assert not [url for url in fetched if "sonod-trust-list" in url or "status-lists" in url], fetched
         await context.set_offline(True)
         await page.goto(f"{base_url}/verify?c={later.split('?c=', 1)[1]}")
         assert await offline_answer(page) == "valid"
