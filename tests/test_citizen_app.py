@@ -141,3 +141,17 @@ def test_the_workers_version_follows_the_unions_forms():
     citizenship = {"code": "citizenship", "fields": {"properties": {}}}
     assert citizen_app._version([citizenship]) == citizen_app._version([citizenship])
     assert citizen_app._version([citizenship]) != citizen_app._version([citizenship | {"fields": {"x": 1}}])
+
+
+async def test_the_kept_pages_carry_each_browsers_own_csrf_token(app_union, stack, tries):  # noqa: F811
+    """The pages are rendered once and shared; the token in their forms is still each browser's, and works."""
+    tokens = []
+    for _ in range(2):
+        async with httpx.AsyncClient(base_url=stack.http.base_url, timeout=30) as browser:
+            pages = (await browser.get(f"{BASE}/offline-pages")).json()
+            token = re.search(r'name="csrf" value="([^"]+)"', pages[f"{BASE}/track"]).group(1)
+            assert token in pages[f"{BASE}/apply/citizenship"]
+            tracked = await browser.post(f"{BASE}/track", data={"csrf": token, "application_id": "A1", "mobile": "0"})
+            assert tracked.status_code == 404, tracked.status_code  # past the CSRF check: no such application
+            tokens.append(token)
+    assert tokens[0] != tokens[1]

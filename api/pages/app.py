@@ -20,9 +20,20 @@ from fastapi.responses import Response
 from api.deps import DbSession, Tenant
 from api.errors import NotFound
 from api.pages import portal, tracking
-from api.pages.common import STATIC, TEMPLATES, PageRoute, base, language, render, templates
+from api.pages.common import (
+    STATIC,
+    TEMPLATES,
+    PageRoute,
+    base,
+    csrf_token,
+    give_csrf_cookie,
+    language,
+    render,
+    templates,
+)
 from api.pages.i18n import LOCALE, N_, Words
 from api.services import unions
+from sonod import db
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -89,18 +100,30 @@ def service_worker(request: Request, session: DbSession, tenant: Tenant) -> Resp
                     headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
 
 
+# Rendered once a day for each union, language and version, with a mark where each browser's CSRF token goes: the
+# answer costs a copy, not the rendering of every page (a request here must not cost forty pages' work).
+_BUNDLES: dict[tuple, str] = {}
+CSRF_MARK = "\x00csrf\x00"
+
+
 @router.get("/offline-pages")
 def offline_pages(request: Request, session: DbSession, tenant: Tenant) -> Response:
     """Every page the worker keeps, as its handler answers it, in one JSON object: one round trip instead of one a
     page (each costs seconds of latency on a slow link), and one gzip stream in which what the pages share (the
     header, the applicant's fields) costs its bytes once."""
     union, prefix = unions.tenant_union(session, tenant), _path_tenancy(request)
-    answers = {path: handler(request=request, session=session, tenant=tenant)
-               for path, handler in _kept_pages(prefix, unions.issued_here(session, union.slug)).items()}
-    response = Response(json.dumps({path: bytes(a.body).decode() for path, a in answers.items()}, ensure_ascii=False),
-                        media_type="application/json", headers={"Cache-Control": "no-store"})
-    for cookie in dict.fromkeys(v for a in answers.values() for k, v in a.raw_headers if k == b"set-cookie"):
-        response.raw_headers.append((b"set-cookie", cookie))  # the browser's CSRF cookie, which the pages' forms carry
+    kinds, token = unions.issued_here(session, union.slug), csrf_token(request)
+    key = (prefix, language(request), _version(kinds), db.utcnow().date())  # the forms print today's promised date
+    if key not in _BUNDLES:
+        answers = {path: handler(request=request, session=session, tenant=tenant)
+                   for path, handler in _kept_pages(prefix, kinds).items()}
+        if len(_BUNDLES) >= 256:
+            _BUNDLES.clear()
+        _BUNDLES[key] = json.dumps({path: bytes(a.body).decode() for path, a in answers.items()},
+                                   ensure_ascii=False).replace(token, CSRF_MARK)
+    response = Response(_BUNDLES[key].replace(CSRF_MARK, token), media_type="application/json",
+                        headers={"Cache-Control": "no-store"})
+    give_csrf_cookie(request, response)
     return response
 
 

@@ -158,6 +158,13 @@ def session_id(request: Request) -> str | None:
 
 # --- rendering ----------------------------------------------------------------------------------------
 
+def give_csrf_cookie(request: Request, response: Response) -> None:
+    """The browser's CSRF secret, when it has not got it yet (the tokens in the page's forms are made from it)."""
+    if request.cookies.get(CSRF_COOKIE) != _browser_secret(request):
+        response.set_cookie(CSRF_COOKIE, _browser_secret(request), httponly=True, samesite="strict", path="/",
+                            secure=request.url.scheme == "https", max_age=30 * 86400)
+
+
 def render(request: Request, template: str, context: dict[str, Any] | None = None,
            status_code: int = 200) -> HTMLResponse:
     lang = language(request)
@@ -170,9 +177,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"
-    if request.cookies.get(CSRF_COOKIE) != _browser_secret(request):
-        response.set_cookie(CSRF_COOKIE, _browser_secret(request), httponly=True, samesite="strict", path="/",
-                            secure=request.url.scheme == "https", max_age=30 * 86400)
+    give_csrf_cookie(request, response)
     if request.query_params.get("lang") in LANGS and request.cookies.get(LANG_COOKIE) != lang:
         response.set_cookie(LANG_COOKIE, lang, samesite="lax", path="/", max_age=365 * 86400)
     return response
