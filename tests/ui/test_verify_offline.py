@@ -283,3 +283,21 @@ async def test_offline_the_reasons_are_those_of_the_server(browser, base_url, se
         assert await offline_answer(page) == "invalid"
     finally:
         await context.close()
+
+
+async def test_chromium_finds_the_verify_page_installable(base_url, qrs, tmp_path):
+    """Chromium's own installability check (DevTools' Page.getInstallabilityErrors), in a profile that is not
+    incognito (Playwright's contexts are)."""
+    async with playwright_api.async_playwright() as p:
+        context = await p.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=CHROMIUM,
+                                                             args=CHROMIUM_ARGS)
+        try:
+            page = await context.new_page()
+            await page.goto(f"{base_url}/verify")
+            await controlled(page)
+            cdp = await context.new_cdp_session(page)
+            assert (await cdp.send("Page.getInstallabilityErrors"))["installabilityErrors"] == []
+            manifest = await cdp.send("Page.getAppManifest")
+            assert manifest["errors"] == [] and manifest["manifest"]["scope"] == f"{base_url}/verify"
+        finally:
+            await context.close()
