@@ -240,7 +240,7 @@ def _glyph_plan(fonts: L.FontSet, language: str) -> GlyphPlan:
     """The plan of the templates' glyphs in one language (see `activities.templates.glyphs`): every type's sample
     document, and every demo union's masthead."""
     texts = [CAPTION, seal_text(SealView(signer_bn="ইউনিয়ন পরিষদ", signer_en="Union Parishad",
-                                         signed_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)))]
+                                         signed_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)), language)]
     for code in BY_CODE:
         texts += _body_texts(compose(sample_document(code, language)))  # type: ignore[arg-type]
     for u in GOPALGANJ_SADAR:
@@ -361,7 +361,7 @@ class CertificateRenderer:
         canv.endForm()
         story = self._story(body, qr)
         if doc.seal is not None:
-            story[-1].seal = self._para(seal_text(doc.seal), self.styles.seal, doc.language)
+            story[-1].seal = self._para(seal_text(doc.seal, doc.language), self.styles.seal, doc.language)
         band, page = story[-1], 0
         while story:
             page += 1

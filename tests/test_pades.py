@@ -18,8 +18,9 @@ from pyhanko.sign.validation import DocumentSecurityStore, async_validate_pdf_si
 from pyhanko_certvalidator import ValidationContext
 
 from activities.pades import FIELD, LocalTimeStamper, PdfSealer
-from activities.render import CertificateRenderer, sample_document
+from activities.render import CertificateRenderer, SealView, sample_document
 from sonod import db, pki
+from sonod.catalogue import CATALOGUE
 from sonod.settings import Settings
 from sonod.tsa import TimeStampAuthority
 
@@ -187,6 +188,18 @@ def test_the_signature_widget_covers_the_printed_block(sealer, renderer, tmp_pat
     assert "Paikkandi Union Parishad" in text and "পাইককান্দি ইউনিয়ন পরিষদ" in text, text
 
 
+@pytest.mark.parametrize("language", ["bn", "en"])
+def test_the_block_costs_no_certificate_a_page(renderer, language):
+    """It sits in the room above the officers' notes: a one-page certificate stays one page (an English trade
+    licence took two with a block stacked above the notes)."""
+    seal = SealView(signer_bn="পাইককান্দি ইউনিয়ন পরিষদ", signer_en="Paikkandi Union Parishad",
+                    signed_at=dt.datetime.now(dt.UTC))
+    for kind in CATALOGUE:
+        doc = sample_document(kind.code, language)
+        plain, sealed = renderer.render(doc), renderer.render(doc.model_copy(update={"seal": seal}))
+        assert plain.count(b"/Type /Page\n") == sealed.count(b"/Type /Page\n"), kind.code
+
+
 def test_an_unsealed_document_renders_no_block():
     pdf, place = CertificateRenderer().render_with_seal(sample_document("citizenship"))
     assert place is None and b"Digitally signed" not in pdf
@@ -215,7 +228,7 @@ async def test_a_certificate_issued_through_the_stack_is_signed_by_its_union(sta
     out = pdfsig(issued.pdf)
     assert "Signature is Valid" in out and "Total document signed" in out, out
     assert "Common Name: Paikkandi (pades-e2e) Union Parishad" in out, out
-    assert "Digitally signed" in issued.text and "Signer: পাইককান্দি (pades-e2e)" in issued.text
+    assert "Digitally signed" in issued.text and "Digitally signed: পাইককান্দি (pades-e2e)" in issued.text
     with issued.pdf.open("rb") as f:
         reader = PdfFileReader(f)
         [sig] = reader.embedded_signatures

@@ -320,7 +320,7 @@ class ClosingBand(Flowable):
 
     GAP = 18.0
     MAX_COL = 165.0
-    SEAL_MIN_W, SEAL_PAD, SEAL_GAP = 320.0, 5.0, 10.0
+    SEAL_MIN_W, SEAL_PAD, SEAL_GAP = 330.0, 4.0, 4.0  # the seal sits in the room above the notes
 
     def __init__(self, lead: list[Paragraph], qr: list[list[bool]], caption: Paragraph,
                  signatures: list[tuple[Paragraph | None, Paragraph]], seal: Paragraph | None = None):
@@ -341,8 +341,9 @@ class ClosingBand(Flowable):
         self.seal_h = 0.0
         if self.seal is not None:
             self.seal_w = min(aw - QR_SIZE - self.GAP, max(self.SEAL_MIN_W, self.col * len(self.signatures)) - 8)
-            self.seal_h = self.seal.wrap(self.seal_w - 2 * self.SEAL_PAD, ah)[1] + 2 * self.SEAL_PAD + self.SEAL_GAP
-        band = max(QR_SIZE + self.caption_h + 6, self.below + self.above + 40 + self.seal_h)
+            self.seal_h = self.seal.wrap(self.seal_w - 2 * self.SEAL_PAD, ah)[1] + 2 * self.SEAL_PAD
+        room = max(40.0, 7 + self.SEAL_GAP + self.seal_h + 4) if self.seal is not None else 40.0
+        band = max(QR_SIZE + self.caption_h + 6, self.below + self.above + room)
         need = self.lead_h + band + 6
         self.height = ah if ah >= need else need
         return aw, self.height
@@ -373,7 +374,7 @@ class ClosingBand(Flowable):
     def _draw_seal(self, y: float) -> None:
         assert self.seal is not None
         c, pad = self.canv, self.SEAL_PAD
-        x, h = self.width - 4 - self.seal_w, self.seal_h - self.SEAL_GAP
+        x, h = self.width - 4 - self.seal_w, self.seal_h
         c.saveState()
         c.setStrokeColor(GREEN)
         c.setFillColor(PALE_GREEN)

@@ -14,9 +14,9 @@ if TYPE_CHECKING:
 SIGNED = "**ডিজিটাল স্বাক্ষরিত / Digitally signed**"
 
 
-def seal_text(seal: SealView) -> str:
+def seal_text(seal: SealView, language: str = "bn") -> str:
+    """Two lines: signed, by whom; when (in Bengali digits too on a Bengali certificate)."""
     t = local(seal.signed_at)
     stamp = f"{t:%d/%m/%Y %H:%M:%S}"
-    return (f"{SIGNED}\n"
-            f"স্বাক্ষরকারী / Signer: {seal.signer_bn} / {seal.signer_en}\n"
-            f"সময় / Time: {to_bn_digits(stamp)} / {stamp} (UTC+6)")
+    when = f"{to_bn_digits(stamp)} / {stamp}" if language == "bn" else stamp
+    return f"{SIGNED}: {seal.signer_bn} / {seal.signer_en}\nসময় / Time: {when} (UTC+6)"
