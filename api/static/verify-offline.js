@@ -180,7 +180,10 @@
     return text(TRUST_URL).then(function (trustToken) {
       return readTrustList(trustToken).then(function (trust) {
         return text(INDEX_URL).then(function (index) {
-          var urls = JSON.parse(index).lists.map(function (e) { return INDEX_URL + "/" + e.union + "/" + e.year; });
+          var urls = JSON.parse(index).lists.map(function (e) {
+            if (!/^[a-z0-9][a-z0-9-]{0,39}$/.test(e.union) || !Number.isInteger(e.year)) throw new Error("bad index");
+            return INDEX_URL + "/" + e.union + "/" + e.year;
+          });
           return Promise.all(urls.map(function (url) {
             return text(url).then(function (token) { return readStatusList(token, trust).then(function () { return [url, token]; }); });
           }));
