@@ -36,6 +36,8 @@ from sonod.signing import open_private_key, seal_private_key
 ROOT = "root"
 DEV_URL = "http://127.0.0.1:8000"  # SONOD_PUBLIC_URL's default: where the CRLs are published
 TSA = "tsa"
+RENEW_BEFORE = dt.timedelta(days=30)
+RENEWED = ("union", "chairman", "tsa")  # the root's and the CAs' lives (30, 20 years) are renewed by hand
 _LIFETIMES = {  # years
     "root": 30, "ca": 20, "tsa": 15, "union": 10, "chairman": 10,
 }
@@ -163,11 +165,16 @@ def ensure_entity(
     base_url: str = DEV_URL,
 ) -> Entity:
     """The entity `name`, made (key, certificate issued by `issuer`) if the database has none yet; `base_url`: the
-    public URL its issuer's CRL and certificate are published under (kept in the certificate)."""
+    public URL its issuer's CRL and certificate are published under (kept in the certificate). A signer's or the
+    TSA's certificate near its end (RENEW_BEFORE) is kept as `<name>#<serial>` and replaced."""
     master_key = _master(master_key_b64)
+    now = now or dt.datetime.now(dt.UTC)
     row = session.get(db.PkiCertificate, name)
+    if row is not None and row.role in RENEWED and row.not_after - RENEW_BEFORE <= now:
+        row.name = f"{name}#{row.serial}"
+        session.flush()
+        row = None
     if row is None:
-        now = now or dt.datetime.now(dt.UTC)
         key = ec.generate_private_key(ec.SECP256R1())
         cert = _build(name, role, subject, key, issuer, now, base_url)
         scalar = key.private_numbers().private_value.to_bytes(32, "big")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 
 import pytest
@@ -196,3 +197,18 @@ def test_the_cli_revokes_a_unions_certificate_and_the_next_is_new(database_url):
         second = pki.union_signer(session, MASTER, session.get(db.Union, "pki-revoke")).certificate.serial_number
     assert second != first
     assert cli(database_url, "pki", "revoke", "pki-revoke", "--chairman").exit_code == 1  # it has none
+
+
+def test_a_union_certificate_near_its_end_is_replaced_and_kept(database_url):
+    from tests.unions_kit import add_union, database
+
+    add_union(database_url, "pki-renew")
+    with database(database_url) as session:
+        union = session.get(db.Union, "pki-renew")
+        old = pki.union_signer(session, MASTER, union).certificate
+        later = old.not_valid_after_utc - pki.RENEW_BEFORE + dt.timedelta(days=1)
+        ca = pki.issuing_ca(session, MASTER, union.upazila_slug, union.upazila_en)
+        new = pki.ensure_entity(session, MASTER, "union/pki-renew", "union", old.subject, ca, later).certificate
+        assert new.serial_number != old.serial_number and new.subject == old.subject
+        assert session.get(db.PkiCertificate, f"union/pki-renew#{old.serial_number:x}").revoked_at is None
+        assert pki.union_signer(session, MASTER, union).certificate == new  # and it stays the one in use
