@@ -143,3 +143,13 @@ def test_adding_a_type_is_a_data_entry_and_its_wording(renderer, tmp_path, monke
     for expected in ["বৃক্ষরোপণ প্রত্যয়ন", "আম ও কাঁঠালের চারা রোপণ করেছেন", "সনদের উদ্দেশ্য: পরিবেশ পুরস্কার",
                      "বৈধ", "প্রশান্ত কুমার বিশ্বাস"]:
         assert expected in text, expected
+
+
+def test_the_catalogue_page_lists_every_type_with_its_sample_page():
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    text = (docs / "CATALOGUE.md").read_text(encoding="utf-8")
+    for t in CATALOGUE:
+        assert f"[`{t.code}`](#{t.code})" in text and t.name_bn in text, t.code
+        assert (docs / "catalogue" / f"{t.code}.png").read_bytes().startswith(b"\x89PNG"), t.code

@@ -1,0 +1,86 @@
+"""docs/CATALOGUE.md and its sample pages (docs/catalogue/<code>.png), written from the catalogue itself:
+
+    .venv/bin/python -m infra.catalogue_doc
+
+Every type with its names, fields (and their labels), tables, default chain, fee lines, deadline, validity, a sample
+page in Bengali and its sources. Needs pdftoppm (poppler-utils).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from activities.render import CertificateRenderer, sample_document
+from sonod.catalogue import CATALOGUE, LABELS, CertificateType
+from sonod.printed import DETAILS
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC, PAGES = ROOT / "docs" / "CATALOGUE.md", ROOT / "docs" / "catalogue"
+TABLES = {"heirs": "heirs", "members": "family members", "plots": "plots"}
+DEFAULT_SOURCES = ("the certificate as union parishads word it today (their citizen charters and issued "
+                   "certificates), written for sonod in sonod/catalogue_data.py",)
+HEAD = """# The certificate catalogue
+
+Written by `python -m infra.catalogue_doc` from `sonod/catalogue.py` (the twelve built-in types) and
+`sonod/catalogue_data.py` (the declared types); do not edit by hand. A union overrides a type's chain, fee lines and
+deadline (`sonod admin add-union --chain/--fee/--deadline`, or `import-upazila`); `--disable` turns a type off.
+`GET /api/v1/certificate-types` publishes each type's fields as JSON Schema (declared fields titled in Bengali).
+
+**Adding a type** is one `TypeSpec` in `sonod/catalogue_data.py`: its code and names, its fields (keys of
+`VOCABULARY`, a trailing `?` for an optional one; add a vocabulary entry for a new field, with its kind and Bengali and
+English labels), its wording in Bengali and English (`str.format` paragraphs; `[heirs]`, `[members]` and `[plots]`
+print those tables), its default chain, fee lines, deadline and validity, and a sample. The form, the PDF, the JSON
+Schema and this page follow; `tests/test_catalogue_types.py::test_adding_a_type_is_a_data_entry_and_its_wording`
+adds one. An existing deployment's unions get a new type's rule from `sonod seed` (dev) or a new `add-union`; see
+the issue's report for what is still missing there.
+
+| # | Code | Name | Fields | Chain | Deadline | Valid | Fee lines |
+|---|------|------|--------|-------|----------|-------|-----------|
+"""
+
+
+def label(key: str) -> str:
+    if key in LABELS:
+        return LABELS[key].label_bn
+    return DETAILS.get(key, (key, key))[0]
+
+
+def fields_of(t: CertificateType) -> str:
+    schema = t.fields_schema()
+    required = set(schema.get("required", []))
+    return "<br>".join(f"`{k}`{'' if k in required else '?'} {label(k)}" + (" (table)" if k in TABLES else "")
+                       for k in schema.get("properties", {}))
+
+
+def row(n: int, t: CertificateType) -> str:
+    fees = ", ".join(f"{f.name_en} {f.amount}" for f in t.fee_lines) or "free"
+    valid = f"{t.valid_days} days" if t.valid_days else "—"
+    return (f"| {n} | [`{t.code}`](#{t.code}) | {t.name_bn}<br>{t.name_en} | {fields_of(t)} | "
+            f"{' → '.join(r.value for r in t.chain)} | {t.deadline_days} days | {valid} | {fees} |")
+
+
+def section(t: CertificateType) -> str:
+    sources = t.sources + DEFAULT_SOURCES
+    return (f"\n### {t.code}\n\n**{t.name_bn}** ({t.name_en}). Sources: {'; '.join(sources)}.\n\n"
+            f"![{t.name_en}, sample page](catalogue/{t.code}.png)\n")
+
+
+def main() -> int:
+    PAGES.mkdir(parents=True, exist_ok=True)
+    renderer = CertificateRenderer()
+    with tempfile.TemporaryDirectory() as tmp:
+        for t in CATALOGUE:
+            pdf = Path(tmp) / f"{t.code}.pdf"
+            pdf.write_bytes(renderer.render(sample_document(t.code, "bn")))
+            subprocess.run(["pdftoppm", "-png", "-r", "50", "-singlefile", str(pdf), str(PAGES / t.code)], check=True)
+    text = HEAD + "\n".join(row(n, t) for n, t in enumerate(CATALOGUE, 1)) + "\n\n## Sample pages\n"
+    DOC.write_text(text + "".join(section(t) for t in CATALOGUE), encoding="utf-8")
+    print(f"{DOC.relative_to(ROOT)}: {len(CATALOGUE)} types")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
