@@ -65,6 +65,9 @@ class Issuer(contract.Issuer):
             memo_no = memo_number(app.union.code, app.certificate_type, row.year, row.seq)
             kind = session.get(db.CertificateTypeRow, app.certificate_type)
             valid_days = kind.valid_days if kind is not None else BY_CODE[app.certificate_type].valid_days
+            rule = session.get(db.UnionRule, (app.union.slug, app.certificate_type))
+            if rule is not None and rule.valid_days is not None:  # the union's own (0: no expiry)
+                valid_days = rule.valid_days
 
         holder, claims = self.holder(req)
         valid = validity(req.issued_at, valid_days)

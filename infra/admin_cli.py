@@ -282,9 +282,10 @@ def officers_delegate(
 # unions
 
 
-def overrides(fees: list[str], deadlines: list[str], chains: list[str], disabled: list[str]) -> Overrides:
-    """The `--fee TYPE.LINE=AMOUNT`, `--deadline TYPE=DAYS`, `--chain TYPE=ROLE,...` and `--disable TYPE` options;
-    exit 2 naming the first one that does not fit the catalogue."""
+def overrides(fees: list[str], deadlines: list[str], chains: list[str], disabled: list[str],
+              valid: list[str] | None = None) -> Overrides:
+    """The `--fee TYPE.LINE=AMOUNT`, `--deadline TYPE=DAYS`, `--chain TYPE=ROLE,...`, `--disable TYPE` and
+    `--valid TYPE=DAYS` options; exit 2 naming the first one that does not fit the catalogue."""
     from sonod.bootstrap import Overrides, RuleError  # lazy: SQLAlchemy
 
     o = Overrides()
@@ -305,6 +306,11 @@ def overrides(fees: list[str], deadlines: list[str], chains: list[str], disabled
             o.chain(type_code.strip(), roles.split(","))
         for type_code in disabled:
             o.disable(type_code.strip())
+        for value in valid or []:
+            type_code, _, days = value.partition("=")
+            if not re.fullmatch(r"-?[0-9]+", days.strip()):
+                raise RuleError(f"--valid {value}", "expected TYPE=DAYS, e.g. trade_licence=365")
+            o.validity(type_code.strip(), int(days))
     except RuleError as exc:
         fail(str(exc), BAD_ARGUMENT)
     return o
@@ -362,7 +368,7 @@ def create_union(session: Session, values: dict[str, str], rules: Overrides | No
     union = add_union(session, values, load_settings().master_key, db.utcnow(), rules)
     session.flush()
     changed = {"fees": rules.fees, "deadlines": rules.deadlines, "chains": rules.chains,
-               "disabled": sorted(rules.disabled)} if rules else {}
+               "disabled": sorted(rules.disabled)} | ({"valid": rules.valid} if rules.valid else {}) if rules else {}
     record(session, union.slug, "union.create", union.slug, {"upazila": union.upazila_slug, **changed})
     return union
 
@@ -388,11 +394,14 @@ def admin_add_union(
         "--chain", help="TYPE=ROLE,... the approval chain, e.g. citizenship=secretary,chairman (repeatable).")] = None,
     disable: Annotated[list[str] | None, typer.Option(
         "--disable", help="A certificate type the union does not issue (repeatable).")] = None,
+    valid: Annotated[list[str] | None, typer.Option(
+        "--valid", help="TYPE=DAYS a certificate is valid, 0 for no expiry, e.g. trade_licence=365 (repeatable).")
+    ] = None,
 ) -> None:
-    """Add a union with the catalogue's fees, deadlines and chains (overridable) and its signing key."""
+    """Add a union with the catalogue's fees, deadlines, chains and validity (overridable) and its signing key."""
     from sonod import db  # lazy: SQLAlchemy
 
-    rules = overrides(fee or [], deadline or [], chain or [], disable or [])
+    rules = overrides(fee or [], deadline or [], chain or [], disable or [], valid)
     try:
         values = union_values(slug, code, name_bn, name_en, upazila_bn, upazila_en, district_bn, district_en, upazila)
     except BadField as exc:

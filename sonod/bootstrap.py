@@ -41,6 +41,7 @@ class Overrides:
     deadlines: dict[str, int] = field(default_factory=dict)
     chains: dict[str, list[str]] = field(default_factory=dict)
     disabled: set[str] = field(default_factory=set)
+    valid: dict[str, int] = field(default_factory=dict)  # days a certificate is valid, 0 for no expiry
 
     def fee(self, type_code: str, line: str, amount: int) -> None:
         option = f"--fee {type_code}.{line}"
@@ -68,6 +69,12 @@ class Overrides:
             raise RuleError(option, f"{','.join(roles)!r} is not a chain: distinct steps of {', '.join(allowed)}, "
                                     "ending with chairman")
         self.chains[type_code] = steps
+
+    def validity(self, type_code: str, days: int) -> None:
+        _type(f"--valid {type_code}", type_code)
+        if not 0 <= days <= 3650:
+            raise RuleError(f"--valid {type_code}", f"{days} is not 0 (no expiry) to 3650 days")
+        self.valid[type_code] = days
 
     def disable(self, type_code: str) -> None:
         self.disabled.add(_type(f"--disable {type_code}", type_code).code)
@@ -102,6 +109,7 @@ def add_rules(session: Session, union: str, overrides: Overrides | None = None) 
         session.add(db.UnionRule(
             union_slug=union, certificate_type=t.code, deadline_days=o.deadlines.get(t.code, t.deadline_days),
             chain=o.chains.get(t.code, [str(r) for r in t.chain]), enabled=t.code not in o.disabled,
+            valid_days=o.valid.get(t.code),
             fee_lines=[{"code": f.code, "name_bn": f.name_bn, "name_en": f.name_en,
                         "amount": fees.get(f.code, f.amount)} for f in t.fee_lines],
         ))

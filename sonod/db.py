@@ -169,6 +169,7 @@ class UnionRule(Base):
     deadline_days: Mapped[int] = mapped_column(Integer)
     chain: Mapped[list[Any]]
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    valid_days: Mapped[int | None] = mapped_column(Integer)  # the union's own validity; None: the catalogue's
 
 
 class contact_mobile(FunctionElement):

@@ -153,3 +153,36 @@ def test_the_catalogue_page_lists_every_type_with_its_sample_page():
     for t in CATALOGUE:
         assert f"[`{t.code}`](#{t.code})" in text and t.name_bn in text, t.code
         assert (docs / "catalogue" / f"{t.code}.png").read_bytes().startswith(b"\x89PNG"), t.code
+
+
+PATGATI = ["--code", "359101", "--name-bn", "পাটগাতী", "--name-en", "Patgati", "--upazila-bn", "টুঙ্গিপাড়া",
+           "--upazila-en", "Tungipara", "--district-bn", "গোপালগঞ্জ", "--district-en", "Gopalganj"]
+
+
+def test_a_union_sets_its_own_fees_deadline_chain_and_validity_for_a_declared_type(empty_database_url):
+    from sqlalchemy import select
+
+    from api.services.unions import catalogue
+    from sonod import db
+    from sonod.migrate import upgrade
+    from tests.unions_kit import cli, database
+
+    upgrade(empty_database_url)
+    r = cli(empty_database_url, "admin", "add-union", "patgati", *PATGATI,
+            "--fee", "electricity_noc.application_fee=100", "--fee", "electricity_noc.vat=15",
+            "--deadline", "land_inheritance=14", "--chain", "misc_attestation=secretary,chairman",
+            "--valid", "electricity_noc=30", "--valid", "temporary_identity=0")
+    assert r.exit_code == 0, r.output
+    bad = cli(empty_database_url, "admin", "add-union", "other", *PATGATI, "--valid", "electricity_noc=-1")
+    assert bad.exit_code == 2 and "--valid electricity_noc" in bad.output, bad.output
+    with database(empty_database_url) as session:
+        rules = {r.certificate_type: r for r in session.scalars(select(db.UnionRule))}
+        assert len(rules) == len(CATALOGUE)
+        assert [line["amount"] for line in rules["electricity_noc"].fee_lines] == [100, 0, 15]
+        assert rules["land_inheritance"].deadline_days == 14
+        assert (rules["electricity_noc"].valid_days, rules["temporary_identity"].valid_days) == (30, 0)
+        assert rules["passport"].valid_days is None  # the catalogue's
+        published = {t["code"]: t for t in catalogue(session, "patgati")}
+    assert published["electricity_noc"]["valid_days"] == 30 and published["electricity_noc"]["fee"]["amount"] == 115
+    assert published["temporary_identity"]["valid_days"] is None  # no expiry in this union
+    assert published["widow"]["fields"]["properties"]["late_spouse_name_bn"]["title"] == "প্রয়াত স্বামীর নাম"

@@ -79,6 +79,8 @@ def catalogue(session: Session, slug: str | None) -> list[dict]:
         if rule := rules.get(t.code):
             if not rule.enabled:
                 continue
+            if rule.valid_days is not None:
+                item["valid_days"] = rule.valid_days or None
             item |= {"union": slug, "deadline_days": rule.deadline_days, "chain": rule.chain,
                      "fee": {"amount": sum(line["amount"] for line in rule.fee_lines), "currency": "BDT",
                              "lines": rule.fee_lines}}
