@@ -40,6 +40,7 @@ def authority_from_settings() -> TimeStampAuthority:
 def handler_for(authority: TimeStampAuthority, certificate_der: bytes) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive: the worker's client reuses its connection
+        timeout = 30  # seconds a connection may sit idle or send slowly before it is closed
 
         def do_GET(self) -> None:
             if self.path == "/healthz":
