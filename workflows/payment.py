@@ -14,7 +14,6 @@ notification with the provider's adapter, then nudges the application or, for a 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
@@ -129,9 +128,13 @@ class PaymentNotification:
         read = await workflow.execute_activity_method(Payments.read_notification, ref, **PAYMENT_POLICY)
         if read.outcome is NoticeOutcome.NUDGED:
             assert read.application_id is not None and read.order_id is not None
-            with contextlib.suppress(FailureError):  # the application has ended since: nothing to tell
+            try:
                 await workflow.get_external_workflow_handle(read.application_id).signal(
                     NOTIFIED, PaymentNotice(order_id=read.order_id))
+            except FailureError:  # the application ended as this order opened: closed now, a payment refunded
+                closed = await workflow.execute_activity_method(
+                    Payments.close, Closing(order_id=read.order_id, state=OrderState.CANCELLED), **PAYMENT_POLICY)
+                read.refunded = closed.refunded
         elif read.outcome is NoticeOutcome.LATE:
             assert read.order_id is not None
             closed = await workflow.execute_activity_method(

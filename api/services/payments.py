@@ -23,7 +23,7 @@ from api.schemas import DecisionOut, PaymentCallback
 from api.services.applications import load_application, run_update
 from api.services.transaction import commit_early, end_transaction
 from sonod import audit, db
-from sonod.db import upsert
+from sonod.db import upsert, upsert_statement
 from sonod.security import hmac_sha256_hex, same_signature
 from sonod.settings import Settings
 from workflows.application import CertificateApplication
@@ -145,15 +145,17 @@ async def notified(session: Session, settings: Settings, temporal: Client, provi
 
 
 def _store(session: Session, values: dict, digest: str) -> int | None:
-    """The notification's row id; None for a repeat of one already stored (kept too, as `duplicate`)."""
-    new = upsert(session, db.PaymentNotification, values | {"dedupe_key": digest}, ["dedupe_key"]).rowcount
-    if not new:  # the order it named, once the first was read (PaymentNotification names it on later repeats)
-        first = session.scalars(select(db.PaymentNotification).where(db.PaymentNotification.dedupe_key == digest))
+    """The notification's row id; None for a repeat of one already stored (kept too, as `duplicate`). The insert
+    says which by what it returns: its rowcount is -1 on PostgreSQL, where the id comes back by RETURNING."""
+    notices = db.PaymentNotification
+    first_time = upsert_statement(session.get_bind().dialect.name, notices, ("dedupe_key",), ()).returning(notices.id)
+    row_id = session.scalar(first_time, values | {"dedupe_key": digest})
+    if row_id is None:  # the order it named, once the first was read (PaymentNotification names it on later repeats)
+        first = session.scalars(select(notices).where(notices.dedupe_key == digest))
         named = {k: getattr(row, k) for row in first for k in ("order_id", "provider_ref")}
-        session.add(db.PaymentNotification(**values | named | {"outcome": NoticeOutcome.DUPLICATE.value}))
+        session.add(notices(**values | named | {"outcome": NoticeOutcome.DUPLICATE.value}))
         commit_early(session)
         return None
-    row_id = session.scalar(select(db.PaymentNotification.id).where(db.PaymentNotification.dedupe_key == digest))
     commit_early(session)
     return row_id
 
