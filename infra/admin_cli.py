@@ -296,21 +296,17 @@ def overrides(fees: list[str], deadlines: list[str], chains: list[str], disabled
             if not amount or not line or not re.fullmatch(r"-?[0-9]+", amount.strip()):
                 raise RuleError(f"--fee {value}", "expected TYPE.LINE=AMOUNT, e.g. trade_licence.licence_fee=600")
             o.fee(type_code.strip(), line.strip(), int(amount))
-        for value in deadlines:
-            type_code, _, days = value.partition("=")
-            if not re.fullmatch(r"-?[0-9]+", days.strip()):
-                raise RuleError(f"--deadline {value}", "expected TYPE=DAYS, e.g. warish=10")
-            o.deadline(type_code.strip(), int(days))
+        for option, values, days_of in (("--deadline", deadlines, o.deadline), ("--valid", valid or [], o.validity)):
+            for value in values:
+                type_code, _, days = value.partition("=")
+                if not re.fullmatch(r"-?[0-9]+", days.strip()):
+                    raise RuleError(f"{option} {value}", "expected TYPE=DAYS, e.g. warish=10")
+                days_of(type_code.strip(), int(days))
         for value in chains:
             type_code, _, roles = value.partition("=")
             o.chain(type_code.strip(), roles.split(","))
         for type_code in disabled:
             o.disable(type_code.strip())
-        for value in valid or []:
-            type_code, _, days = value.partition("=")
-            if not re.fullmatch(r"-?[0-9]+", days.strip()):
-                raise RuleError(f"--valid {value}", "expected TYPE=DAYS, e.g. trade_licence=365")
-            o.validity(type_code.strip(), int(days))
     except RuleError as exc:
         fail(str(exc), BAD_ARGUMENT)
     return o
@@ -394,9 +390,8 @@ def admin_add_union(
         "--chain", help="TYPE=ROLE,... the approval chain, e.g. citizenship=secretary,chairman (repeatable).")] = None,
     disable: Annotated[list[str] | None, typer.Option(
         "--disable", help="A certificate type the union does not issue (repeatable).")] = None,
-    valid: Annotated[list[str] | None, typer.Option(
-        "--valid", help="TYPE=DAYS a certificate is valid, 0 for no expiry, e.g. trade_licence=365 (repeatable).")
-    ] = None,
+    valid: Annotated[list[str] | None, typer.Option("--valid", help="TYPE=DAYS a certificate is valid, 0: no expiry, "
+                                                    "e.g. trade_licence=365 (repeatable).")] = None,
 ) -> None:
     """Add a union with the catalogue's fees, deadlines, chains and validity (overridable) and its signing key."""
     from sonod import db  # lazy: SQLAlchemy
