@@ -20,6 +20,7 @@ import typer
 
 from infra.admin_cli import admin_app, officers_app
 from infra.audit_cli import audit_app
+from infra.catalogue_cli import catalogue_app
 from infra.cli_common import CliError, describe_seed, fail, load_settings, masked_url, migrate_database, seed_database
 from infra.dev import port_problem, run_dev
 from infra.keys_cli import keys_app
@@ -43,6 +44,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(ops_app, name="ops")
 ops_app.add_typer(sms_app, name="sms")
 app.add_typer(admin_app, name="admin")
+app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(officers_app, name="officers")
 app.add_typer(portal_keys_app, name="portal-keys")
 app.add_typer(verify_app)  # its one command becomes `sonod verify` (with a name it would be `verify verify`)

@@ -186,3 +186,28 @@ def test_a_union_sets_its_own_fees_deadline_chain_and_validity_for_a_declared_ty
     assert published["electricity_noc"]["valid_days"] == 30 and published["electricity_noc"]["fee"]["amount"] == 115
     assert published["temporary_identity"]["valid_days"] is None  # no expiry in this union
     assert published["widow"]["fields"]["properties"]["late_spouse_name_bn"]["title"] == "প্রয়াত স্বামীর নাম"
+
+
+def test_an_upgrade_gives_every_existing_union_the_new_types_and_keeps_its_own_rules(empty_database_url):
+    from sqlalchemy import delete, func, select
+
+    from sonod import db
+    from sonod.migrate import upgrade
+    from tests.unions_kit import audit_rows, cli, database
+
+    upgrade(empty_database_url)
+    assert cli(empty_database_url, "admin", "add-union", "patgati", *PATGATI, "--deadline", "warish=10").exit_code == 0
+    declared = [t.code for t in CATALOGUE[12:]]
+    with database(empty_database_url) as session:  # as a deployment was before the declared types
+        session.execute(delete(db.UnionRule).where(db.UnionRule.certificate_type.in_(declared)))
+        session.execute(delete(db.CertificateTypeRow).where(db.CertificateTypeRow.code.in_(declared)))
+        session.commit()
+    r = cli(empty_database_url, "catalogue", "sync")
+    assert r.exit_code == 0 and f"{len(declared)} new certificate types" in r.output, r.output
+    assert cli(empty_database_url, "catalogue", "sync").output.startswith("0 new")  # idempotent
+    with database(empty_database_url) as session:
+        rules = {r.certificate_type: r for r in session.scalars(select(db.UnionRule))}
+        assert set(rules) == {t.code for t in CATALOGUE}
+        assert rules["warish"].deadline_days == 10  # its own rule, kept
+        assert session.scalar(select(func.count()).select_from(db.CertificateTypeRow)) == len(CATALOGUE)
+    assert [e.action for e in audit_rows(empty_database_url, "patgati")] == ["union.create", "catalogue.sync"]
