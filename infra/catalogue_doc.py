@@ -25,8 +25,8 @@ DEFAULT_SOURCES = ("the certificate as union parishads word it today (their citi
 HEAD = """# The certificate catalogue
 
 Written by `python -m infra.catalogue_doc` from `sonod/catalogue.py` (the twelve built-in types) and
-`sonod/catalogue_data.py` (the declared types); do not edit by hand. A union overrides a type's chain, fee lines and
-deadline (`sonod admin add-union --chain/--fee/--deadline`, or `import-upazila`); `--disable` turns a type off.
+`sonod/catalogue_data.py` (the declared types); do not edit by hand. A union overrides a type's chain, fee lines,
+deadline and validity (`sonod admin add-union --chain/--fee/--deadline/--valid`); `--disable` turns a type off.
 `GET /api/v1/certificate-types` publishes each type's fields as JSON Schema (declared fields titled in Bengali).
 
 **Adding a type** is one `TypeSpec` in `sonod/catalogue_data.py`: its code and names, its fields (keys of
@@ -34,8 +34,7 @@ deadline (`sonod admin add-union --chain/--fee/--deadline`, or `import-upazila`)
 English labels), its wording in Bengali and English (`str.format` paragraphs; `[heirs]`, `[members]` and `[plots]`
 print those tables), its default chain, fee lines, deadline and validity, and a sample. The form, the PDF, the JSON
 Schema and this page follow; `tests/test_catalogue_types.py::test_adding_a_type_is_a_data_entry_and_its_wording`
-adds one. An existing deployment's unions get a new type's rule from `sonod seed` (dev) or a new `add-union`; see
-the issue's report for what is still missing there.
+adds one. After an upgrade that adds types, `sonod catalogue sync` gives every existing union their default rules.
 
 | # | Code | Name | Fields | Chain | Deadline | Valid | Fee lines |
 |---|------|------|--------|-------|----------|-------|-----------|
