@@ -62,6 +62,8 @@ async def test_a_citizen_fills_and_submits_a_form_with_the_heirs_and_the_plots_t
     citizen = await visitors()
     page = citizen.page
     await citizen.go(f"/unions/{UNION}/")
+    listed = await page.inner_text("main")  # the catalogue's order: the twelve most asked for first
+    assert listed.index("নাগরিকত্ব সনদ") < listed.index("ট্রেড লাইসেন্স") < listed.index("উত্তরাধিকারী সনদ")
     await page.get_by_role("link", name="জমি উত্তরাধিকার সনদ").click()
     await page.wait_for_url(re.compile(r"/apply/land_inheritance$"))
     legends = await page.locator("fieldset.table > legend").all_inner_texts()
