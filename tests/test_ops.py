@@ -106,7 +106,7 @@ async def test_stuck_shows_an_application_retrying_on_the_nid_gateway_with_its_l
         entry = await stuck_entry(settings, union, app_id, Problem.RETRYING, "--retrying-for", "0s")
         assert entry["activity"] == "NidGateway.verify" and entry["attempt"] >= 2
         assert entry["status"] == "verifying_nid" and entry["certificate_type"] == "citizenship"
-        assert "NID gateway answered 503" in entry["last_error"] and "NID gateway" in entry["cause"]
+        assert "503" in entry["last_error"] and "GatewayDown" in entry["last_error"] and "NID gateway" in entry["cause"]
         assert entry["url"] == f"{settings.temporal_ui_url}/namespaces/default/workflows/{app_id}"
 
         code, table, err = await sonod(settings, "ops", "stuck", "--union", union, "--retrying-for", "0s")
@@ -220,7 +220,7 @@ async def test_retry_runs_the_failing_nid_check_now_instead_of_after_its_backoff
         porichoy.reset()
     code, out, err = await sonod(settings, "ops", "retry", app_id)
     assert code == 0, err
-    assert "reset NidGateway.verify" in out and "NID gateway answered 503" in out
+    assert "reset NidGateway.verify" in out and "503" in out
     await stack.wait_for(app_id, Status.AWAITING_DECISION, timeout=max(0.5, next_attempt_at - time.time() - 0.5))
     assert time.time() < next_attempt_at
     assert [e.action for e in (await audit_entries(settings, app_id))] == ["ops.retry"]

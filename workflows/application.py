@@ -209,7 +209,7 @@ class CertificateApplication:
         await self.step(STEP_STATUS[role], EventKind.AWAITING, f"waiting for the {role.value}", step=role.value)
         await self.notify(f"awaiting_{role.value}", {}, to_roles=[role], to_applicant=False)
         if workflow.patched(SMS_EVERY_STEP):
-            await self.notify(f"with_{role.value}", {})
+            await self.notify(f"with_{role.value}", {}, resendable=False)
         timing, deadline_at = self.admitted().timing, self.deadline()
         await self.until(
             lambda: self.decision is not None or self.cancellation is not None,
@@ -484,14 +484,16 @@ class CertificateApplication:
         await self.notify("overdue", {}, to_roles=[role, Role.UPAZILA_ADMIN], to_applicant=False)
 
     async def notify(self, template: str, params: dict, *, to_roles: list[Role] | None = None,
-                     to_applicant: bool = True, key: str | None = None) -> None:
+                     to_applicant: bool = True, key: str | None = None, resendable: bool = True) -> None:
+        """`resendable=False` for a courtesy note that must not take the place of the step's own notice in `resend`."""
         app = self.admitted()
         notice = Notice(
             application_id=app.application_id, key=f"r{self.round}:{key or template}", template=template,
             to_applicant=to_applicant, to_roles=to_roles or [], union=app.union.slug,
             ward_no=self.ward_no(), contact=app.contact if to_applicant else None, params=params,
         )
-        self.last_notice = notice
+        if resendable:
+            self.last_notice = notice
         delivered = await workflow.execute_activity_method(Outbox.notify, notice, **NOTIFY_POLICY)
         if delivered.channels:
             self.record(EventKind.NOTIFIED, f"{template}: sent by {', '.join(delivered.channels)}", OUTBOX,

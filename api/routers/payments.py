@@ -20,7 +20,9 @@ async def callback(request: Request, session: DbSession, settings: SettingsDep, 
     return await payments.receive(session, settings, temporal, await request.body(), signature)
 
 
-@router.api_route("/{provider}/ipn", methods=["GET", "POST"])
+# One route a method: a route of two methods gives OpenAPI one operation id twice.
+@router.post("/{provider}/ipn")
+@router.get("/{provider}/ipn", name="ipn_by_get")
 async def ipn(provider: str, request: Request, session: DbSession, settings: SettingsDep,
               temporal: TemporalClient) -> NotificationOut:
     """A payment gateway's notification (IPN): stored as it came; the order it names is then asked about at the
@@ -30,8 +32,8 @@ async def ipn(provider: str, request: Request, session: DbSession, settings: Set
     return NotificationOut(outcome=read.outcome.value, order_id=read.order_id)
 
 
-@router.api_route("/{provider}/return", methods=["GET", "POST"], response_class=RedirectResponse,
-                  status_code=303)
+@router.post("/{provider}/return", response_class=RedirectResponse, status_code=303)
+@router.get("/{provider}/return", response_class=RedirectResponse, status_code=303, name="payer_returns_by_get")
 async def payer_returns(provider: str, request: Request, session: DbSession, settings: SettingsDep,
                         temporal: TemporalClient) -> RedirectResponse:
     """The payer's browser back from the gateway: treated as a notification (never as proof of payment), then sent

@@ -7,9 +7,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.deps import DbSession
-from api.routers.verify_app import offline_data
 from api.schemas import VerifyIn, VerifyOut
 from api.services import certificates
+from api.services.status_lists import offline_data
 from api.verification import Verifier
 from sonod.bengali import DHAKA, format_date_bn
 from sonod.signing import jwks

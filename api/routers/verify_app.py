@@ -3,7 +3,8 @@
 Its service worker (api/static/verify-sw.js, served as /verify-sw.js) is registered with the scope `/verify`, never
 `/` (the union portals have workers of their own under `/unions/<slug>/`). It keeps the page and its code; the page
 (api/static/verify-offline.js) keeps the trust list and the status lists, checked against the sonod root that the
-page itself carries (`offline_data`): the root comes with the page's code, not with the lists it vouches for.
+page itself carries (api.services.status_lists.offline_data): the root comes with the page's code, not with the
+lists it vouches for.
 """
 
 from __future__ import annotations
@@ -11,14 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 
-from anyio import to_thread
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from api.pages.common import STATIC
-from sonod import pki
-from sonod.bengali import GREGORIAN_MONTHS_BN
-from sonod.catalogue import BY_CODE
 
 router = APIRouter(include_in_schema=False)
 
@@ -50,16 +47,3 @@ def _worker_source() -> str:
 def service_worker() -> Response:
     """At the site's top level so that it may take the scope /verify (a worker's scope is below its own path)."""
     return Response(_worker_source(), media_type="text/javascript", headers=NO_CACHE)
-
-
-async def offline_data(request: Request) -> dict:
-    """What the page carries for verifying without a network: the pinned root and the names to show."""
-    state = request.app.state
-    if getattr(state, "verify_root", None) is None:
-        def read_root() -> dict:
-            with state.sessions.begin() as session:
-                return pki.root_public_jwk(session, state.settings.master_key)
-        state.verify_root = await to_thread.run_sync(read_root)
-    unions = {slug: [u.name_bn, u.name_en, u.upazila_bn, u.district_bn] for slug, u in state.verifier.unions.items()}
-    return {"root": state.verify_root, "unions": unions, "months_bn": list(GREGORIAN_MONTHS_BN),
-            "types": {code: [kind.name_bn, kind.name_en] for code, kind in BY_CODE.items()}}

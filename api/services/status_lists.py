@@ -3,11 +3,15 @@ the union's current key; and the trust list, the unions' keys signed by the sono
 
 from __future__ import annotations
 
+from anyio import to_thread
+from fastapi import Request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.errors import NotFound
 from sonod import db, pki
+from sonod.bengali import GREGORIAN_MONTHS_BN
+from sonod.catalogue import BY_CODE
 from sonod.keys import KeyStore
 from sonod.offline import status_list_jws, trust_list_jws
 from sonod.signing import jwks
@@ -43,3 +47,16 @@ def trust_list(session: Session, keys: KeyStore, master_key: str) -> str:
     root = pki.ensure_root(session, master_key)
     return trust_list_jws(jwks(keys.trusted_keys(session))["keys"], pki.public_jwk(root.certificate)["kid"],
                           lambda data: pki.es256_sign(root.key, data), db.utcnow())
+
+
+async def offline_data(request: Request) -> dict:
+    """What the page carries for verifying without a network: the pinned root and the names to show."""
+    state = request.app.state
+    if getattr(state, "verify_root", None) is None:
+        def read_root() -> dict:
+            with state.sessions.begin() as session:
+                return pki.root_public_jwk(session, state.settings.master_key)
+        state.verify_root = await to_thread.run_sync(read_root)
+    unions = {slug: [u.name_bn, u.name_en, u.upazila_bn, u.district_bn] for slug, u in state.verifier.unions.items()}
+    return {"root": state.verify_root, "unions": unions, "months_bn": list(GREGORIAN_MONTHS_BN),
+            "types": {code: [kind.name_bn, kind.name_en] for code, kind in BY_CODE.items()}}
