@@ -4,6 +4,9 @@ PYTHON      ?= python3.11
 VENV        ?= .venv
 VAR_DIR     ?= $(or $(SONOD_VAR_DIR),var)
 PYTEST_ARGS ?=
+# Test files run on this many processes (pytest-xdist, a file's tests together): the tests mostly wait on Temporal,
+# the browser and the database, so three keep two cores busy. TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= 3
 BENCH_ARGS  ?=
 SYSTEM_DEPS := poppler-utils zbar-tools libzbar0 fonts-noto-core chromium
 
@@ -33,7 +36,7 @@ run: venv
 	exec $(VENV)/bin/sonod dev
 
 test: system-deps venv
-	@set +e; $(VENV)/bin/pytest $(PYTEST_ARGS); code=$$?; \
+	@set +e; $(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS); code=$$?; \
 	if [ $$code -eq 5 ]; then echo "make test: pytest ran no tests (exit 5)" >&2; fi; \
 	exit $$code
 

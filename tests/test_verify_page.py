@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -91,6 +93,16 @@ async def test_the_bare_verify_page_offers_a_form_to_paste_a_qr(stack):
     assert r.status_code == 200 and '<form method="get" action="verify">' in r.text
     page = r.text.split("<template", 1)[0]  # the offline verdicts wait in <template>s (issue 17)
     assert 'class="verdict' not in page and "<script>" not in page and 'type="application/json"' in page
+
+
+async def test_the_verify_page_does_not_grow_with_the_unions_it_can_name(stack):
+    """Every page carries the pinned root; the names of every union (4,550 in the country) are one document the
+    phone keeps with the lists, not a weight on each page."""
+    page = (await stack.http.get("/verify")).text
+    data = json.loads(re.search(r'<script type="application/json" id="verify-data">(.*?)</script>', page, re.S)[1])
+    assert set(data) == {"root", "months_bn", "names_url"} and data["root"]["crv"] == "P-256"
+    names = (await stack.http.get(data["names_url"])).json()
+    assert names["unions"]["paikkandi"][0] == "পাইককান্দি" and names["types"]["warish"][1]
 
 
 async def test_the_verify_page_says_revoked_with_the_reason(stack, page_cases):

@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.pages.common import STATIC
+from api.services import status_lists
 
 router = APIRouter(include_in_schema=False)
 
@@ -47,3 +48,9 @@ def _worker_source() -> str:
 def service_worker() -> Response:
     """At the site's top level so that it may take the scope /verify (a worker's scope is below its own path)."""
     return Response(_worker_source(), media_type="text/javascript", headers=NO_CACHE)
+
+
+@router.get(status_lists.NAMES_URL)
+def names(request: Request) -> Response:
+    return Response(json.dumps(status_lists.names(request), ensure_ascii=False), media_type="application/json",
+                    headers=NO_CACHE)

@@ -17,6 +17,7 @@ from sonod.offline import status_list_jws, trust_list_jws
 from sonod.signing import jwks
 
 PREFIX = "/api/v1/status-lists"
+NAMES_URL = "/verify/names.json"
 
 _YEARS = (select(db.Certificate.union_slug, db.Certificate.year)
           .group_by(db.Certificate.union_slug, db.Certificate.year)
@@ -50,13 +51,19 @@ def trust_list(session: Session, keys: KeyStore, master_key: str) -> str:
 
 
 async def offline_data(request: Request) -> dict:
-    """What the page carries for verifying without a network: the pinned root and the names to show."""
+    """What every verify page carries for verifying without a network: the pinned root. The names to show
+    (`names`) grow with the country, so they are a document of their own that the page keeps with the lists."""
     state = request.app.state
     if getattr(state, "verify_root", None) is None:
         def read_root() -> dict:
             with state.sessions.begin() as session:
                 return pki.root_public_jwk(session, state.settings.master_key)
         state.verify_root = await to_thread.run_sync(read_root)
-    unions = {slug: [u.name_bn, u.name_en, u.upazila_bn, u.district_bn] for slug, u in state.verifier.unions.items()}
-    return {"root": state.verify_root, "unions": unions, "months_bn": list(GREGORIAN_MONTHS_BN),
-            "types": {code: [kind.name_bn, kind.name_en] for code, kind in BY_CODE.items()}}
+    return {"root": state.verify_root, "months_bn": list(GREGORIAN_MONTHS_BN), "names_url": NAMES_URL}
+
+
+def names(request: Request) -> dict:
+    """The unions' and the certificate types' names, for an answer given on the phone."""
+    unions = {slug: [u.name_bn, u.name_en, u.upazila_bn, u.district_bn]
+              for slug, u in request.app.state.verifier.unions.items()}
+    return {"unions": unions, "types": {code: [kind.name_bn, kind.name_en] for code, kind in BY_CODE.items()}}

@@ -177,9 +177,10 @@
     function text(url) {
       return fetch(url, {cache: "no-store"}).then(function (r) { if (!r.ok) throw new Error(url); return r.text(); });
     }
+    var names = "{}";  // the unions' and types' names (api/services/status_lists.names): shown, never trusted
     return text(TRUST_URL).then(function (trustToken) {
       return readTrustList(trustToken).then(function (trust) {
-        return text(INDEX_URL).then(function (index) {
+        return text(page.names_url).then(function (found) { names = found; return text(INDEX_URL); }).then(function (index) {
           var urls = JSON.parse(index).lists.map(function (e) {
             if (!/^[a-z0-9][a-z0-9-]{0,39}$/.test(e.union) || !Number.isInteger(e.year)) throw new Error("bad index");
             return INDEX_URL + "/" + e.union + "/" + e.year;
@@ -190,7 +191,7 @@
         }).then(function (lists) {
           return caches.delete(LISTS).then(function () { return caches.open(LISTS); }).then(function (cache) {
             var all = lists.concat([[TRUST_URL, trustToken], ["/kept/index", JSON.stringify(lists.map(function (l) { return l[0]; }))],
-                                    ["/kept/at", String(Date.now())]]);
+                                    ["/kept/names", names], ["/kept/at", String(Date.now())]]);
             return Promise.all(all.map(function (l) { return cache.put(l[0], new Response(l[1])); }));
           });
         });
@@ -211,7 +212,7 @@
   function kept() {  // the phone's lists, checked again: {trust, lists: Map "union/year" → list}
     return caches.open(LISTS).then(function (cache) {
       function read(url) { return cache.match(url).then(function (r) { return r ? r.text() : null; }); }
-      return Promise.all([read(TRUST_URL), read("/kept/index")]).then(function (found) {
+      return Promise.all([read(TRUST_URL), read("/kept/index"), read("/kept/names")]).then(function (found) {
         if (!found[0] || !found[1]) return null;
         return readTrustList(found[0]).then(function (trust) {
           return Promise.all(JSON.parse(found[1]).map(function (url) {
@@ -219,7 +220,7 @@
           })).then(function (lists) {
             var byYear = new Map();
             lists.forEach(function (l) { if (l) byYear.set(l.union + "/" + l.year, l); });
-            return {trust: trust, lists: byYear};
+            return {trust: trust, lists: byYear, names: JSON.parse(found[2] || "{}")};
           });
         });
       });
@@ -346,7 +347,8 @@
     var view = document.getElementById("offline-" + answer.status).content.cloneNode(true);
     var c = answer.claims, slots = {reason: answer.reason};
     if (c) {
-      var union = page.unions[c.union] || [c.union, c.union], kind = page.types[c.certificate_type] || [c.certificate_type, c.certificate_type];
+      var known = store.names || {}, union = (known.unions || {})[c.union] || [c.union, c.union];
+      var kind = (known.types || {})[c.certificate_type] || [c.certificate_type, c.certificate_type];
       var issued = dates(c.issued_on * 86400000), until = c.valid_until !== null ? dates((c.valid_until - 1 + 6 * 3600) * 1000) : null;
       slots = {name_bn: c.name_bn, name_en: c.name_en, type_bn: kind[0], type_en: kind[1], certificate_no: c.certificate_no,
                union_bn: union[0], union_en: union[1], place_bn: union[2] ? ", " + union[2] + ", " + union[3] : "",
