@@ -51,7 +51,7 @@ def test_every_type_has_wording_a_chain_ending_with_the_chairman_and_a_sample_th
     for t in CATALOGUE:
         assert t.code in WORDINGS, t.code
         assert t.chain and t.chain[-1] == Role.CHAIRMAN, t.code
-        assert 1 <= t.deadline_days <= 30, t.code
+        assert t.deadline_days in range(1, 31), t.code
         sample = sample_document(t.code).details
         t.details.model_validate(sample)
 
