@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 
-from api.main import create_app
 from sonod import db, pki
 from sonod.keys import KeyStore
 from sonod.offline import MIN_BITS, read_status_list, read_trust_list
 from sonod.settings import Settings
 from sonod.signing import jwks, trusted_keys_from_jwks
+from tests.stack import api_in_process
 from tests.unions_kit import add_union, cli, database
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -37,13 +36,8 @@ async def http(database_url, tmp_path_factory):
         if session.get(db.Certificate, f"{UNION.upper()}-2026-000001") is None:
             session.add_all([certificate(1), certificate(2, revoked=True), certificate(3), certificate(9, revoked=True),
                              certificate(1, year=2025, revoked=True)])
-    settings = Settings(database_url=database_url, var_dir=tmp_path_factory.mktemp("var"))
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as client:
-            client.app = app  # type: ignore[attr-defined]
-            yield client
+    async with api_in_process(Settings(database_url=database_url, var_dir=tmp_path_factory.mktemp("var"))) as client:
+        yield client
 
 
 def union_keys(http):
