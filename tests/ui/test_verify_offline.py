@@ -12,6 +12,8 @@ import asyncio
 import base64
 import time
 import zlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -90,6 +92,17 @@ async def online_answer(page, base_url: str, qr: str) -> str:
     return await page.eval_on_selector(".verdict", "e => [...e.classList].find(c => c !== 'verdict')")
 
 
+@asynccontextmanager
+async def phone(browser, **options) -> AsyncIterator:
+    """A phone's browser at WIDTH px: waits up to 15 s, closed afterwards."""
+    context = await browser.new_context(viewport={"width": WIDTH, "height": 900}, **options)
+    context.set_default_timeout(15_000)
+    try:
+        yield context
+    finally:
+        await context.close()
+
+
 async def controlled(page) -> None:
     """Wait until the service worker controls the page (the page's CSP forbids wait_for_function's eval)."""
     deadline = time.monotonic() + 15
@@ -104,9 +117,7 @@ async def offline_answer(page) -> str:
 
 
 async def test_offline_the_verify_app_answers_as_online_with_the_age_of_its_lists(browser, base_url, qrs):
-    context = await browser.new_context(viewport={"width": WIDTH, "height": 900}, locale="bn-BD")
-    context.set_default_timeout(15_000)
-    try:
+    async with phone(browser, locale="bn-BD") as context:
         page = await context.new_page()
         await page.goto(f"{base_url}/verify")
         await page.wait_for_selector("html[data-lists=kept]", state="attached")
@@ -136,8 +147,6 @@ async def test_offline_the_verify_app_answers_as_online_with_the_age_of_its_list
         await page.click("form button[type=submit]")
         assert await offline_answer(page) == "revoked"
         await page.screenshot(path=str(SHOTS / f"verify-offline-revoked-{WIDTH}.png"), full_page=True)
-    finally:
-        await context.close()
 
 
 async def test_the_worker_is_scoped_to_verify_only(browser, base_url, qrs):
@@ -177,9 +186,7 @@ async def test_offline_the_camera_scan_verifies_on_the_phone(base_url, qrs, tmp_
 
 
 async def test_when_the_network_returns_the_lists_are_refreshed(browser, base_url, settings, qrs):
-    context = await browser.new_context(viewport={"width": WIDTH, "height": 900})
-    context.set_default_timeout(15_000)
-    try:
+    async with phone(browser) as context:
         page = await context.new_page()
         await page.goto(f"{base_url}/verify")
         await page.wait_for_selector("html[data-refreshed]", state="attached")
@@ -205,14 +212,10 @@ async def test_when_the_network_returns_the_lists_are_refreshed(browser, base_ur
         await context.set_offline(True)
         await page.goto(f"{base_url}/verify?c={later.split('?c=', 1)[1]}")
         assert await offline_answer(page) == "revoked"
-    finally:
-        await context.close()
 
 
 async def test_offline_lists_older_than_three_days_are_said_to_be_old(browser, base_url, qrs):
-    context = await browser.new_context(viewport={"width": WIDTH, "height": 900})
-    context.set_default_timeout(15_000)
-    try:
+    async with phone(browser) as context:
         page = await context.new_page()
         await page.goto(f"{base_url}/verify")
         await page.wait_for_selector("html[data-lists=kept]", state="attached")
@@ -224,8 +227,6 @@ async def test_offline_lists_older_than_three_days_are_said_to_be_old(browser, b
         assert "4 d 0 h" in await page.inner_text("#offline-result #offline-lists")
         assert await page.is_visible("#offline-stale")
         await page.screenshot(path=str(SHOTS / f"verify-offline-stale-{WIDTH}.png"), full_page=True)
-    finally:
-        await context.close()
 
 
 # --- the browser's checks are sonod.signing's, reason for reason -----------------------------------------------
