@@ -82,6 +82,9 @@ class Union(Base):
     payment_provider: Mapped[str | None] = mapped_column(String(20))
     # SMS segments the union may still send (activities/sms/dispatch.py); None: not metered
     sms_balance: Mapped[int | None] = mapped_column(Integer)
+    # the margins (mm) of the union's pre-printed letterhead, {"top", "bottom", "left", "right"}; None: the
+    # defaults (sonod/printing.py LETTERHEAD)
+    letterhead: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class User(Base):
@@ -260,6 +263,8 @@ class Certificate(Base):
     revoked_at: Mapped[dt.datetime | None]
     revoked_by: Mapped[str | None] = mapped_column(String(80))
     revoke_reason: Mapped[str | None] = mapped_column(Text)
+    printed_at: Mapped[dt.datetime | None]  # last printed in a print batch (PrintBatch), and which
+    print_batch: Mapped[str | None] = mapped_column(String(60))
 
     __table_args__ = (
         UniqueConstraint("union_slug", "year", "seq"),
@@ -267,6 +272,28 @@ class Certificate(Base):
         Index("ix_certificates_revoked_at", "revoked_at", postgresql_where=text("revoked_at IS NOT NULL"),
               sqlite_where=text("revoked_at IS NOT NULL")),
     )
+
+
+class PrintBatch(Base):
+    """Issued certificates chosen by an officer, made into one print-ready PDF by the `PrintBatch` workflow
+    (workflows/printing.py): the selection frozen in order, the progress, the stored PDF."""
+
+    __tablename__ = "print_batches"
+    id: Mapped[str] = mapped_column(String(60), primary_key=True)  # the workflow's id, P-<union>-<random>
+    union_slug: Mapped[str] = mapped_column(String(40))
+    requested_by: Mapped[str] = mapped_column(String(80))
+    filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    letterhead: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(20), default="selecting")  # selecting, rendering, done, failed
+    certificate_nos: Mapped[list[Any] | None] = mapped_column(JSON)  # in print order, once selected
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[list[Any]] = mapped_column(default=list)  # numbers left out, each with why
+    pdf_path: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None]
+
+    __table_args__ = (Index("ix_print_batches_union_created", "union_slug", "created_at"),)
 
 
 class SigningKey(Base):
