@@ -9,7 +9,7 @@ record's).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from temporalio import activity
@@ -23,6 +23,7 @@ from activities.nid import (
     gateway_failure,
     json_object,
     obj,
+    project,
     record,
     same_name,
     union_slug,
@@ -31,6 +32,9 @@ from sonod.nid import check_identity_number
 from sonod.settings import Settings
 from workflows import activities as contract
 from workflows.messages import BrnCheck, Identity, NidRecord
+
+if TYPE_CHECKING:
+    from activities.registry import Projector
 
 VERIFY_PATH = "/api/br/verification"
 
@@ -72,11 +76,12 @@ class BrnClient:
 
 
 class BirthRegistry(contract.BirthRegistry):
-    def __init__(self, client: BrnClient) -> None:
-        self.client = client
+    def __init__(self, client: BrnClient, projector: Projector | None = None) -> None:
+        self.client, self.projector = client, projector
 
     @activity.defn(name="BirthRegistry.verify")
     async def verify(self, check: BrnCheck) -> Identity:
+        await project(self.projector, check.projection)
         try:
             check_identity_number(check.brn, check.date_of_birth, brn=True)
         except ValueError as e:
@@ -84,6 +89,6 @@ class BirthRegistry(contract.BirthRegistry):
         return await answer(self.client.verify(check))
 
 
-def birth_registry(settings: Settings, http: httpx.AsyncClient) -> BirthRegistry:
+def birth_registry(settings: Settings, http: httpx.AsyncClient, projector: Projector | None = None) -> BirthRegistry:
     url = settings.brn_url or f"{settings.porichoy_url.rstrip('/')}/bdris"
-    return BirthRegistry(BrnClient(http, url, settings.brn_api_key or settings.porichoy_api_key))
+    return BirthRegistry(BrnClient(http, url, settings.brn_api_key or settings.porichoy_api_key), projector)

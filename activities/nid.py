@@ -8,9 +8,10 @@ Commission's partner service) or `kyc` (`KycClient` below, `POST /api/kyc/nid-pe
 
 from __future__ import annotations
 
+import asyncio
 import time
 import unicodedata
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 from pydantic import ValidationError
@@ -20,7 +21,10 @@ from sonod.metrics import GATEWAY_ERRORS, GATEWAY_LATENCY
 from sonod.nid import check_identity_number
 from sonod.unions import GOPALGANJ_SADAR
 from workflows import activities as contract
-from workflows.messages import Identity, NidCheck, NidRecord
+from workflows.messages import Identity, NidCheck, NidRecord, Projection
+
+if TYPE_CHECKING:
+    from activities.registry import Projector
 
 REASONS = {
     "NID_NOT_FOUND": "the NID is not in the national registry",
@@ -128,17 +132,26 @@ def gateway_failure(response: httpx.Response) -> GatewayDown | None:
 
 
 class NidGateway(contract.NidGateway):
-    def __init__(self, lookup: IdentityLookup) -> None:
-        self.lookup = lookup
+    def __init__(self, lookup: IdentityLookup, projector: Projector | None = None) -> None:
+        """`projector`: writes the application as the check starts (`check.projection`)."""
+        self.lookup, self.projector = lookup, projector
 
     @activity.defn(name="NidGateway.verify")
     async def verify(self, check: NidCheck) -> Identity:
         """A mismatch is an answer, not an error; timeouts, 5xx and refused credentials raise and are retried."""
+        await project(self.projector, check.projection)
         try:
             check_identity_number(check.nid, check.date_of_birth)
         except ValueError as e:
             return Identity(matches=False, error_code="INVALID_NID_FORMAT", reason=str(e))
         return await answer(self.lookup.verify(check))
+
+
+async def project(projector: Projector | None, projection: Projection | None) -> None:
+    """The read model, as the check starts: written by the check (again on each attempt, which changes nothing)."""
+    if projection is not None:
+        assert projector is not None, "a check that carries a projection needs the projector"
+        await asyncio.to_thread(projector.write, projection)
 
 
 async def answer(lookup) -> Identity:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
 from sqlalchemy import and_, bindparam, or_, select, update
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
 from activities.delivery import Mailer
@@ -37,6 +41,8 @@ TEMPLATES = {
     "revoked": "আপনার সনদ {certificate_no} বাতিল করা হয়েছে। কারণ: {reason}। আবেদন {id}।",
     "escalated": "আবেদন {id} সময়মতো নিষ্পত্তি হয়নি; ভারপ্রাপ্ত চেয়ারম্যান সিদ্ধান্ত নিতে পারবেন।",
     "overdue": "আবেদন {id} নির্ধারিত সময় পেরিয়েছে।",
+    "licence_due": "ট্রেড লাইসেন্স {licence_no} ({business}) এর মেয়াদ {end} তারিখে শেষ হবে। {next_year} অর্থবছরের জন্য "
+                   "নবায়ন করুন। {union} ইউনিয়ন পরিষদ",
 }
 
 
@@ -69,43 +75,88 @@ UNFAILED_SMS = select(OUTBOX.c.id, OUTBOX.c.attempts).where(
     OUTBOX.c.idempotency_key.in_(bindparam("keys", expanding=True)), OUTBOX.c.channel == "sms",
     OUTBOX.c.status == "pending", OUTBOX.c.last_error.is_(None))
 SENT = update(OUTBOX).where(OUTBOX.c.id == bindparam("message_id")).values(status="sent", sent_at=bindparam("at"))
+# a queued SMS that the sender never took up (the worker stopped after the commit) is the retry loop's after this
+UNSENT_AFTER_S = 60
+log = logging.getLogger("sonod.outbox")
+
+
+@dataclass
+class Queued:
+    """What a transaction queued: the SMS to attempt and the mail to send once it commits, and what to count."""
+
+    sms: list = field(default_factory=list)
+    mail: list = field(default_factory=list)
+    counted: list[tuple[str, str]] = field(default_factory=list)  # (template, channel)
+
+    def __iadd__(self, other: Queued) -> Queued:
+        self.sms += other.sms
+        self.mail += other.mail
+        self.counted += other.counted
+        return self
 
 
 class Outbox(contract.Outbox):
-    def __init__(self, sessions: sessionmaker, sms: SmsDispatcher, mail: Mailer) -> None:
+    """Messages are queued in the transaction of the change they tell of (`queue`), then sent (`send`): at once by the
+    activity that queued them, or by `send_later`'s threads for the workflow's projections (the transactional outbox:
+    the worker's SMS retry loop takes up what was queued and never sent)."""
+
+    def __init__(self, sessions: sessionmaker, sms: SmsDispatcher, mail: Mailer, senders: int = 2) -> None:
         self.sessions, self.sms, self.mail = sessions, sms, mail
+        self.senders = ThreadPoolExecutor(max_workers=senders, thread_name_prefix="outbox")
 
     @activity.defn(name="Outbox.notify")
     def notify(self, notice: Notice) -> Delivered:
         """Queue the messages (idempotently) and count an attempt on the mail still pending, in one transaction (the
         attempt counts even if the send fails); then send them, each marked sent in a transaction of its own. An SMS
         gets its first attempt here, and its retries after a failed attempt from the worker's loop (activities/sms/)."""
+        with self.sessions.begin() as session:
+            queued = self.queue(session, notice)
+        self.send(queued)
+        channels = {channel for _, channel in queued.counted if channel != "inbox"}
+        return Delivered(channels=sorted(channels) if notice.to_applicant else [])
+
+    def queue(self, session: Session, notice: Notice, first_attempt_at=None) -> Queued:
+        """The notice's messages, in `session`'s transaction. `first_attempt_at`: when the SMS retry loop may take up
+        an SMS that no sender has (None: only after a failed attempt)."""
         text = render(notice.template, notice)
-        rows = self.recipients(notice)
+        rows = self.recipients(session, notice)
+        if not rows:
+            return Queued()
         keys = [f"{notice.application_id}:{notice.key}:{channel}:{recipient}" for channel, recipient in rows]
-        pending, sms = [], []
-        if rows:
-            with self.sessions.begin() as session:
-                for key, (channel, recipient) in zip(keys, rows, strict=True):
-                    upsert(session, db.OutboxMessage, dict(
-                        idempotency_key=key, application_id=notice.application_id, channel=channel,
-                        recipient=recipient, subject=f"sonod {notice.application_id}", body=text,
-                        status="pending" if channel != "inbox" else "delivered", union_slug=notice.union,
-                        segments=segments(text).count if channel == "sms" else None,
-                    ), ["idempotency_key"])
-                pending = session.execute(ATTEMPT, {"keys": keys}).all()
-                sms = session.execute(UNFAILED_SMS, {"keys": keys}).all()
-        for message in sms:
+        for key, (channel, recipient) in zip(keys, rows, strict=True):
+            upsert(session, db.OutboxMessage, dict(
+                idempotency_key=key, application_id=notice.application_id, channel=channel,
+                recipient=recipient, subject=f"sonod {notice.application_id}", body=text,
+                status="pending" if channel != "inbox" else "delivered", union_slug=notice.union,
+                segments=segments(text).count if channel == "sms" else None,
+                next_attempt_at=first_attempt_at if channel == "sms" else None,
+            ), ["idempotency_key"])
+        return Queued(sms=list(session.execute(UNFAILED_SMS, {"keys": keys})),
+                      mail=list(session.execute(ATTEMPT, {"keys": keys})),
+                      counted=[(notice.template, channel) for channel, _ in rows])
+
+    def send(self, queued: Queued) -> None:
+        for message in queued.sms:
             self.sms.deliver(message.id, message.attempts)
-        for message in pending:
+        for message in queued.mail:
             self.mail.send(message.recipient, message.subject, message.body, message.idempotency_key)
             with self.sessions.begin() as session:
                 session.execute(SENT, {"message_id": message.id, "at": db.utcnow()})
-        for channel, _ in rows:  # counted once the whole notice is out: reminders, escalations, receipts...
-            NOTIFICATIONS.labels(template_family(notice.template), channel).inc()
-        return Delivered(channels=sorted({c for c, _ in rows if c != "inbox"}) if notice.to_applicant else [])
+        for template, channel in queued.counted:  # counted once the whole notice is out
+            NOTIFICATIONS.labels(template_family(template), channel).inc()
 
-    def recipients(self, notice: Notice) -> list[tuple[str, str]]:
+    def send_later(self, queued: Queued) -> None:
+        """Send what a committed transaction queued, on the outbox's own threads."""
+        if queued.sms or queued.mail or queued.counted:
+            self.senders.submit(self.send_logged, queued)
+
+    def send_logged(self, queued: Queued) -> None:
+        try:
+            self.send(queued)
+        except Exception:  # the SMS retry loop takes the message up; a mail stays pending, with its attempt counted
+            log.exception("sending queued messages failed")
+
+    def recipients(self, session: Session, notice: Notice) -> list[tuple[str, str]]:
         rows: list[tuple[str, str]] = []
         if notice.to_applicant and notice.contact:
             if notice.contact.mobile:
@@ -113,12 +164,11 @@ class Outbox(contract.Outbox):
             if notice.contact.email:
                 rows.append(("email", str(notice.contact.email)))
         if notice.to_roles:
-            with self.sessions() as session:
-                officers = session.execute(OFFICERS, {"roles": list(notice.to_roles), "union": notice.union})
-                for user in officers:
-                    if user.role == Role.WARD_MEMBER and notice.ward_no and user.ward_no != notice.ward_no:
-                        continue
-                    rows.append(("inbox", user.username))
-                    if user.mobile:
-                        rows.append(("sms", user.mobile))
+            officers = session.execute(OFFICERS, {"roles": list(notice.to_roles), "union": notice.union})
+            for user in officers:
+                if user.role == Role.WARD_MEMBER and notice.ward_no and user.ward_no != notice.ward_no:
+                    continue
+                rows.append(("inbox", user.username))
+                if user.mobile:
+                    rows.append(("sms", user.mobile))
         return rows

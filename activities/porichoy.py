@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -34,6 +34,9 @@ from activities.nid import (
 from sonod.nid import normalise_number
 from sonod.settings import Settings
 from workflows.messages import NidCheck, NidRecord
+
+if TYPE_CHECKING:
+    from activities.registry import Projector
 
 LOGIN_PATH = "/rest/auth/login"
 VERIFY_PATH = "/rest/voter/demographic/verification"
@@ -138,9 +141,10 @@ class PartnerClient:
         raise GatewayDown(f"http_{status}", f"the partner service answered {status}")
 
 
-def nid_gateway(settings: Settings, http: httpx.AsyncClient) -> NidGateway:
+def nid_gateway(settings: Settings, http: httpx.AsyncClient, projector: Projector | None = None) -> NidGateway:
     """The NID check the settings choose: `partner` (the default) or `kyc`."""
     if settings.nid_protocol == "kyc":
-        return NidGateway(KycClient(http, settings.porichoy_url, settings.porichoy_api_key))
+        return NidGateway(KycClient(http, settings.porichoy_url, settings.porichoy_api_key), projector)
     return NidGateway(PartnerClient(http, settings.porichoy_url, settings.porichoy_username,
-                                    settings.porichoy_api_key, refresh_before_s=settings.porichoy_token_refresh_s))
+                                    settings.porichoy_api_key, refresh_before_s=settings.porichoy_token_refresh_s),
+                      projector)

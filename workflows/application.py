@@ -21,8 +21,14 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from sonod.domain import STANDS_IN_FOR_CHAIRMAN, STEP_STATUS, DecisionKind, Role, Status, normalise_mobile
     from workflows.activities import BirthRegistry, Issuer, NidGateway, Outbox, Registry
+    from workflows.attestation import check_attestation
     from workflows.messages import (
         CALLBACK,
+        LEAN_PROCESS,
+        OUTBOX,
+        PORICHOY,
+        SONOD,
+        SYSTEM,
         Actor,
         Amendment,
         ApplicationInput,
@@ -64,12 +70,8 @@ class Returned(Exception):
     """An officer sent the application back to the applicant."""
 
 
-SONOD = Actor(username="sonod", role=Role.OPERATOR)  # the workflow's own clock acting
 BIRTH_REGISTRY = "identity-by-birth-registration"  # workflow.patched: before it, every applicant had an NID
 SMS_EVERY_STEP = "sms-every-step"  # workflow.patched: before it, no SMS told the applicant of each office or the fee
-PORICHOY = Actor(username="porichoy", role=Role.OPERATOR)  # the NID gateway's answer
-OUTBOX = Actor(username="outbox", role=Role.OPERATOR)  # what was sent, and how
-SYSTEM = (SONOD, PORICHOY, OUTBOX)  # sonod itself: no person, no office
 
 
 @dataclass
@@ -120,9 +122,22 @@ class CertificateApplication:
         self.last_notice: Notice | None = None  # what `resend` sends again
         self.resends = 0
         self.outcome: Status | None = None  # set when the application has ended
+        # lean (LEAN_PROCESS): what changed since the read model was written, and the search attributes upserted
+        self.lean = False
+        self.dirty = False
+        self.notices: list[Notice] = []
+        self.projections = 0  # Projection.seq
+        self.settling = False
+        self.attributes: dict[str, object] = {}
+        self.clocks: tuple[Clock, ...] = ()  # the officer's step's, kept by one task (`keep_time`)
+        self.timekeeper: asyncio.Task | None = None
 
     @workflow.run
     async def run(self, submission: Submission) -> ApplicationResult:
+        # LEAN_PROCESS: what changed is written at once, by a local activity before the workflow waits or by the
+        # activity that acts next (the NID check, the issue), and the officers' clocks share one timer
+        self.lean = submission.process >= LEAN_PROCESS
+        self.attributes = {pair.key.name: pair.value for pair in workflow.info().typed_search_attributes}
         await self.admit(submission)
         await self.notify("submitted", {})
         try:
@@ -142,6 +157,7 @@ class CertificateApplication:
             await self.step(end.status, end.kind, end.note, **end.params)
             await self.notify(end.template, end.told)
             await self.project()
+            await self.settle()
             result = ApplicationResult(status=end.status)
         self.outcome = result.status
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -174,14 +190,14 @@ class CertificateApplication:
 
     def check_identity(self, app: ApplicationInput) -> Awaitable[Identity]:
         """The birth registry for a birth registration number, the NID gateway for an NID."""
-        applicant = app.applicant
-        if applicant.brn is not None and workflow.patched(BIRTH_REGISTRY):
+        applicant, projection = app.applicant, self.carried()
+        if applicant.brn is not None and (self.lean or workflow.patched(BIRTH_REGISTRY)):
             return workflow.execute_activity_method(BirthRegistry.verify, BrnCheck(
                 application_id=app.application_id, brn=applicant.brn, date_of_birth=applicant.date_of_birth,
-                name_bn=applicant.name_bn, name_en=applicant.name_en), **NID_POLICY)
+                name_bn=applicant.name_bn, name_en=applicant.name_en, projection=projection), **NID_POLICY)
         return workflow.execute_activity_method(NidGateway.verify, NidCheck(
             application_id=app.application_id, nid=applicant.nid or "", date_of_birth=applicant.date_of_birth,
-            name=applicant.name_en), **NID_POLICY)
+            name=applicant.name_en, projection=projection), **NID_POLICY)
 
     async def take_fee(self) -> None:
         if self.fee_paid:
@@ -190,7 +206,7 @@ class CertificateApplication:
         await self.step(Status.AWAITING_PAYMENT, EventKind.PAYMENT_DUE,
                         f"fee {app.fee.amount} {app.fee.currency}", amount=app.fee.amount)
         await self.notify("payment_due", {"amount": app.fee.amount})
-        if app.fee.provider != CALLBACK and workflow.patched(PAYMENT_CONVERSATION):
+        if app.fee.provider != CALLBACK and (self.lean or workflow.patched(PAYMENT_CONVERSATION)):
             paid = await self.gateway.take(app, lambda: self.cancellation is not None, self.wait) is not None
         else:
             paid = await self.wait(lambda: self.payment is not None or self.cancellation is not None,
@@ -199,7 +215,7 @@ class CertificateApplication:
         if not paid:
             raise Ended(Status.CANCELLED, EventKind.EXPIRED, "the fee was not paid in time", waited="payment")
         self.fee_paid = True
-        if workflow.patched(SMS_EVERY_STEP):
+        if self.lean or workflow.patched(SMS_EVERY_STEP):
             await self.notify("paid", {"amount": app.fee.amount})
 
     async def officer_step(self, role: Role) -> None:
@@ -208,7 +224,7 @@ class CertificateApplication:
         self.waiting_on = role
         await self.step(STEP_STATUS[role], EventKind.AWAITING, f"waiting for the {role.value}", step=role.value)
         await self.notify(f"awaiting_{role.value}", {}, to_roles=[role], to_applicant=False)
-        if workflow.patched(SMS_EVERY_STEP):
+        if self.lean or workflow.patched(SMS_EVERY_STEP):
             await self.notify(f"with_{role.value}", {}, resendable=False)
         timing, deadline_at = self.admitted().timing, self.deadline()
         await self.until(
@@ -266,6 +282,14 @@ class CertificateApplication:
     async def issue(self) -> ApplicationResult:
         await self.step(Status.ISSUING, EventKind.ISSUING, "signing and rendering the certificate")
         app, issued_at = self.admitted(), workflow.now()
+        if self.lean:  # one activity numbers, signs, renders, stores and records the application as issued
+            issuing = self.carried()
+            assert issuing is not None  # the step above changed the status
+            certificate = await workflow.execute_activity_method(Issuer.issue, IssueRequest(
+                application=app, identity=self.identity or NidRecord(), issued_at=issued_at,
+                decisions=self.decisions, projection=issuing), **ISSUE_POLICY)
+            self.adopt(issuing.issued(certificate.certificate_no, issued_at))
+            return ApplicationResult(status=Status.ISSUED, certificate_no=certificate.certificate_no)
         number = await workflow.execute_activity_method(
             Registry.allocate_number,
             NumberRequest(application_id=app.application_id, union=app.union.slug,
@@ -317,6 +341,7 @@ class CertificateApplication:
             raise refuse(Refusal.NOT_AWAITING_OFFICER, status=self.status.value, role=acting_as.value)
         if actor.username == self.amended_by:
             raise refuse(Refusal.CORRECTED_BY_OFFICER)
+        check_attestation(app, self.waiting_on, decision)
 
     @workflow.update
     async def pay(self, payment: PaymentIn) -> StatusView:
@@ -377,6 +402,7 @@ class CertificateApplication:
     async def escalate(self, escalation: Escalation) -> StatusView:
         """Let the acting chairman or administrator decide now (operators, or the deadline timer)."""
         await self.escalate_now(escalation.reason, escalation.actor)
+        await self.settle()
         return self.view()
 
     async def escalate_now(self, reason: str, actor: Actor) -> None:
@@ -404,11 +430,15 @@ class CertificateApplication:
         self.resends += 1
         assert self.last_notice is not None  # check_resend refused a resend with nothing sent
         notice = self.last_notice.model_copy(update={"key": f"r{self.round}:resend-{self.resends}"})
-        delivered = await workflow.execute_activity_method(Outbox.notify, notice, **NOTIFY_POLICY)
-        channels = ", ".join([*delivered.channels, *(["inbox"] if notice.to_roles else [])])
+        if self.lean:
+            sent = self.queue(notice)
+        else:
+            sent = (await workflow.execute_activity_method(Outbox.notify, notice, **NOTIFY_POLICY)).channels
+        channels = ", ".join([*sent, *(["inbox"] if notice.to_roles else [])])
         self.record(EventKind.RESENT, f"resent {notice.template} by {channels or 'no channel'}", request.actor,
                     template=notice.template, channels=channels)
         await self.project()
+        await self.settle()
         return self.view()
 
     @resend.validator
@@ -444,15 +474,25 @@ class CertificateApplication:
     # --- bookkeeping -------------------------------------------------------------------------------
 
     async def step(self, status: Status, kind: EventKind, note: str, actor: Actor = SONOD, **params) -> None:
-        """Enter a status: record the event, project the read model, then update the search attributes."""
+        """Enter a status: record the event, project the read model, then update the search attributes (lean: both
+        at the next write)."""
         self.record(kind, note, actor, status, **params)
+        if self.lean:
+            self.status, self.dirty = status, True
+            return
         await self.project(status)
         self.status = status
         self.upsert_search_attributes()
 
     def upsert_search_attributes(self) -> None:
-        workflow.upsert_search_attributes(upserts(search_attributes_for(
-            self.admitted(), self.status, self.deadline(), self.overdue, self.waiting_on, self.awaiting())))
+        if self.lean:
+            self.dirty = True
+            return
+        workflow.upsert_search_attributes(upserts(self.search_attributes()))
+
+    def search_attributes(self):
+        return search_attributes_for(self.admitted(), self.status, self.deadline(), self.overdue, self.waiting_on,
+                                     self.awaiting())
 
     def record(self, kind: EventKind, note: str, actor: Actor = SONOD, status: Status | None = None,
                **params) -> None:
@@ -467,6 +507,9 @@ class CertificateApplication:
         self.audit_notes.append(AuditNote(key=key, action=action, actor=actor, detail=detail))
 
     async def project(self, status: Status | None = None) -> None:
+        if self.lean:
+            self.dirty = True
+            return
         view = self.view()
         if status is not None:
             view.status, view.awaiting = status, self.awaiting(status)
@@ -494,6 +537,11 @@ class CertificateApplication:
         )
         if resendable:
             self.last_notice = notice
+        if self.lean:
+            if channels := self.queue(notice):
+                self.record(EventKind.NOTIFIED, f"{template}: queued for {', '.join(channels)}", OUTBOX,
+                            template=template, channels=channels)
+            return
         delivered = await workflow.execute_activity_method(Outbox.notify, notice, **NOTIFY_POLICY)
         if delivered.channels:
             self.record(EventKind.NOTIFIED, f"{template}: sent by {', '.join(delivered.channels)}", OUTBOX,
@@ -502,6 +550,14 @@ class CertificateApplication:
     async def until(self, done: Callable[[], bool], *clocks: Clock) -> None:
         """Wait for a person (`done`), racing the step's durable timers: each live clock acts when it comes due, in
         the order given, and a clock with `every` comes due again after each interval."""
+        if self.lean:
+            self.clocks = clocks
+            if self.timekeeper is None:
+                self.timekeeper = asyncio.create_task(self.keep_time())
+            await self.settle()
+            await workflow.wait_condition(done)
+            self.clocks = ()
+            return
         while not done():
             live = [clock for clock in clocks if clock.live()]
             if await self.wait(done, min(clock.at for clock in live) - workflow.now()):
@@ -519,11 +575,84 @@ class CertificateApplication:
 
     async def wait(self, condition, timeout: timedelta) -> bool:
         """True when the condition held before the timeout."""
+        await self.settle()
         try:
             await workflow.wait_condition(condition, timeout=max(timeout, timedelta(seconds=1)))
             return True
         except TimeoutError:
             return False
+
+    async def keep_time(self) -> None:
+        """Lean: the officers' clocks (`until`), one durable timer at a time for every step, so that a decision
+        cancels no timer. A later step's clocks come due no sooner than the earlier step's (the same deadline; a
+        reminder counted from the later start); should one come due sooner, the timer is set again."""
+        while True:
+            due = self.earliest()
+            if due is None:
+                await workflow.wait_condition(lambda: self.earliest() is not None)
+                continue
+            if await self.wait(lambda due=due: (self.earliest() or due) < due, due - workflow.now()):
+                continue
+            now = workflow.now()
+            for clock in self.clocks:
+                if clock.live() and now >= clock.at:
+                    if clock.every:
+                        clock.at = now + clock.every
+                    await clock.act(now)
+            await self.settle()
+
+    def earliest(self) -> datetime | None:
+        return min((clock.at for clock in self.clocks if clock.live()), default=None)
+
+    def queue(self, notice: Notice) -> list[str]:
+        """Lean: the notice goes to the outbox with the next write of the read model; answers how the applicant is
+        reached."""
+        self.notices.append(notice)
+        self.dirty = True
+        return notice.channels()
+
+    async def settle(self) -> None:
+        """Lean: write what changed since the last write (the read model, its audit entries and the notices, in one
+        local transaction), then upsert the search attributes that changed, all in one upsert."""
+        if not self.lean:
+            return
+        await workflow.wait_condition(lambda: not self.settling)  # one write at a time, in order
+        if not self.dirty:
+            return
+        self.settling = True
+        try:
+            await workflow.execute_local_activity_method(Registry.project, self.take_projection(), **PROJECT_POLICY)
+        finally:
+            self.settling = False
+        self.upsert_changed()
+
+    def carried(self) -> Projection | None:
+        """Lean: what changed, for the activity about to run to write with its own work; None when nothing did."""
+        if not self.lean or not self.dirty:
+            return None
+        projection = self.take_projection()
+        self.upsert_changed()
+        return projection
+
+    def take_projection(self) -> Projection:
+        notes, self.audit_notes = self.audit_notes, []
+        notices, self.notices = self.notices, []
+        self.projections += 1
+        self.dirty = False
+        return Projection(input=self.admitted(), view=self.view(), identity=self.identity, audit=notes,
+                          notices=notices, seq=self.projections)
+
+    def upsert_changed(self) -> None:
+        changed = [pair for pair in self.search_attributes() if self.attributes.get(pair.key.name) != pair.value]
+        if changed:
+            workflow.upsert_search_attributes([pair.key.value_set(pair.value) for pair in changed])
+            self.attributes.update((pair.key.name, pair.value) for pair in changed)
+
+    def adopt(self, issued: Projection) -> None:
+        """Lean: the application as the issue activity recorded it."""
+        self.events, self.status, self.projections = list(issued.view.events), issued.view.status, issued.seq
+        self.certificate_no = issued.view.certificate_no
+        self.upsert_changed()
 
     def ward_no(self) -> int | None:
         """The ward whose member recommends: the NID record's, when the record lives in this union; never the

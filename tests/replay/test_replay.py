@@ -24,7 +24,7 @@ from sonod.settings import DEV_SECRETS, Settings
 from tests.replay.record import path_and_workflow_id, saved
 from workflows.application import CertificateApplication
 
-HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+HISTORIES = sorted((Path(__file__).parent / "histories").rglob("*.json"))  # process-1/: before LEAN_PROCESS
 DEFINITION = workflow._Definition.must_from_class(CertificateApplication)
 
 
@@ -83,14 +83,9 @@ async def test_a_history_replayed_under_another_workflow_id_does_not_open():
 
 
 async def test_a_non_deterministic_change_fails_the_replay(monkeypatch):
-    """The guard works: a workflow that no longer tells the applicant of the receipt cannot replay."""
-    original = CertificateApplication.notify
-
-    async def notify(self, template: str, params: dict, **kwargs) -> None:
-        if template != "submitted":
-            await original(self, template, params, **kwargs)
-
-    monkeypatch.setattr(CertificateApplication, "notify", notify)
+    """The guard works: a workflow that no longer tells operators its status (no search attributes upserted) cannot
+    replay."""
+    monkeypatch.setattr(CertificateApplication, "upsert_changed", lambda self: None)
     replayer = Replayer(workflows=[CertificateApplication], data_converter=dev_converter(),
                         workflow_runner=UnsandboxedWorkflowRunner())
     with pytest.raises(NondeterminismError):
@@ -99,13 +94,13 @@ async def test_a_non_deterministic_change_fails_the_replay(monkeypatch):
 
 async def test_a_patched_change_replays(monkeypatch):
     """What docs/OPERATIONS.md prescribes: the same change behind `workflow.patched` replays old histories."""
-    original = CertificateApplication.notify
+    original = CertificateApplication.upsert_changed
 
-    async def notify(self, template: str, params: dict, **kwargs) -> None:
-        if template != "submitted" or not workflow.patched("no-receipt-sms"):
-            await original(self, template, params, **kwargs)
+    def upsert_changed(self) -> None:
+        if not workflow.patched("no-search-attributes"):
+            original(self)
 
-    monkeypatch.setattr(CertificateApplication, "notify", notify)
+    monkeypatch.setattr(CertificateApplication, "upsert_changed", upsert_changed)
     replayer = Replayer(workflows=[CertificateApplication], data_converter=dev_converter(),
                         workflow_runner=UnsandboxedWorkflowRunner())
     await replayer.replay_workflow(issued_citizenship())
