@@ -7,6 +7,7 @@ workflow: importing this module costs nothing.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 
@@ -51,7 +52,9 @@ class Stack:
         self.var = tmp / "var"
         self.var.mkdir()
         self.procs: dict[str, object] = {}
-        self.ports = {name: free_port() for name in ("temporal", "ui", "api", "porichoy")}
+        self.ports = {name: free_port() for name in ("temporal", "ui", "api", "porichoy", "temporal-metrics")}
+        # the dev server's own /metrics (persistence and RPC counters and latencies): `server_metrics`
+        self.temporal_flags = ["--metrics-port", str(self.ports["temporal-metrics"])]
         self.env = dict(os.environ)  # SONOD_* settings pass through (fonts, slots, ...), but not where things are
         self.env.pop("SONOD_DATABASE_URL", None)
         self.env.update({
@@ -157,35 +160,133 @@ class Stack:
             await asyncio.sleep(0.2)
         raise RuntimeError(f"{name} did not poll {queue} within {timeout:.0f} s:\n{self.tail(name)}")
 
-    async def up(self, baseline: tuple[list[str], str] | None = None) -> None:
-        """Temporal, the Porichoy simulator, the database, `sonod worker` and `sonod api`; and `baseline`, the argv
-        and task queue of a benchmark's own worker, started as "bare-worker" beside them."""
+    async def up(self, baseline: tuple[list[str], str] | None = None,
+                 baselines: list[tuple[str, list[str], str]] = (), sonod: bool = True) -> None:
+        """Temporal, the Porichoy simulator, the database, `sonod worker` and `sonod api` (only Temporal when not
+        `sonod`); and the benchmark's own workers beside them: `baseline`, the argv and task queue of one started
+        as "bare-worker", and `baselines`, (name, argv, task queue) of others."""
         import asyncio
         import datetime as dt
         import time
 
         from infra.temporal_server import find_binary, serving, start_dev_command
 
+        extra = ([("bare-worker", *baseline)] if baseline else []) + list(baselines)
         since = dt.datetime.now(dt.UTC)
-        self.start("temporal", start_dev_command(find_binary(self.settings), self.settings))
-        self.start("porichoy", [sys.executable, "-m", "infra.cli", "porichoy"])
-        database = asyncio.create_task(asyncio.to_thread(lambda: (self.cli("migrate"), self.cli("seed"))))
+        self.start("temporal", start_dev_command(find_binary(self.settings), self.settings) + self.temporal_flags)
+        if sonod:
+            self.start("porichoy", [sys.executable, "-m", "infra.cli", "porichoy"])
+            database = asyncio.create_task(asyncio.to_thread(lambda: (self.cli("migrate"), self.cli("seed"))))
         deadline = time.monotonic() + 60
         while not await serving(self.settings):
             self.check_alive()
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the Temporal dev server did not start:\n{self.tail('temporal')}")
             await asyncio.sleep(0.2)
-        if baseline:
-            self.start("bare-worker", baseline[0])
-        await database
-        self.start("worker", [sys.executable, "-m", "infra.cli", "worker"])
-        self.start("api", [sys.executable, "-m", "infra.cli", "api"])
-        await self.wait_http("porichoy", f"{self.env['SONOD_PORICHOY_URL']}/healthz")
-        await self.wait_http("api", f"{self.api_url}/healthz")
-        await self.wait_pollers("worker", "sonod", since)
-        if baseline:
-            await self.wait_pollers("bare-worker", baseline[1], since)
+        for name, argv, _ in extra:
+            self.start(name, argv)
+        if sonod:
+            await database
+            self.start("worker", [sys.executable, "-m", "infra.cli", "worker"])
+            self.start("api", [sys.executable, "-m", "infra.cli", "api"])
+            await self.wait_http("porichoy", f"{self.env['SONOD_PORICHOY_URL']}/healthz")
+            await self.wait_http("api", f"{self.api_url}/healthz")
+            await self.wait_pollers("worker", "sonod", since)
+        for name, _, queue in extra:
+            await self.wait_pollers(name, queue, since)
+
+
+    def server_metrics(self) -> dict[str, float]:
+        """The dev server's Prometheus counters and histogram sums, by name and labels (`name{a="b"}`)."""
+        import urllib.request
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.ports['temporal-metrics']}/metrics", timeout=10) as r:
+            return prometheus_values(r.read().decode())
+
+
+def prometheus_values(text: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            key, _, value = line.rpartition(" ")
+            try:
+                out[key] = out.get(key, 0.0) + float(value)
+            except ValueError:
+                continue
+    return out
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, from /proc, in MiB."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def per_cpu() -> dict[str, float]:
+    """Busy CPU seconds of each CPU so far (anyone's work), from /proc/stat: `{"cpu0": ..., "cpu1": ...}`."""
+    import os
+
+    hz, out = os.sysconf("SC_CLK_TCK"), {}
+    with open("/proc/stat") as f:
+        for line in f:
+            name, *ticks = line.split()
+            if name.startswith("cpu") and name != "cpu":
+                t = [int(x) for x in ticks]
+                out[name] = (sum(t) - t[3] - t[4]) / hz
+    return out
+
+
+def pin(pid: int, cpus: set[int]) -> None:
+    """Every thread of a process, and of its children, onto these CPUs (what `taskset -a -p -c` does). New
+    threads inherit their creator's CPUs."""
+    import os
+    from pathlib import Path
+
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(int(task.name), cpus)
+        with contextlib.suppress(OSError, ValueError):
+            for child in (task / "children").read_text().split():
+                pin(int(child), cpus)
+
+
+def server_profile(counters: dict[str, float], done: int) -> dict[str, dict[str, float]]:
+    """Where the dev server's work goes, an application: its persistence calls (SQLite, in its own process: their
+    latency is mostly its CPU and the database lock) and time by operation, its gRPC calls by method, its
+    internal tasks by type. From the counters' deltas of `Stack.server_metrics`."""
+    import re
+
+    out: dict[str, dict[str, float]] = {"persistence_calls": {}, "persistence_ms": {}, "rpc_calls": {},
+                                        "tasks": {}}
+    wanted = {"persistence_requests": ("persistence_calls", "operation", 1),
+              "persistence_latency_sum": ("persistence_ms", "operation", 1000),
+              "service_requests": ("rpc_calls", "operation", 1),
+              "task_requests": ("tasks", "operation", 1)}
+    for key, value in counters.items():
+        name, _, labels = key.partition("{")
+        if name not in wanted:
+            continue
+        group, label, scale = wanted[name]
+        m = re.search(label + r'="([^"]*)"', labels)
+        service = re.search(r'service_name="([^"]*)"', labels)
+        what = (m.group(1) if m else "?") + (f" ({service.group(1)})" if service and name != "task_requests" else "")
+        out[group][what] = out[group].get(what, 0.0) + value * scale / max(done, 1)
+    return {g: dict(sorted(((k, round(v, 2)) for k, v in d.items() if round(v, 2)), key=lambda kv: -kv[1]))
+            for g, d in out.items()}
+
+
+def load_report() -> str:
+    """The load average and the CPUs: the machine is shared with other people's work."""
+    import os
+
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"
 
 
 class Profiler:

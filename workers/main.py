@@ -60,6 +60,16 @@ def build_activities(settings: Settings, sessions: sessionmaker, http: httpx.Asy
             issuer.issue, receipts.issue, outbox.notify]
 
 
+def worker_options(settings: Settings) -> dict:
+    """How `sonod worker` runs its workflows and activities (slots, threads, cache), whatever it runs: the
+    benchmarks' own workers (bench/reference.py) take the same."""
+    return dict(
+        activity_executor=ThreadPoolExecutor(max_workers=settings.max_concurrent_activities),
+        max_concurrent_activities=settings.max_concurrent_activities,
+        max_cached_workflows=settings.workflow_cache_size,
+    )
+
+
 def build_worker(client: Client, settings: Settings, sessions: sessionmaker, http: httpx.AsyncClient,
                  task_queue: str | None = None, sms: SmsDispatcher | None = None, **options) -> Worker:
     return Worker(
@@ -67,10 +77,7 @@ def build_worker(client: Client, settings: Settings, sessions: sessionmaker, htt
         task_queue=task_queue or settings.task_queue,
         workflows=[CertificateApplication, CertificateRevocation, PaymentNotification, MoneyReceipt],
         activities=build_activities(settings, sessions, http, sms),
-        activity_executor=ThreadPoolExecutor(max_workers=settings.max_concurrent_activities),
-        max_concurrent_activities=settings.max_concurrent_activities,
-        max_cached_workflows=settings.workflow_cache_size,
-        **options,
+        **worker_options(settings) | options,
     )
 
 
