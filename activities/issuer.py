@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import sessionmaker
 from temporalio import activity
 
+from activities.licences import licence_issued, licence_terms
 from activities.pades import PdfSealer
 from activities.render import CertificateDocument, CertificateRenderer, Holder, Signatory, store_pdf
 from sonod import db
@@ -70,10 +71,11 @@ class Issuer(contract.Issuer):
                 valid_days = rule.valid_days
 
         holder, claims = self.holder(req)
-        valid = validity(req.issued_at, valid_days)
+        details, fiscal = licence_terms(self.sessions, req)  # a trade licence: its number, valid to its year's end
+        valid = fiscal or validity(req.issued_at, valid_days)
         content = {
             "certificate_no": req.certificate_no, "certificate_type": app.certificate_type, "union": app.union.slug,
-            "holder": holder.model_dump(mode="json"), "details": app.details, "issued_at": req.issued_at.isoformat(),
+            "holder": holder.model_dump(mode="json"), "details": details, "issued_at": req.issued_at.isoformat(),
             "claims": claims, "valid_until": valid.ends_at if valid else None,
         }
         digest = content_hash(content)
@@ -95,7 +97,7 @@ class Issuer(contract.Issuer):
         material = self.sealer.material(app.union.slug) if self.sealer else None
         pdf, place = self.renderer.render_with_seal(CertificateDocument(
             certificate_no=req.certificate_no, memo_no=memo_no, certificate_type=app.certificate_type,
-            union=app.union.model_dump(), holder=holder, claims=claims, details=app.details,
+            union=app.union.model_dump(), holder=holder, claims=claims, details=details,
             fee_lines=[line.model_dump() for line in app.fee.lines], issued_at=req.issued_at,
             expires_on=valid.last_day if valid else None,
             signatories=[self.signatory(d.actor.role, d.actor.username, officers.get(d.actor.username), d.actor.ward_no,
@@ -110,6 +112,7 @@ class Issuer(contract.Issuer):
             session.execute(RECORD, dict(number=req.certificate_no, kid=kid, qr_text=qr, content_hash=digest.hex(),
                                          pdf_path=ref, holder_name_bn=holder.name_bn, holder_name_en=holder.name_en,
                                          submitted_by=app.submitted_by.username))
+            licence_issued(session, req, details)
         TIME_TO_ISSUE.labels(app.certificate_type).observe((datetime.now(UTC) - app.submitted_at).total_seconds())
         return IssuedCertificate(certificate_no=req.certificate_no, kid=kid, pdf_ref=ref)
 

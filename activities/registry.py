@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.licences import licence_fee
 from sonod import audit, db
 from sonod.db import upsert, upsert_statement
 from sonod.domain import Role
+from sonod.licences import TRADE_LICENCE
 from sonod.settings import Settings
 from workflows import activities as contract
 from workflows.messages import (
@@ -145,7 +147,8 @@ def rules_for(session: Session, settings: Settings, submission: Submission) -> A
         raise ApplicationError(f"{submission.union} does not issue {submission.certificate_type!r}",
                                type=NOT_ISSUED, non_retryable=True)
     escalation, timing = union.escalation or {}, union.timing or {}
-    fee_lines = rule.fee_lines or []
+    fee_lines = licence_fee(session, submission, rule) if submission.certificate_type == TRADE_LICENCE \
+        else rule.fee_lines or []
     return ApplicationInput(
         **submission.model_dump(exclude={"union"}),
         union=UnionView(slug=union.slug, code=union.code, name_bn=union.name_bn, name_en=union.name_en,

@@ -21,6 +21,7 @@ from api.routers import (
     catalogue,
     certificates,
     health,
+    licences,
     payments,
     pki,
     sms,
@@ -143,7 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # verify first: routes are matched in order, and it is the public, busiest route (bench/verify.py)
     for module in (verify, health, auth, catalogue, applications, certificates, payments, sms, audit, status_lists,
-                   pki, verify_app):
+                   pki, verify_app, licences):
         app.include_router(module.router)
     pages.install(app)
     operations.install(app, settings)  # the codec server for the Temporal Web UI, /metrics

@@ -214,3 +214,38 @@ class Token(BaseModel):
     access_token: str
     token_type: str = "bearer"
     expires_in: int
+
+
+class LicenceOut(BaseModel):
+    """A trade licence in its union's register (sonod/licences.py: current, due in June, expired, revoked)."""
+
+    licence_no: str
+    union: str
+    state: Literal["current", "due", "expired", "revoked"]
+    fiscal_year: str
+    valid_until: dt.date  # 30 June of its fiscal year
+    certificate_no: str  # its latest year's certificate
+    business_name_bn: str
+    business_category: str | None = None
+    holder_name_bn: str | None = None
+    holder_name_en: str | None = None
+    mobile: str | None = None
+    issued_at: dt.datetime  # its first certificate
+    renewed_at: dt.datetime | None = None
+
+
+class LicencePage(BaseModel):
+    items: list[LicenceOut]
+    next_cursor: str | None
+
+
+class RenewalOut(BaseModel):
+    """The body of `POST /api/v1/applications` that renews a licence, filled in from its latest application; `fee` is
+    what it will cost, arrears included (the workflow's admission decides it)."""
+
+    union: str
+    certificate_type: str
+    applicant: dict[str, Any]
+    contact: dict[str, Any]
+    details: dict[str, Any]
+    fee: dict[str, Any]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from activities.render import CertificateRenderer, sample_document
 from sonod.catalogue import CATALOGUE, LABELS, CertificateType
+from sonod.licences import CATEGORIES, TRADE_LICENCE
 from sonod.printed import DETAILS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,15 +57,38 @@ def fields_of(t: CertificateType) -> str:
 
 def row(n: int, t: CertificateType) -> str:
     fees = ", ".join(f"{f.name_en} {f.amount}" for f in t.fee_lines) or "free"
-    valid = f"{t.valid_days} days" if t.valid_days else "—"
+    valid = "to 30 June" if t.code == TRADE_LICENCE else f"{t.valid_days} days" if t.valid_days else "—"
     return (f"| {n} | [`{t.code}`](#{t.code}) | {t.name_bn}<br>{t.name_en} | {fields_of(t)} | "
             f"{' → '.join(r.value for r in t.chain)} | {t.deadline_days} days | {valid} | {fees} |")
 
 
 def section(t: CertificateType) -> str:
     sources = t.sources + DEFAULT_SOURCES
+    year = LICENCE_YEAR if t.code == TRADE_LICENCE else ""
     return (f"\n### {t.code}\n\n**{t.name_bn}** ({t.name_en}). Sources: {'; '.join(sources)}.\n\n"
-            f"![{t.name_en}, sample page](catalogue/{t.code}.png)\n")
+            f"![{t.name_en}, sample page](catalogue/{t.code}.png)\n{year}")
+
+
+LICENCE_YEAR = """
+**The licence's year.** A trade licence is issued for a fiscal year (July to June) and is valid to 30 June, signed
+(the QR's `exp`): unrenewed, it verifies `expired` from 1 July. Its licence number (`PAIKKANDI-TL-00012`, the union's
+own sequence, printed and signed) is kept from year to year; each year's certificate has its own certificate number.
+
+- **Fee** (computed at admission, `sonod/licences.py`): the licence fee of the business category
+  (`business_category`; the union's `union_rules.tax_table` over the defaults below; without a category, the union's
+  licence fee line), the union's signboard tax, the arrears (the fees of the years between the licence's last year
+  and this one), and VAT at 15 % of those, half a taka up.
+- **Renewal**: `GET /api/v1/licences/{licence_no}/renewal` (the desk: `/desk/renew/{licence_no}`) gives the
+  application filled in from last year's (`details.renews` names the licence; only this year's holding tax receipt
+  is asked again). On issue the licence keeps its number, and last year's certificate is revoked "superseded by
+  <number>".
+- **Register**: `GET /api/v1/licences?union=&state=current|due|expired|revoked&cursor=`, `GET /api/v1/licences.csv`
+  (audited), and `/dashboard/licences`. A licence is due in June, the last month of its year; on 1 June a Temporal
+  Schedule (`licence-renewal-reminders`) tells each holder by SMS, once a year.
+
+| Category (`business_category`) | খাত | Default fee (Tk a year) |
+|---|---|---|
+""" + "".join(f"| `{c.code}` {c.name_en} | {c.name_bn} | {c.fee} |\n" for c in CATEGORIES)
 
 
 def main() -> int:

@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic.json_schema import SkipJsonSchema
 
 from sonod.catalogue_data import DECLARED, PLOT_COLUMNS, VOCABULARY, FieldSpec, TypeSpec
 from sonod.domain import Role
+from sonod.licences import CATEGORIES
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 OptText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None
 Digits = Annotated[str, StringConstraints(pattern=r"^[0-9০-৯]{10,17}$")]
 FiscalYear = Annotated[str, StringConstraints(pattern=r"^20[0-9]{2}-20[0-9]{2}$")]
+LicenceNo = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z0-9-]{4,60}$")]
+BusinessCategory = Enum("BusinessCategory", {c.code: c.code for c in CATEGORIES}, type=str)  # type: ignore[misc]
 
 
 class Details(BaseModel):
@@ -122,10 +127,15 @@ class TradeLicence(Details):
     business_name_bn: ShortText
     business_name_en: OptText = None
     business_type_bn: ShortText
+    business_category: BusinessCategory | None = Field(
+        None, description="the Model Tax Schedule's category, which sets the licence fee (sonod/licences.py)")
     business_address_bn: ShortText
     fiscal_year: FiscalYear
     holding_tax_receipt_no: ShortText = Field(description="receipt of this year's holding tax (a precondition)")
     capital_taka: int | None = Field(None, ge=0)
+    renews: LicenceNo | None = Field(None, description="the licence number, when this renews a licence")
+    # the union's licence number, given at issue (activities/licences.py) and signed with the rest; not the applicant's
+    licence_no: SkipJsonSchema[LicenceNo | None] = None
 
 
 @dataclass(frozen=True)
@@ -225,4 +235,8 @@ def declared(spec: TypeSpec) -> CertificateType:
 
 CATALOGUE += tuple(declared(spec) for spec in DECLARED)
 BY_CODE = {t.code: t for t in CATALOGUE}
-LABELS: dict[str, FieldSpec] = {**VOCABULARY, **PLOT_COLUMNS}  # the declared fields' labels, by key
+LABELS: dict[str, FieldSpec] = {  # the declared fields' labels, by key, and the trade licence's newer ones
+    **VOCABULARY, **PLOT_COLUMNS,
+    "business_category": FieldSpec("code", "ব্যবসার খাত (আদর্শ কর তফসিল)", "Business category (Model Tax Schedule)"),
+    "renews": FieldSpec("code", "নবায়নের ক্ষেত্রে লাইসেন্স নং", "Licence no., when renewing"),
+}

@@ -173,6 +173,8 @@ class UnionRule(Base):
     chain: Mapped[list[Any]]
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     valid_days: Mapped[int | None] = mapped_column(Integer)  # the union's own validity; None: the catalogue's
+    # a trade licence's fee by business category, where the union's differs from sonod/licences.py's defaults
+    tax_table: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class contact_mobile(FunctionElement):
@@ -294,6 +296,31 @@ class PrintBatch(Base):
     finished_at: Mapped[dt.datetime | None]
 
     __table_args__ = (Index("ix_print_batches_union_created", "union_slug", "created_at"),)
+
+
+class Licence(Base):
+    """A trade licence in its union's register: its number, kept from fiscal year to fiscal year, and the certificate
+    of its latest year (activities/licences.py); each renewal's certificate supersedes the one before."""
+
+    __tablename__ = "licences"
+    union_slug: Mapped[str] = mapped_column(ForeignKey("unions.slug"), primary_key=True)
+    licence_no: Mapped[str] = mapped_column(String(60), primary_key=True)  # PAIKKANDI-TL-00012
+    seq: Mapped[int] = mapped_column(Integer)
+    certificate_no: Mapped[str] = mapped_column(String(60), unique=True)
+    application_id: Mapped[str] = mapped_column(String(40))  # the current certificate's
+    fiscal_year: Mapped[str] = mapped_column(String(9))  # the current certificate's: "2026-2027"
+    holder_name_bn: Mapped[str | None] = mapped_column(String(200))
+    holder_name_en: Mapped[str | None] = mapped_column(String(200))
+    business_name_bn: Mapped[str] = mapped_column(String(200))
+    business_category: Mapped[str | None] = mapped_column(String(40))
+    mobile: Mapped[str | None] = mapped_column(String(20))  # where the renewal reminder goes
+    issued_at: Mapped[dt.datetime]  # the first certificate's
+    renewed_at: Mapped[dt.datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("union_slug", "seq", name="licences_union_slug_seq_key"),
+        Index("ix_licences_union_year", "union_slug", "fiscal_year", "seq"),
+    )
 
 
 class SigningKey(Base):

@@ -80,6 +80,8 @@ DETAILS = {  # the catalogue's fields, as a certificate names them
     "business_type_bn": ("ব্যবসার ধরন", "Type of business"),
     "business_address_bn": ("ব্যবসার ঠিকানা", "Business address"),
     "holding_tax_receipt_no": ("হোল্ডিং কর রশিদ নং", "Holding tax receipt no."), "capital_taka": ("মূলধন", "Capital"),
+    "business_category": ("ব্যবসার খাত", "Business category"), "renews": ("নবায়নের লাইসেন্স নং", "Licence no. renewed"),
+    "licence_no": ("লাইসেন্স নং", "Licence no."),
 }
 DETAILS = {key: (f.label_bn, f.label_en) for key, f in (VOCABULARY | PLOT_COLUMNS).items()} | DETAILS  # declared
 

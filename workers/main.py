@@ -15,6 +15,7 @@ from temporalio.worker import Worker
 from activities.brn import birth_registry
 from activities.delivery import MailDir, SmtpMailer
 from activities.issuer import Issuer
+from activities.licences import LicenceRegister
 from activities.outbox import Outbox
 from activities.pades import sealer_for
 from activities.payments.orders import Payments
@@ -30,6 +31,7 @@ from sonod.logs import configure_logging
 from sonod.settings import Settings
 from sonod.temporal import connect, ensure_search_attributes
 from workflows.application import CertificateApplication
+from workflows.licences import LicenceRenewalReminders, ensure_reminder_schedule
 from workflows.payment import PaymentNotification
 from workflows.receipt import MoneyReceipt
 from workflows.revocation import CertificateRevocation
@@ -54,10 +56,11 @@ def build_activities(settings: Settings, sessions: sessionmaker, http: httpx.Asy
                     f"{settings.public_url.rstrip('/')}/verify", sealer=sealer_for(settings, sessions))
     receipts = Receipts(sessions, ReceiptRenderer(renderer.fonts), settings.pdf_dir)
     outbox = Outbox(sessions, sms, mail)
+    licences = LicenceRegister(sessions, outbox)
     payments = Payments(sessions, settings, http)
     return [*payments.activities(),
             registry.admit, registry.project, registry.allocate_number, registry.revoke, gateway.verify, births.verify,
-            issuer.issue, receipts.issue, outbox.notify]
+            issuer.issue, receipts.issue, outbox.notify, licences.remind]
 
 
 def worker_options(settings: Settings) -> dict:
@@ -75,7 +78,8 @@ def build_worker(client: Client, settings: Settings, sessions: sessionmaker, htt
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
-        workflows=[CertificateApplication, CertificateRevocation, PaymentNotification, MoneyReceipt],
+        workflows=[CertificateApplication, CertificateRevocation, PaymentNotification, MoneyReceipt,
+                   LicenceRenewalReminders],
         activities=build_activities(settings, sessions, http, sms),
         **worker_options(settings) | options,
     )
@@ -109,6 +113,8 @@ async def run_worker(settings: Settings) -> None:
     added = await ensure_search_attributes(client, ALL_KEYS)
     if added:
         log.info("registered search attributes %s", ", ".join(added))
+    if await ensure_reminder_schedule(client, settings.task_queue):
+        log.info("scheduled the trade licences' renewal reminders (1 June)")
     engine = make_engine(settings.db_url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
     sessions = make_session_factory(engine)
     sms_http = httpx.Client()  # synchronous: the outbox runs in the activities' threads

@@ -30,6 +30,8 @@ from workflows.messages import (
     PaymentOrderRef,
     Projection,
     ReceiptRequest,
+    RemindersSent,
+    RenewalReminders,
     Revocation,
     Revoked,
     Submission,
@@ -114,4 +116,12 @@ class Payments:
 
     @activity.defn(name="Payments.read_notification")
     async def read_notification(self, ref: NotificationRef) -> NotificationRead:
+        raise NotImplementedError
+
+
+class LicenceRegister:
+    """The trade licences' register: June's reminder to renew (activities/licences.py)."""
+
+    @activity.defn(name="LicenceRegister.remind")
+    def remind(self, batch: RenewalReminders) -> RemindersSent:
         raise NotImplementedError

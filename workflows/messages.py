@@ -494,3 +494,19 @@ class NotificationRead(Model):
     order_id: str | None = None
     application_id: str | None = None
     refunded: bool = False
+
+
+# --- June's reminder to renew trade licences (workflows/licences.py, activities/licences.py) -----------------------
+
+
+class RenewalReminders(Model):
+    """A run of the reminder: the licences of `fiscal_year` ("": the one ending this June) after `after`."""
+
+    fiscal_year: str = ""
+    after: list[str] | None = None  # the (union, licence number) last reminded
+    sent: int = 0  # reminded by the runs before this one (continue-as-new)
+
+
+class RemindersSent(Model):
+    sent: int
+    after: list[str] | None = None  # None: no licence left

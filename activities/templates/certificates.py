@@ -20,6 +20,7 @@ from sonod.catalogue_data import (
     PURPOSE,
     RESIDENT_BN,
 )
+from sonod.licences import BY_CATEGORY
 
 if TYPE_CHECKING:
     from activities.render import CertificateDocument, FeeLineView
@@ -66,9 +67,11 @@ def _licence(doc: CertificateDocument, lang: Lang) -> Grid:
     d, h = doc.details_as(TradeLicence), doc.holder
     if lang.bn:
         rows = [
+            *([("লাইসেন্স নং", f"**{d.licence_no}**")] if d.licence_no else []),
             ("লাইসেন্সধারীর নাম", held(doc, "name_bn", h.name_bn)),
             ("পিতার নাম", held(doc, "father_name_bn", h.father_name_bn or "—")),
             ("প্রতিষ্ঠানের নাম", d.business_name_bn), ("ব্যবসার ধরন", d.business_type_bn),
+            *([("ব্যবসার খাত", BY_CATEGORY[d.business_category.value].name_bn)] if d.business_category else []),
             ("ব্যবসার ঠিকানা", d.business_address_bn),
             ("মূলধন", f"{lang.taka(d.capital_taka)} টাকা" if d.capital_taka is not None else "—"),
             ("হোল্ডিং কর রশিদ নং", lang.num(d.holding_tax_receipt_no)), ("অর্থবছর", lang.num(d.fiscal_year)),
@@ -76,6 +79,7 @@ def _licence(doc: CertificateDocument, lang: Lang) -> Grid:
         ]
     else:
         rows = [
+            *([("Licence no.", f"**{d.licence_no}**")] if d.licence_no else []),
             ("Licensee", f"{held(doc, 'name_en', h.name_en)}\n{held(doc, 'name_bn', h.name_bn)}"),
             ("Father's name", held(doc, "father_name_en", h.father_name_en) if h.father_name_en
              else held(doc, "father_name_bn", h.father_name_bn or "—")),

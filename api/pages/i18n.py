@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sonod.bengali import DHAKA, format_date_bn, format_taka_bn, group_south_asian, to_bn_digits
 from sonod.catalogue import BY_CODE, LABELS, RELATION_BN
 from sonod.domain import DecisionKind, Role, Status
+from sonod.licences import BY_CATEGORY
 from workflows.refusals import Refusal
 
 if TYPE_CHECKING:  # for the annotation only: the pages' words need not load the API's errors
@@ -254,6 +255,8 @@ class Words:
     def option(self, value: str) -> str:
         """A value of a list (an heir's relation): the catalogue's Bengali, else the code in words."""
         value = str(value)
+        if value in BY_CATEGORY:  # a trade licence's business category (sonod/licences.py)
+            return self.pick(BY_CATEGORY[value].name_bn, BY_CATEGORY[value].name_en)
         if value not in RELATION_BN:
             return value
         return RELATION_BN[value] if self.i == 0 else value.replace("_", " ")

@@ -39,7 +39,7 @@ from api.schemas import (
     EventOut,
     FeeOut,
 )
-from api.services import payment_orders
+from api.services import licences, payment_orders
 from api.services.officers import acting_in, awaiting
 from api.services.transaction import end_transaction
 from api.services.unions import get_union
@@ -106,10 +106,12 @@ def submission(session: Session, body: ApplicationIn, actor: Actor, tenant: str 
     rule = session.get(db.UnionRule, (union.slug, body.certificate_type)) if kind else None
     if kind is None or rule is None or not rule.enabled:
         raise Invalid(["body", "certificate_type"], f"{union.slug} does not issue {body.certificate_type!r}")
+    details = validate_details(kind.code, body.details)
+    licences.check_details(session, union.slug, kind.code, details, now)  # a trade licence's year, its renewal
     return Submission(
         application_id=application_id, union=union.slug, certificate_type=kind.code,
         applicant=checked_applicant(body.applicant, now), contact=body.contact,
-        details=validate_details(kind.code, body.details), submitted_by=actor, submitted_at=now,
+        details=details, submitted_by=actor, submitted_at=now,
     )
 
 

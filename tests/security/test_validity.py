@@ -1,11 +1,12 @@
-"""Issue 12, item 6: signed validity. A certificate whose type has a validity (a trade licence: 365 days) carries
-its end among the signed claims of its QR, the CWT `exp` (RFC 8392, key 4, epoch seconds): the end of the last day
-the paper prints, in Bangladesh time. Once it has passed, the certificate verifies `expired`: online
-(`POST /api/v1/verify`), offline (`sonod verify`), on the `/verify` page and in its metadata. Before, an expired
-licence verified as valid everywhere.
+"""Issue 12, item 6: signed validity. A certificate whose type has a validity (a trade licence: to 30 June, the end of
+its fiscal year; issue 16) carries its end among the signed claims of its QR, the CWT `exp` (RFC 8392, key 4, epoch
+seconds): the end of the last day the paper prints, in Bangladesh time. Once it has passed, the certificate verifies
+`expired`: online (`POST /api/v1/verify`), offline (`sonod verify`), on the `/verify` page and in its metadata.
+Before, an expired licence verified as valid everywhere.
 
 A licence issued a year ago is issued here by the worker's own activities (the number, then the issuer), with the
-workflow's issue time 400 days in the past: exactly what the worker signed for a licence decided last year.
+workflow's issue time 400 days in the past, for that day's fiscal year: exactly what the worker signed for a licence
+decided last year.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sonod.bengali import DHAKA, format_date_bn
 from sonod.db import make_engine, make_session_factory
 from sonod.domain import DecisionKind, Role
 from sonod.keys import KeyStore
+from sonod.licences import fiscal_year_of
 from sonod.signing import verify_qr_text
 from tests.certificates_kit import (
     PORTAL,
@@ -33,6 +35,7 @@ from tests.certificates_kit import (
     Issued,
     application,
     cose_of,
+    details_for,
     download,
     issue,
     own_union,
@@ -80,7 +83,8 @@ async def issued_long_ago(stack, settings, sessions, issuer: Issuer, union: str,
     issued_at = db.utcnow() - LONG_AGO
     person = people(REGISTRY_UNION)[index]
     app_id = applications.new_application_id(issued_at)
-    body = ApplicationIn.model_validate(application(union, index, "trade_licence"))
+    body = ApplicationIn.model_validate(application(union, index, "trade_licence", details_for("trade_licence") | {
+        "fiscal_year": fiscal_year_of(issued_at.date())}))
     chairman = Actor(username=f"chairman.{union}", role=Role.CHAIRMAN, union=union)
 
     def work() -> str:
@@ -116,7 +120,7 @@ async def test_a_licence_signs_its_validity_as_the_end_of_its_last_printed_day_i
     end = dt.datetime.fromtimestamp(claims[EXP], DHAKA)
     assert end.time() == dt.time(0, 0)  # midnight in Bangladesh: the last valid day has ended
     last_day = (end - dt.timedelta(days=1)).date()
-    assert last_day == dt.date(1970, 1, 1) + dt.timedelta(days=claims[ISSUED_ON] + 365)
+    assert last_day == dt.date(2027, 6, 30)  # the sample licence's fiscal year, 2026-2027, ends on 30 June
     assert f"{format_date_bn(last_day)} পর্যন্ত" in licence.text  # what the paper says
 
 
