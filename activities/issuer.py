@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import sessionmaker
 from temporalio import activity
 
+from activities.editions import attested_request, issue_editions
 from activities.licences import licence_issued, licence_terms
 from activities.pades import PdfSealer
 from activities.render import CertificateDocument, CertificateRenderer, Holder, Signatory, store_pdf
@@ -56,6 +57,7 @@ class Issuer(contract.Issuer):
 
     @activity.defn(name="Issuer.issue")
     def issue(self, req: IssueRequest) -> IssuedCertificate:
+        req = attested_request(req)  # an attestation prints the text its officer wrote (activities/editions.py)
         app = req.application
         with self.sessions() as session:
             row = session.get(db.Certificate, req.certificate_no)
@@ -102,11 +104,12 @@ class Issuer(contract.Issuer):
             expires_on=valid.last_day if valid else None,
             signatories=[self.signatory(d.actor.role, d.actor.username, officers.get(d.actor.username), d.actor.ward_no,
                                         req.issued_at) for d in req.decisions],
-            qr_text=qr, seal=material.view(datetime.now(UTC)) if material else None,
+            qr_text=qr, seal=material.view(datetime.now(UTC)) if material else None, language=req.language,
         ))
         if self.sealer and material and place:  # a retry signs again: the file is replaced whole, below
             pdf = self.sealer.seal(pdf, place, material, reason=f"{req.certificate_no}: issued by {material.signer_en}")
         ref = f"{app.union.slug}/{row.year}/{req.certificate_no}.pdf"
+        issue_editions(self, req)  # its English certificate; the one it corrects superseded (activities/editions.py)
         store_pdf(self.pdf_dir, ref, pdf)
         with self.sessions.begin() as session:
             session.execute(RECORD, dict(number=req.certificate_no, kid=kid, qr_text=qr, content_hash=digest.hex(),

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.editions import revoke_siblings
 from activities.licences import licence_fee
 from sonod import audit, db
 from sonod.db import upsert, upsert_statement
@@ -42,7 +43,7 @@ def certificate_no(union: str, year: int, seq: int) -> str:
 # Core statements, built once: the ORM's unit of work cost more than the three statements themselves.
 CERTIFICATES, COUNTERS = db.Certificate.__table__, db.CertificateCounter.__table__
 ALLOCATED = select(CERTIFICATES.c.certificate_no, CERTIFICATES.c.year, CERTIFICATES.c.seq).where(
-    CERTIFICATES.c.application_id == bindparam("application_id"))
+    CERTIFICATES.c.application_id == bindparam("application_id"), CERTIFICATES.c.language == "bn")
 NEXT_NO = (update(COUNTERS)
            .where(COUNTERS.c.union_slug == bindparam("union"), COUNTERS.c.year == bindparam("counter_year"))
            .values(last_no=COUNTERS.c.last_no + 1)
@@ -71,7 +72,7 @@ class Registry(contract.Registry):
             applicant=app.applicant.model_dump(mode="json"), contact=app.contact.model_dump(mode="json"),
             details=app.details, identity=p.identity.fields() if p.identity else None,
             fee_amount=app.fee.amount, fee_lines=[line.model_dump() for line in app.fee.lines],
-            fee_paid=view.fee_paid,
+            fee_paid=view.fee_paid, language=app.language, corrects=app.corrects,
             deadline_at=view.deadline_at, overdue=view.overdue, certificate_no=view.certificate_no,
             events=[e.model_dump(mode="json") for e in view.events], created_at=app.submitted_at,
             updated_at=view.events[-1].at if view.events else app.submitted_at,
@@ -107,8 +108,7 @@ class Registry(contract.Registry):
             if certificate.revoked_at is None:
                 certificate.revoked_at = datetime.now(UTC)
                 certificate.revoked_by, certificate.revoke_reason = revocation.actor.username, revocation.reason
-                session.execute(update(db.Application).where(db.Application.id == certificate.application_id)
-                                .values(revoked_at=certificate.revoked_at))
+                revoke_siblings(session, certificate)  # its other language's too, and its application
                 audit.record(session, union=revocation.union, actor=revocation.actor.username,
                              role=revocation.actor.role.value, action="certificate.revoke",
                              target=revocation.certificate_no, detail={"reason": revocation.reason},

@@ -15,7 +15,15 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from workflows.refusals import NOT_AWAITING, REASON_REQUIRED, WRONG_AMOUNT, WRONG_OFFICER, refusal_of
+from workflows.refusals import (
+    NOT_AWAITING,
+    REASON_REQUIRED,
+    TEXT_EN_REQUIRED,
+    TEXT_REQUIRED,
+    WRONG_AMOUNT,
+    WRONG_OFFICER,
+    refusal_of,
+)
 
 
 class ApiError(Exception):
@@ -89,7 +97,8 @@ class Invalid(ApiError):
 
 
 WORKFLOW_ERRORS: dict[str, type[ApiError]] = {WRONG_OFFICER: Forbidden, NOT_AWAITING: Conflict}
-WORKFLOW_INVALID = {WRONG_AMOUNT: ["body", "amount"], REASON_REQUIRED: ["body", "reason"]}
+WORKFLOW_INVALID = {WRONG_AMOUNT: ["body", "amount"], REASON_REQUIRED: ["body", "reason"],
+                    TEXT_REQUIRED: ["body", "text"], TEXT_EN_REQUIRED: ["body", "text_en"]}
 
 
 def from_update_failure(err: WorkflowUpdateFailedError) -> ApiError:

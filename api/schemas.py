@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
 from sonod.domain import DecisionKind, Role, Status
-from workflows.messages import Applicant, Awaiting, Contact
+from workflows.messages import Applicant, Attestation, Awaiting, CertificateNo, Contact, Language
 
 Slug = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z0-9-]{1,40}$")]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
@@ -71,6 +71,9 @@ class ApplicationIn(In):
     applicant: ApplicantIn
     contact: Contact = Contact()
     details: dict[str, Any] = {}
+    language: Language = Field("bn", description="the certificates asked for: bn, en (its number marked -EN) or both")
+    corrects: CertificateNo | None = Field(None, description="the number of an issued certificate this corrects: "
+                                                             "once issued, it supersedes that one")
 
 
 class Accepted(BaseModel):
@@ -129,6 +132,8 @@ class ApplicationOut(BaseModel):
     fee: FeeOut
     awaiting: Awaiting | None = None  # the officer step it waits on and who may decide it now, by the workflow
     revoked: bool = False  # its certificate has been revoked
+    language: Literal["bn", "en", "both"] = "bn"  # the certificates asked for ("en": with its Bengali one)
+    corrects: str | None = None  # the issued certificate it corrects
     pay_url: str | None = None  # awaiting payment at its union's gateway: where the payer pays
     events: list[EventOut] = []
 
@@ -141,6 +146,9 @@ class ApplicationPage(BaseModel):
 class DecisionIn(In):
     decision: DecisionKind
     reason: Reason = ""
+    text: Attestation | None = Field(None, description="a free-text attestation's text, with the approval of the "
+                                                       "step that writes it (the secretary's)")
+    text_en: Attestation | None = Field(None, description="its English, when an English certificate was asked for")
 
 
 class DecisionOut(BaseModel):
@@ -188,6 +196,21 @@ class CertificateOut(BaseModel):
     holder_name_bn: str | None = None
     holder_name_en: str | None = None
     pdf_url: str
+    language: Literal["bn", "en"] = "bn"
+    english_no: str | None = None  # a Bengali certificate's English one (`<number>-EN`), when it was asked for
+    superseded_by: str | None = None  # revoked when the correction with this number was issued
+
+
+class CopyOut(BaseModel):
+    """A duplicate copy of a certificate: `awaiting_payment` (pay `fee` through the payment callback, naming `copy_id`
+    as its `application_id`), `making`, `made` (its PDF at `pdf_url`) or `expired` (not paid in time)."""
+
+    copy_id: str
+    certificate_no: str
+    status: Literal["awaiting_payment", "making", "made", "expired"]
+    fee: FeeOut
+    status_url: str
+    pdf_url: str | None = None
 
 
 class VerifyIn(BaseModel):

@@ -73,6 +73,7 @@ class Issued:
 class Revocation:
     at: datetime
     reason: str | None
+    superseded_by: str | None = None  # the correction's number, when a correction revoked it
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,15 +94,16 @@ class Row:
 
 
 _ROW = (select(db.Certificate.union_slug, db.Certificate.certificate_type, db.Certificate.content_hash,
-               db.Certificate.revoked_at, db.Certificate.revoke_reason, db.Union.name_bn, db.Union.name_en,
+               db.Certificate.revoked_at, db.Certificate.revoke_reason, db.Certificate.superseded_by,
+               db.Union.name_bn, db.Union.name_en,
                db.Union.upazila_bn, db.Union.district_bn)
         .outerjoin(db.Union, db.Union.slug == db.Certificate.union_slug))
 _COUNTS = select(
     select(func.count()).select_from(db.Certificate).where(db.Certificate.revoked_at.is_not(None)).scalar_subquery(),
     select(func.count()).select_from(db.SigningKey).scalar_subquery(),
     select(func.count(db.SigningKey.not_after)).scalar_subquery())
-_REVOKED = select(db.Certificate.certificate_no, db.Certificate.revoked_at, db.Certificate.revoke_reason).where(
-    db.Certificate.revoked_at.is_not(None))
+_REVOKED = select(db.Certificate.certificate_no, db.Certificate.revoked_at, db.Certificate.revoke_reason,
+                  db.Certificate.superseded_by).where(db.Certificate.revoked_at.is_not(None))
 _KEYS = select(db.SigningKey.kid, db.SigningKey.union_slug, db.SigningKey.public_key, db.SigningKey.not_before,
                db.SigningKey.not_after)  # as TrustedKey orders them; not the sealed private key
 _UNIONS = select(db.Union.slug, db.Union.name_bn, db.Union.name_en, db.Union.upazila_bn, db.Union.district_bn)
@@ -165,6 +167,8 @@ class Verifier:
         }
         if revocation is not None:  # revoked wins over expired: the union withdrew it, whatever its validity
             certificate["revoked_at"], certificate["revoke_reason"] = revocation.at.isoformat(), revocation.reason
+            if revocation.superseded_by:  # a correction replaced it: the verifier is pointed to the new one
+                certificate["superseded_by"] = revocation.superseded_by
             return _answer("revoked", certificate, f"revoked by the union: {revocation.reason or 'no reason given'}")
         if result.expired:
             return _answer("expired", certificate, f"{EXPIRED_REASON} on {certificate['valid_until']}")
@@ -193,9 +197,9 @@ class Verifier:
             found = session.execute(_ROW.where(db.Certificate.certificate_no == certificate_no)).first()
         if found is None:
             return None
-        slug, kind, digest, revoked_at, reason, *names = found
+        slug, kind, digest, revoked_at, reason, superseded_by, *names = found
         row = Row(Issued(sys.intern(slug), sys.intern(kind), digest),
-                  Revocation(revoked_at, reason) if revoked_at else None,
+                  Revocation(revoked_at, reason, superseded_by) if revoked_at else None,
                   UnionNames(*names) if names[0] is not None else None)
         if row.union is not None:
             self.unions[slug] = row.union
@@ -222,9 +226,9 @@ class Verifier:
             # Revocations are never undone and rows never deleted: the same count as at the last pass is the same
             # set of revoked certificates, which memory holds already. Another count: read them all again.
             if revoked != self.revoked_count:
-                for no, at, reason in session.execute(_REVOKED):
+                for no, at, reason, superseded_by in session.execute(_REVOKED):
                     assert at is not None, "_REVOKED selects revoked certificates only"
-                    self.revoked[no] = Revocation(at, reason)
+                    self.revoked[no] = Revocation(at, reason, superseded_by)
                 self.revoked_count = revoked
             if (keys, retired) != self.key_counts:  # a rotation adds a key and retires one
                 self.keys.reload([TrustedKey(*row) for row in session.execute(_KEYS)])
@@ -267,8 +271,8 @@ def watch(sessions: sessionmaker, verifier: Verifier) -> None:
     def _flushed(session: Session, _context) -> None:
         for row in (*session.new, *session.dirty):
             if isinstance(row, db.Certificate) and row.revoked_at is not None:
-                session.info.setdefault(_PENDING, {})[row.certificate_no] = Revocation(row.revoked_at,
-                                                                                      row.revoke_reason)
+                session.info.setdefault(_PENDING, {})[row.certificate_no] = Revocation(
+                    row.revoked_at, row.revoke_reason, row.superseded_by)
 
     @event.listens_for(sessions, "after_commit")
     def _committed(session: Session) -> None:

@@ -37,6 +37,11 @@ print those tables), its default chain, fee lines, deadline and validity, and a 
 Schema and this page follow; `tests/test_catalogue_types.py::test_adding_a_type_is_a_data_entry_and_its_wording`
 adds one. After an upgrade that adds types, `sonod catalogue sync` gives every existing union their default rules.
 
+**Languages and free text.** Every type is issued in Bengali and, when the applicant asks (`language`: `en` or
+`both`), also in English: a certificate of its own numbered `<number>-EN` (docs/CERTIFICATES.md). A free-text
+attestation (`misc_attestation`) prints the text that the secretary (where the chain has none, its last officer)
+writes with the approval (`text`, and `text_en` for an English certificate); the applicant's `statement_bn` is a draft.
+
 | # | Code | Name | Fields | Chain | Deadline | Valid | Fee lines |
 |---|------|------|--------|-------|----------|-------|-----------|
 """

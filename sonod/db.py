@@ -85,6 +85,7 @@ class Union(Base):
     # the margins (mm) of the union's pre-printed letterhead, {"top", "bottom", "left", "right"}; None: the
     # defaults (sonod/printing.py LETTERHEAD)
     letterhead: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    copy_fee: Mapped[int | None] = mapped_column(Integer)  # a duplicate copy's fee; None: activities/copies.py's
 
 
 class User(Base):
@@ -218,6 +219,10 @@ class Application(Base):
     certificate_no: Mapped[str | None] = mapped_column(String(60))
     awaiting: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the workflow's `Awaiting`: who may decide now
     revoked_at: Mapped[dt.datetime | None] = mapped_column()  # its certificate's revocation (CertificateRevocation)
+    language: Mapped[str] = mapped_column(String(4), default="bn", server_default="bn")  # bn, en or both
+    corrects: Mapped[str | None] = mapped_column(String(60))  # the issued certificate it corrects
+    # a free-text attestation's text as its officer approved it, {"text", "text_en", "by"}: what the chairman approves
+    attestation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     events: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -249,12 +254,15 @@ class CertificateCounter(Base):
 class Certificate(Base):
     __tablename__ = "certificates"
     certificate_no: Mapped[str] = mapped_column(String(60), primary_key=True)
-    application_id: Mapped[str] = mapped_column(String(40), unique=True)
+    application_id: Mapped[str] = mapped_column(String(40))
     union_slug: Mapped[str] = mapped_column(String(40), index=True)
     year: Mapped[int] = mapped_column(Integer)
     seq: Mapped[int] = mapped_column(Integer)
     certificate_type: Mapped[str] = mapped_column(String(40))
     issued_at: Mapped[dt.datetime]
+    # "en": the English certificate `<number>-EN` of the Bengali one, with its application, year and seq
+    language: Mapped[str] = mapped_column(String(2), default="bn", server_default="bn")
+    superseded_by: Mapped[str | None] = mapped_column(String(60))  # the correction that revoked it
     kid: Mapped[str | None] = mapped_column(String(80))
     qr_text: Mapped[str | None] = mapped_column(Text)
     content_hash: Mapped[str | None] = mapped_column(String(64))
@@ -269,7 +277,9 @@ class Certificate(Base):
     print_batch: Mapped[str | None] = mapped_column(String(60))
 
     __table_args__ = (
-        UniqueConstraint("union_slug", "year", "seq"),
+        UniqueConstraint("union_slug", "year", "seq", "language",
+                         name="certificates_union_slug_year_seq_language_key"),
+        UniqueConstraint("application_id", "language", name="certificates_application_id_language_key"),
         # the revoked ones only: what verifiers poll for (api/verification.py) and the revocation list
         Index("ix_certificates_revoked_at", "revoked_at", postgresql_where=text("revoked_at IS NOT NULL"),
               sqlite_where=text("revoked_at IS NOT NULL")),
@@ -321,6 +331,24 @@ class Licence(Base):
         UniqueConstraint("union_slug", "seq", name="licences_union_slug_seq_key"),
         Index("ix_licences_union_year", "union_slug", "fiscal_year", "seq"),
     )
+
+
+class CertificateCopy(Base):
+    """A duplicate copy of an issued certificate: asked for, paid (the union's `copy_fee`), made once; the same
+    certificate printed again and marked a copy, never signed again (activities/copies.py)."""
+
+    __tablename__ = "certificate_copies"
+    copy_id: Mapped[str] = mapped_column(String(40), primary_key=True)  # the workflow's id, CP<yymmdd>-<random>
+    certificate_no: Mapped[str] = mapped_column(String(60), index=True)
+    union_slug: Mapped[str] = mapped_column(String(40))
+    requested_by: Mapped[str] = mapped_column(String(80))
+    fee: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3), default="BDT")
+    transaction_id: Mapped[str | None] = mapped_column(String(100))
+    paid_at: Mapped[dt.datetime | None]
+    made_at: Mapped[dt.datetime | None]
+    pdf_path: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class SigningKey(Base):

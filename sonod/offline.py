@@ -43,7 +43,7 @@ MAX_BITS = 1 << 24  # 2 MB: more certificates than a union issues in a year, and
 TRUST_LIST_TTL = timedelta(days=1)  # next_update = iat + this
 STATUS_LIST_TTL = timedelta(days=1)
 MAX_JWS_CHARS = 4_000_000
-_NUMBER = re.compile(r"([A-Z0-9][A-Z0-9-]{0,39})-(\d{4})-(\d{6,9})")
+_NUMBER = re.compile(r"([A-Z0-9][A-Z0-9-]{0,39})-(\d{4})-(\d{6,9})(?:-EN)?")  # -EN: an English certificate
 
 
 class ListError(ValueError):
@@ -227,7 +227,8 @@ def read_status_list(token: str, keys: Mapping[str, TrustedKey]) -> StatusList:
 
 
 def number_parts(certificate_no: str) -> tuple[str, int, int]:
-    """(union, year, sequence number) of `<UNION>-<YEAR>-<SEQ>`; ValueError if it is not one."""
+    """(union, year, sequence number) of `<UNION>-<YEAR>-<SEQ>` (or of its English certificate's, `...-EN`, which
+    shares the Bengali one's bit: they are revoked together); ValueError if it is not one."""
     match = _NUMBER.fullmatch(certificate_no)
     if match is None:
         raise ValueError(f"{certificate_no!r} is not a certificate number <UNION>-<YEAR>-<SEQ>")

@@ -15,6 +15,7 @@ from api.errors import ApiError, NotFound, from_update_failure
 from api.pages.i18n import N_, Words
 from sonod.domain import STEP_STATUS, DecisionKind, Role, Status
 from workflows.application import CertificateApplication
+from workflows.attestation import ATTESTATION
 from workflows.messages import (
     Actor,
     Amendment,
@@ -77,6 +78,13 @@ def refusal(check, arg) -> ApplicationError:
     return refused.value
 
 
+def attestation(language: str = "bn") -> CertificateApplication:
+    """A free-text attestation waiting on the secretary, who writes its text."""
+    workflow = application(Status.AWAITING_VERIFICATION, chain=(Role.SECRETARY, Role.CHAIRMAN))
+    workflow.app = workflow.admitted().model_copy(update={"certificate_type": ATTESTATION, "language": language})
+    return workflow
+
+
 CITIZEN = Actor(username="citizen", role=Role.CITIZEN, mobile="01711000000")
 REFUSALS = {
     "another union": lambda: refusal(application(Status.AWAITING_DECISION).check_decision,
@@ -116,6 +124,11 @@ REFUSALS = {
     "being cancelled": lambda: refusal(
         changed(application(Status.AWAITING_DECISION), cancellation=Cancellation(reason="x", actor=CITIZEN)
                 ).check_decision, Decision(kind=DecisionKind.APPROVE, actor=officer(Role.CHAIRMAN))),
+    "an attestation without its text": lambda: refusal(
+        attestation().check_decision, Decision(kind=DecisionKind.APPROVE, actor=officer(Role.SECRETARY))),
+    "an English attestation without its English": lambda: refusal(
+        attestation("both").check_decision,
+        Decision(kind=DecisionKind.APPROVE, actor=officer(Role.SECRETARY), text="তিনি একজন কৃষক।")),
     "not the revoker": lambda: refusal(check_revoker, Revocation(certificate_no="PAIKKANDI-2026-000001",
                                                                  union="paikkandi", reason="x",
                                                                  actor=officer(Role.SECRETARY))),

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import httpx
 from sqlalchemy.orm import sessionmaker
@@ -13,6 +14,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.brn import birth_registry
+from activities.copies import Copies
 from activities.delivery import MailDir, SmtpMailer
 from activities.issuer import Issuer
 from activities.licences import LicenceRegister
@@ -31,6 +33,7 @@ from sonod.logs import configure_logging
 from sonod.settings import Settings
 from sonod.temporal import connect, ensure_search_attributes
 from workflows.application import CertificateApplication
+from workflows.copies import CertificateCopy
 from workflows.licences import LicenceRenewalReminders, ensure_reminder_schedule
 from workflows.payment import PaymentNotification
 from workflows.receipt import MoneyReceipt
@@ -55,12 +58,13 @@ def build_activities(settings: Settings, sessions: sessionmaker, http: httpx.Asy
     issuer = Issuer(sessions, KeyStore(sessions, settings.master_key), renderer, settings.pdf_dir,
                     f"{settings.public_url.rstrip('/')}/verify", sealer=sealer_for(settings, sessions))
     receipts = Receipts(sessions, ReceiptRenderer(renderer.fonts), settings.pdf_dir)
+    copies = Copies(sessions, renderer.fonts, settings.pdf_dir, timedelta(days=settings.payment_expiry_days))
     outbox = Outbox(sessions, sms, mail)
     licences = LicenceRegister(sessions, outbox)
     payments = Payments(sessions, settings, http)
     return [*payments.activities(),
             registry.admit, registry.project, registry.allocate_number, registry.revoke, gateway.verify, births.verify,
-            issuer.issue, receipts.issue, outbox.notify, licences.remind]
+            issuer.issue, receipts.issue, outbox.notify, licences.remind, copies.admit, copies.make]
 
 
 def worker_options(settings: Settings) -> dict:
@@ -79,7 +83,7 @@ def build_worker(client: Client, settings: Settings, sessions: sessionmaker, htt
         client,
         task_queue=task_queue or settings.task_queue,
         workflows=[CertificateApplication, CertificateRevocation, PaymentNotification, MoneyReceipt,
-                   LicenceRenewalReminders],
+                   LicenceRenewalReminders, CertificateCopy],
         activities=build_activities(settings, sessions, http, sms),
         **worker_options(settings) | options,
     )

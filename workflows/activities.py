@@ -16,6 +16,10 @@ from workflows.messages import (
     Closed,
     Closing,
     Confirmation,
+    CopyMade,
+    CopyOrder,
+    CopyPayment,
+    CopyRequest,
     Delivered,
     Identity,
     IssuedCertificate,
@@ -87,6 +91,19 @@ class Receipts:
 
     @activity.defn(name="Receipts.issue")
     def issue(self, req: ReceiptRequest) -> IssuedReceipt:
+        raise NotImplementedError
+
+
+class Copies:
+    """Duplicate copies of issued certificates: the union's fee for one, then the copy made once
+    (activities/copies.py)."""
+
+    @activity.defn(name="Copies.admit")
+    def admit(self, request: CopyRequest) -> CopyOrder:
+        raise NotImplementedError
+
+    @activity.defn(name="Copies.make")
+    def make(self, payment: CopyPayment) -> CopyMade:
         raise NotImplementedError
 
 

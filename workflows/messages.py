@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
@@ -18,6 +18,9 @@ OptName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=120
 Mobile = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^(\+?88)?01[3-9][0-9]{8}$")]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
 Number = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+Language = Literal["bn", "en", "both"]  # the certificates asked for: Bengali, English (`<number>-EN`), or both
+CertificateNo = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=60)]
+Attestation = Annotated[str, StringConstraints(strip_whitespace=True, max_length=3000)]
 
 
 class Model(BaseModel):
@@ -119,6 +122,8 @@ class Submission(Model):
     details: dict[str, Any]
     submitted_by: Actor
     submitted_at: dt.datetime
+    language: Language = "bn"
+    corrects: CertificateNo | None = None  # the issued certificate this application corrects (it supersedes it)
 
 
 class ApplicationInput(Model):
@@ -138,6 +143,8 @@ class ApplicationInput(Model):
     escalation_notify: list[Role] = [Role.UPAZILA_ADMIN]  # told, with the escalation roles, when a step escalates
     submitted_by: Actor
     submitted_at: dt.datetime
+    language: Language = "bn"
+    corrects: CertificateNo | None = None
 
 
 class EventKind(StrEnum):
@@ -176,6 +183,8 @@ class Decision(Model):
     kind: DecisionKind
     reason: Reason = ""
     actor: Actor
+    text: Attestation | None = None  # the secretary's approval of a free-text attestation: its text, printed
+    text_en: Attestation | None = None  # and its English, for an English certificate
 
 
 class PaymentIn(Model):
@@ -344,6 +353,7 @@ class IssueRequest(Model):
     certificate_no: str
     issued_at: dt.datetime
     decisions: list[Decision]
+    language: Literal["bn", "en"] = "bn"  # the page's; "en": the English certificate `<number>-EN` of the Bengali one
 
 
 class IssuedCertificate(Model):
@@ -494,6 +504,57 @@ class NotificationRead(Model):
     order_id: str | None = None
     application_id: str | None = None
     refunded: bool = False
+
+
+# --- a duplicate copy of an issued certificate (workflows/copies.py, activities/copies.py) ------------------------
+
+
+class CopyStatus(StrEnum):
+    AWAITING_PAYMENT = "awaiting_payment"
+    MAKING = "making"
+    MADE = "made"
+    EXPIRED = "expired"  # the fee did not come in time
+
+
+class CopyRequest(Model):
+    """A duplicate copy asked for by `actor` (the API checked that they may): its fee is the union's, read when the
+    workflow admits it (`Copies.admit`)."""
+
+    copy_id: str
+    certificate_no: str
+    actor: Actor
+
+
+class CopyOrder(Model):
+    copy_id: str
+    certificate_no: str
+    union: str
+    fee: int
+    currency: str = "BDT"
+    payment_expiry: dt.timedelta
+
+
+class CopyPayment(Model):
+    """The fee as the workflow took it (the signed callback's), recorded with the copy."""
+
+    copy_id: str
+    transaction_id: str | None = None  # None: no fee
+
+
+class CopyMade(Model):
+    copy_id: str
+    certificate_no: str
+    pdf_ref: str
+
+
+class CopyView(Model):
+    copy_id: str
+    certificate_no: str
+    union: str | None = None
+    fee: int | None = None  # None until admitted
+    currency: str = "BDT"
+    status: CopyStatus
+    pdf_ref: str | None = None
 
 
 # --- June's reminder to renew trade licences (workflows/licences.py, activities/licences.py) -----------------------

@@ -19,6 +19,8 @@ WRONG_OFFICER = "WrongOfficer"  # 403
 NOT_AWAITING = "NotAwaiting"  # 409
 WRONG_AMOUNT = "WrongAmount"  # 422, on the amount
 REASON_REQUIRED = "ReasonRequired"  # 422, on the reason
+TEXT_REQUIRED = "TextRequired"  # 422, on the attestation's text
+TEXT_EN_REQUIRED = "TextEnRequired"  # 422, on its English
 
 
 class Refusal(StrEnum):
@@ -39,6 +41,8 @@ class Refusal(StrEnum):
     MOBILE_MISMATCH = "mobile_mismatch"
     CANCELLING = "cancelling"
     NOT_REVOKER = "not_revoker"
+    TEXT_REQUIRED = "text_required"
+    TEXT_EN_REQUIRED = "text_en_required"
 
     @property
     def kind(self) -> str:
@@ -68,6 +72,8 @@ KINDS = {
     Refusal.MOBILE_MISMATCH: WRONG_OFFICER,
     Refusal.CANCELLING: NOT_AWAITING,
     Refusal.NOT_REVOKER: WRONG_OFFICER,
+    Refusal.TEXT_REQUIRED: TEXT_REQUIRED,
+    Refusal.TEXT_EN_REQUIRED: TEXT_EN_REQUIRED,
 }
 
 TEXTS = {
@@ -88,6 +94,8 @@ TEXTS = {
     Refusal.MOBILE_MISMATCH: N_("the mobile number does not match this application"),
     Refusal.CANCELLING: N_("the applicant has cancelled the application"),
     Refusal.NOT_REVOKER: N_("only the union's chairman, or whoever acts for the chairman by delegation, revokes"),
+    Refusal.TEXT_REQUIRED: N_("write the text of the attestation to approve it"),
+    Refusal.TEXT_EN_REQUIRED: N_("write the attestation's English text too: an English certificate was asked for"),
 }
 
 

@@ -20,6 +20,9 @@ from sonod import db
 from sonod.settings import Settings
 from workflows.messages import Actor
 
+# asked beside the type's fields: the certificates' language, and the issued certificate this application corrects
+ASKED = {"language": "enum", "corrects": "text"}
+
 
 @dataclass
 class ApplicationForm:
@@ -40,7 +43,7 @@ class ApplicationForm:
 
     @property
     def kinds(self) -> dict[str, str]:
-        return forms.kinds_by_name(self.applicant + self.contact + self.details)
+        return forms.kinds_by_name(self.applicant + self.contact + self.details) | ASKED
 
 
 def load(session: Session, union_slug: str | None, code: str, mobile_required: bool) -> ApplicationForm:
@@ -64,7 +67,8 @@ async def read(request: Request, form: ApplicationForm) -> ApplicationIn | None:
     try:
         body = ApplicationIn(union=form.union.slug, certificate_type=form.kind["code"],
                              applicant=form.values.get("applicant", {}), contact=form.values.get("contact", {}),
-                             details=form.values.get("details", {}))
+                             details=form.values.get("details", {}), language=form.values.get("language", "bn"),
+                             corrects=form.values.get("corrects"))
     except ValidationError as e:
         for err in e.errors():
             form.errors.setdefault(forms.error_name(err["loc"]), forms.error_message(err["type"], err["msg"]))

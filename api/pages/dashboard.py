@@ -27,14 +27,16 @@ from api.pages.common import (
     set_session_cookie,
 )
 from api.schemas import DecisionIn, RevokeIn
-from api.services import applications, certificates, officers, receipts, sessions, sms, unions
+from api.services import applications, certificates, editions, officers, receipts, sessions, sms, unions
 from sonod import db
 from sonod.domain import Role, Status
 from sonod.printed import printed
 from workflows.messages import Actor
+from workflows.refusals import Refusal
 
 router = APIRouter(prefix="/dashboard", route_class=PageRoute, include_in_schema=False)
 
+ATTESTATION_REFUSALS = (Refusal.TEXT_REQUIRED.value, Refusal.TEXT_EN_REQUIRED.value)
 APPROVE_LABEL = {Status.AWAITING_RECOMMENDATION: "act_recommend", Status.AWAITING_VERIFICATION: "act_verify",
                  Status.AWAITING_DECISION: "act_approve"}
 DESK_ROLES = {Role.UDC}
@@ -142,6 +144,8 @@ def _detail(request: Request, session, settings, officer: Actor, application_id:
         # what the certificate will print, as the issuer prints it: the NID record's, the applicant's claims, details
         "printed": printed(row.certificate_type, row.applicant, row.details, row.identity or {}),
         "photo": _photo((row.identity or {}).get("photo")), "decides": officers.may_decide(row, acting),
+        "writes_text": editions.writes_text(session, row),  # a free-text attestation's text, with the approval
+        "english_no": certificates.english_of(certificate) if certificate else None,
         "approve_label": APPROVE_LABEL.get(status),
         "may_revoke": certificate is not None and certificate.revoked_at is None
                       and certificates.may_revoke(acting, row.union_slug),
@@ -163,16 +167,18 @@ def detail(application_id: str, request: Request, officer: PageOfficer, session:
 async def decide(application_id: str, request: Request, officer: PageOfficer, session: DbSession,
                  settings: SettingsDep, temporal: TemporalClient,
                  decision: Annotated[str, Form(max_length=20)] = "",
-                 reason: Annotated[str, Form(max_length=1000)] = "") -> Response:
+                 reason: Annotated[str, Form(max_length=1000)] = "",
+                 text: Annotated[str | None, Form(max_length=3000)] = None,
+                 text_en: Annotated[str | None, Form(max_length=3000)] = None) -> Response:
     problem: ApiError | str | None = None
     code = 200
     try:
-        body = DecisionIn(decision=decision, reason=reason)
+        body = DecisionIn(decision=decision, reason=reason, text=text or None, text_en=text_en or None)
         await applications.decide(session, temporal, officer, None, application_id, body)
     except ValidationError as e:
         problem, code = e.errors()[0]["msg"], 422
-    except Invalid:  # the workflow refuses a reject or return without a reason: a decision's only 422
-        problem, code = "reason_needed", 422
+    except Invalid as e:  # the workflow refuses a reject or return without a reason, an attestation without its text
+        problem, code = e if e.code in ATTESTATION_REFUSALS else "reason_needed", 422
     except ApiError as e:
         problem, code = e, e.status_code
     if problem is None:

@@ -57,6 +57,7 @@ def track_page(request: Request, session, settings: Settings, union: db.Union, r
     return render(request, "portal/track.html", {
         "union": union, "application_id": row.id, "mobile": mobile, "app": row,
         "kind": session.get(db.CertificateTypeRow, row.certificate_type), "certificate": certificate,
+        "english_no": certificates.english_of(certificate) if certificate else None,
         "timeline_entries": timeline.entries(session, row, certificate, for_officers=False),
         "may_cancel": applications.cancellable(settings, row), "final": Status(row.status).is_final,
         "money_receipt": receipts.offered(row),
@@ -93,10 +94,14 @@ def track(request: Request, session: DbSession, settings: SettingsDep, tenant: T
 
 
 def handed_out(request: Request, session, settings: Settings, tenant: str | None, application_id: str, mobile: str,
-               what: str) -> tuple[db.Certificate, Path]:
-    """The tracked application's certificate in force and its PDF; each handing out to the citizen is audited."""
+               what: str, language: str = "bn") -> tuple[db.Certificate, Path]:
+    """The tracked application's certificate in force (its English one for `language` "en") and its PDF; each
+    handing out to the citizen is audited."""
     _, row = tracked(request, session, tenant, application_id, mobile)
     certificate = certificates.certificate_of(session, row.id)
+    if certificate is not None and language == "en":
+        english = certificates.english_of(certificate)
+        certificate = session.get(db.Certificate, english) if english else None
     if certificate is None:
         raise NotFound(N_("no issued certificate matches this application number and mobile number"))
     path = certificates.certificate_file(settings, certificate)  # 410 once revoked
@@ -107,9 +112,9 @@ def handed_out(request: Request, session, settings: Settings, tenant: str | None
 
 @router.post("/track/pdf", dependencies=[Csrf])
 def certificate_pdf(request: Request, session: DbSession, settings: SettingsDep, tenant: Tenant,
-                    application_id: Text = "", mobile: Text = "") -> Response:
+                    application_id: Text = "", mobile: Text = "", language: Text = "bn") -> Response:
     certificate, path = handed_out(request, session, settings, tenant, application_id, mobile,
-                                   "certificate.pdf_to_citizen")
+                                   "certificate.pdf_to_citizen", language)
     return FileResponse(path, media_type="application/pdf", filename=f"{certificate.certificate_no}.pdf")
 
 

@@ -40,6 +40,7 @@ from api.schemas import (
     FeeOut,
 )
 from api.services import licences, payment_orders
+from api.services.editions import checked_correction, defaults_of_extensions, record_attestation, writes_text
 from api.services.officers import acting_in, awaiting
 from api.services.transaction import end_transaction
 from api.services.unions import get_union
@@ -106,12 +107,15 @@ def submission(session: Session, body: ApplicationIn, actor: Actor, tenant: str 
     rule = session.get(db.UnionRule, (union.slug, body.certificate_type)) if kind else None
     if kind is None or rule is None or not rule.enabled:
         raise Invalid(["body", "certificate_type"], f"{union.slug} does not issue {body.certificate_type!r}")
+    applicant = checked_applicant(body.applicant, now)
     details = validate_details(kind.code, body.details)
     licences.check_details(session, union.slug, kind.code, details, now)  # a trade licence's year, its renewal
     return Submission(
         application_id=application_id, union=union.slug, certificate_type=kind.code,
-        applicant=checked_applicant(body.applicant, now), contact=body.contact,
+        applicant=applicant, contact=body.contact,
         details=details, submitted_by=actor, submitted_at=now,
+        language=body.language,
+        corrects=checked_correction(session, body.corrects, union.slug, kind.code, applicant),
     )
 
 
@@ -185,7 +189,7 @@ def out_from_row(row: db.Application, events: bool = True) -> ApplicationOut:
         application_id=row.id, union=row.union_slug, certificate_type=row.certificate_type, status=row.status,
         certificate_no=row.certificate_no, deadline_at=row.deadline_at, overdue=row.overdue, round=row.round,
         fee=FeeOut(amount=row.fee_amount, paid=row.fee_paid), awaiting=awaiting(row),
-        revoked=row.revoked_at is not None,
+        revoked=row.revoked_at is not None, language=row.language, corrects=row.corrects,
         events=[EventOut.of(e) for e in row.events] if events else [],
     )
 
@@ -216,7 +220,8 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
 LISTED_COLUMNS = (db.Application.id, db.Application.union_slug, db.Application.certificate_type,
                   db.Application.status, db.Application.certificate_no, db.Application.deadline_at,
                   db.Application.overdue, db.Application.round, db.Application.fee_amount, db.Application.fee_paid,
-                  db.Application.awaiting, db.Application.revoked_at, db.Application.created_at)
+                  db.Application.awaiting, db.Application.revoked_at, db.Application.created_at,
+                  db.Application.language, db.Application.corrects)
 NEWEST_FIRST = (db.Application.created_at.desc(), db.Application.id.desc())
 
 
@@ -424,7 +429,8 @@ async def submit(session: Session, settings: Settings, temporal: Client, body: A
     now = db.utcnow()
     app = await run_in_threadpool(submission, session, body, caller, tenant, new_application_id(now), now)
     if key:
-        digest = canonical_hash(body.model_dump(mode="json") | {"union": app.union})
+        asked = body.model_dump(mode="json", exclude=defaults_of_extensions(body))
+        digest = canonical_hash(asked | {"union": app.union})
         app.application_id, new = await run_in_threadpool(claim_idempotency_key, session, caller.username, key,
                                                           digest, app.application_id)
         if not new and (row := await run_in_threadpool(session.get, db.Application, app.application_id)):
@@ -447,9 +453,12 @@ async def decide(session: Session, temporal: Client, officer: Actor, tenant: str
     row = await run_in_threadpool(load_application, session, application_id)
     await run_in_threadpool(require_read, session, officer, row.union_slug, None, tenant)
     officer = await run_in_threadpool(acting_in, session, officer, row.union_slug)
-    decision = Decision(kind=body.decision, reason=body.reason, actor=officer)
+    decision = Decision(kind=body.decision, reason=body.reason, actor=officer, text=body.text, text_en=body.text_en)
     update_id = f"decide:{row.status}:{row.round}:{officer.username}:{canonical_hash(body.model_dump())[:12]}"
+    writes = body.text is not None and await run_in_threadpool(writes_text, session, row)
     view = await run_update(session, temporal, application_id, CertificateApplication.decide, decision, update_id)
+    if writes:  # the approval of the step that writes a free-text attestation: its text, for the chairman to read
+        await run_in_threadpool(record_attestation, session, application_id, decision)
     return DecisionOut(application_id=application_id, status=view.status)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
@@ -20,6 +20,7 @@ from api.verification import Revocation as VerifiedRevocation
 from api.verification import Verifier
 from sonod import db
 from sonod.bengali import DHAKA
+from sonod.editions import english_no
 from sonod.settings import Settings
 from sonod.signing import CertificateClaims, InvalidQr, read_claims, revocation_list
 from workflows.messages import Actor, Revocation, Revoked
@@ -46,6 +47,7 @@ def readable(session: Session, caller: Actor, certificate_no: str, tenant: str |
 
 def certificate_of(session: Session, application_id: str) -> db.Certificate | None:
     return session.scalar(select(db.Certificate).where(db.Certificate.application_id == application_id,
+                                                       db.Certificate.language == "bn",
                                                        db.Certificate.pdf_path.is_not(None)))
 
 
@@ -70,8 +72,18 @@ def out(row: db.Certificate) -> CertificateOut:
         valid_until=ends.astimezone(DHAKA) if ends else None, revoked_at=row.revoked_at,
         revoke_reason=row.revoke_reason,
         holder_name_bn=row.holder_name_bn, holder_name_en=row.holder_name_en,
-        pdf_url=f"{PREFIX}/{row.certificate_no}/pdf",
+        pdf_url=f"{PREFIX}/{row.certificate_no}/pdf", language=row.language, english_no=english_of(row),
+        superseded_by=row.superseded_by,
     )
+
+
+def english_of(row: db.Certificate) -> str | None:
+    """The number of a Bengali certificate's English one, once issued."""
+    session = object_session(row)
+    if row.language != "bn" or session is None:
+        return None
+    english = session.get(db.Certificate, english_no(row.certificate_no))
+    return english.certificate_no if english is not None and english.pdf_path else None
 
 
 def _signed(row: db.Certificate) -> CertificateClaims | None:
@@ -124,9 +136,16 @@ async def revoke(session: Session, settings: Settings, temporal: Client, verifie
         if isinstance(cause, ApplicationError) and cause.type == WRONG_OFFICER:
             raise Forbidden(cause.message) from None
         raise
-    verifier.revoked_here(certificate_no, VerifiedRevocation(revoked.revoked_at, revoked.reason))
+    for number in await run_in_threadpool(both_languages, session, row):  # the other language's is revoked with it
+        verifier.revoked_here(number, VerifiedRevocation(revoked.revoked_at, revoked.reason))
     await run_in_threadpool(session.refresh, row)
     return row
+
+
+def both_languages(session: Session, row: db.Certificate) -> list[str]:
+    """The numbers of a certificate in its languages: itself and its Bengali or English one."""
+    return list(session.scalars(select(db.Certificate.certificate_no)
+                                .where(db.Certificate.application_id == row.application_id)))
 
 
 def revocations(session: Session) -> dict:

@@ -20,6 +20,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.errors import ApiError, Conflict, Invalid, NotFound, Unauthorized
 from api.schemas import DecisionOut, PaymentCallback
+from api.services import copies
 from api.services.applications import load_application, run_update
 from api.services.transaction import commit_early, end_transaction
 from sonod import audit, db
@@ -27,6 +28,7 @@ from sonod.db import upsert, upsert_statement
 from sonod.security import hmac_sha256_hex, same_signature
 from sonod.settings import Settings
 from workflows.application import CertificateApplication
+from workflows.copies import is_copy_id
 from workflows.messages import NoticeOutcome, NotificationRead, NotificationRef, PaymentIn
 from workflows.payment import PaymentNotification, notification_id
 
@@ -58,6 +60,8 @@ async def receive(session: Session, settings: Settings, temporal: Client, raw: b
     """The gateway confirms a fee: the payment is recorded, then passed to the workflow, which checks the amount and
     the status. A repeated callback, or a second payment of a paid fee, changes nothing."""
     body = verified_callback(settings, raw, signature)
+    if is_copy_id(body.application_id):  # a duplicate copy's fee (api/services/copies.py)
+        return await copies.receive(session, temporal, body)
     row = await run_in_threadpool(load_application, session, body.application_id)
     await run_in_threadpool(_record, session, body, row.union_slug)
     try:

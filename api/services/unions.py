@@ -126,7 +126,7 @@ def _medians_to_issue(session: Session, slugs: list[str], *, by_union: bool = Tr
     """The median time from submission to issue, by union (else over all of them, under the key None): computed by
     PostgreSQL, or here on SQLite (which has no percentile)."""
     issued = (db.Certificate.application_id == db.Application.id) & db.Certificate.pdf_path.is_not(None) \
-        & db.Application.union_slug.in_(slugs)
+        & (db.Certificate.language == "bn") & db.Application.union_slug.in_(slugs)
     key = db.Application.union_slug if by_union else literal(None)
     if session.get_bind().dialect.name == "postgresql":
         seconds = func.extract("epoch", db.Certificate.issued_at - db.Application.created_at)
@@ -155,8 +155,9 @@ def figures_by_union(session: Session, slugs: list[str]) -> dict[str, Figures]:
     overdue = _by_union(session, count.where(open_, db.Application.overdue), slugs)
     revenue = _by_union(session, select(db.Application.union_slug, func.sum(db.Application.fee_amount))
                         .where(db.Application.fee_paid, db.Application.fee_amount > 0), slugs)
-    certificates = select(db.Certificate.union_slug, func.count()).where(db.Certificate.pdf_path.is_not(None),
-                                                                         db.Certificate.union_slug.in_(slugs))
+    certificates = select(db.Certificate.union_slug, func.count()).where(
+        db.Certificate.pdf_path.is_not(None), db.Certificate.union_slug.in_(slugs),
+        db.Certificate.language == "bn")  # a certificate issued in both languages counts once
     issued = dict(session.execute(certificates.where(db.Certificate.revoked_at.is_(None))
                                   .group_by(db.Certificate.union_slug)).all())
     revoked = dict(session.execute(certificates.where(db.Certificate.revoked_at.is_not(None))

@@ -294,7 +294,7 @@
       if (iat < key.nbf) fail("signed before key '" + kid + "' came into use");
       if (key.exp !== null && iat >= key.exp) fail("signed after key '" + kid + "' was retired");
       if (iat > now + CLOCK_SKEW_S) fail("the issue time is in the future");
-      var number = /^([A-Z0-9][A-Z0-9-]{0,39})-(\d{4})-(\d{6,9})$/.exec(claims.certificate_no);
+      var number = /^([A-Z0-9][A-Z0-9-]{0,39})-(\d{4})-(\d{6,9})(?:-EN)?$/.exec(claims.certificate_no);  // -EN: English
       if (!number) fail("'" + claims.certificate_no + "' is not a certificate number <UNION>-<YEAR>-<SEQ>");
       if (number[1].toLowerCase() !== claims.union) fail("the number " + claims.certificate_no + " is not of union " + claims.union);
       var list = store.lists.get(claims.union + "/" + Number(number[2])), seq = Number(number[3]);
