@@ -56,8 +56,8 @@ async def test_a_worker_killed_mid_flight_and_restarted_issues_every_application
         await until(worker, late, lambda h: has_pending(h, "NidGateway.verify", STARTED), "checking the NID")
         views = await asyncio.gather(*(approve(h) for h in early))
         assert {v.status for v in views} == {Status.ISSUING}
-        await until(worker, early, lambda h: has_pending(h, "Registry.allocate_number", SCHEDULED),
-                    "waiting for a certificate number")
+        await until(worker, early, lambda h: has_pending(h, "Issuer.issue", SCHEDULED),
+                    "waiting to be numbered and issued")
         worker.kill()
     finally:
         await asyncio.to_thread(porichoy.faults, latency_ms=0)
