@@ -282,10 +282,10 @@ def reportlab_turn() -> Iterator[None]:
             rl_config.useA85 = a85
 
 
-def fill_page(canv: Canvas, story: list) -> bool:
-    """Draw as much of `story` as fits in the frame under the masthead, splitting a table; False when nothing
-    fitted."""
-    frame = Frame(L.MARGIN_X, L.FRAME_BOTTOM, L.FRAME_W, L.HEADER_BOTTOM - L.FRAME_BOTTOM, 0, 0, 0, 0)
+def fill_page(canv: Canvas, story: list, top: float = L.HEADER_BOTTOM) -> bool:
+    """Draw as much of `story` as fits in the frame under the masthead (or up to `top`), splitting a table; False
+    when nothing fitted."""
+    frame = Frame(L.MARGIN_X, L.FRAME_BOTTOM, L.FRAME_W, top - L.FRAME_BOTTOM, 0, 0, 0, 0)
     placed = False
     while story:
         if frame.add(story[0], canv, trySplit=0):
@@ -425,6 +425,108 @@ class CertificateRenderer:
                              f"{union.upazila_en}, {union.district_en}",
                      keywords=[doc.certificate_no, doc.memo_no, union.slug, doc.certificate_type, "sonod"],
                      at=doc.issued_at)
+
+
+# --- many certificates in one PDF, for printing ---------------------------------------------------
+
+# what a certificate's page draws below the masthead: the flow frame and the footer (drawn from y = 29)
+CONTENT_BOX = (L.MARGIN_X, 20.0, L.PAGE_W - L.MARGIN_X, L.HEADER_BOTTOM)
+
+
+@dataclass(frozen=True)
+class Fit:
+    """How a certificate's page goes into the room a letterhead leaves: shrunk only to its width (so that the QR
+    keeps its size unless the sheet is narrow), centred across, its flow frame as tall as the room (a certificate
+    that no longer fits runs on to another page)."""
+
+    scale: float
+    dx: float
+    dy: float
+    top: float  # the flow frame's top, in the page's own coordinates
+
+    @classmethod
+    def into(cls, box: tuple[float, float, float, float]) -> Fit:
+        sx1, sy1, sx2, _ = CONTENT_BOX
+        x1, y1, x2, y2 = box
+        scale = min(1.0, (x2 - x1) / (sx2 - sx1))
+        return cls(scale, x1 + ((x2 - x1) - (sx2 - sx1) * scale) / 2 - sx1 * scale, y1 - sy1 * scale,
+                   sy1 + (y2 - y1) / scale)
+
+
+class PrintRun:
+    """Certificates one after another in one PDF, for a union office's printer (activities/printing.py): the fonts
+    and each union's masthead once for the whole file, every certificate from a new page, after a cover of pages
+    drawn by `cover`. On a pre-printed letterhead (`letterhead`: the box its margins leave, in points) no masthead
+    is drawn and each page's content is fitted into that box. The file is not itself signed: each certificate's
+    QR is the one its signed PDF carries."""
+
+    def __init__(self, renderer: CertificateRenderer, *, title: str, author: str, at: dt.datetime,
+                 letterhead: tuple[float, float, float, float] | None = None) -> None:
+        self.renderer, self.fit = renderer, Fit.into(letterhead) if letterhead else None
+        self.buf = io.BytesIO()
+        self.canv = Canvas(self.buf, pagesize=(L.PAGE_W, L.PAGE_H), invariant=1, pageCompression=1,
+                           initialFontName=renderer.fonts.bn)
+        plan = renderer.plans["bn"]
+        plan.seed(self.canv._doc)
+        self.canv.glyph_plan = plan
+        describe_pdf(self.canv, title=title, author=author, subject=title, keywords=["sonod", "print"], at=at)
+        self.mastheads: set[tuple[str, str]] = set()
+        self.pages = 0
+
+    def cover(self, story: list) -> None:
+        """Pages of `story` in the whole page's frame (the batch's list of certificates)."""
+        frame = (L.MARGIN_X, L.FRAME_BOTTOM, L.FRAME_W, L.PAGE_H - 40.0 - L.FRAME_BOTTOM)
+        with reportlab_turn():
+            while story:
+                placed = Frame(*frame, 0, 0, 0, 0)
+                progressed = False
+                while story:
+                    if placed.add(story[0], self.canv, trySplit=0):
+                        story.pop(0)
+                        progressed = True
+                        continue
+                    parts = placed.split(story[0], self.canv)
+                    if parts and placed.add(parts[0], self.canv, trySplit=0):
+                        story[0:1] = parts[1:]
+                        progressed = True
+                    break
+                if not progressed:
+                    raise RuntimeError(f"{story[0]!r} does not fit on an empty page")
+                self.canv.showPage()
+                self.pages += 1
+
+    def add(self, doc: CertificateDocument) -> None:
+        if doc.language != "bn":
+            raise ValueError("a print run holds Bengali certificates (its glyph plan is the Bengali one)")
+        r = self.renderer
+        body, qr = compose(doc), qr_matrix(doc.qr_text)
+        with reportlab_turn():
+            story, page = r._story(body, qr), 0
+            form = f"masthead-{doc.union.slug}-{doc.language}"
+            if self.fit is None and (doc.union.slug, doc.language) not in self.mastheads:
+                self.canv.beginForm(form)
+                r._masthead(doc.union, doc.language).draw(self.canv)
+                self.canv.endForm()
+                self.mastheads.add((doc.union.slug, doc.language))
+            while story:
+                page += 1
+                self.canv.saveState()
+                if self.fit is None:
+                    self.canv.doForm(form)
+                else:
+                    self.canv.translate(self.fit.dx, self.fit.dy)
+                    self.canv.scale(self.fit.scale, self.fit.scale)
+                if not fill_page(self.canv, story, self.fit.top if self.fit else L.HEADER_BOTTOM):
+                    raise RuntimeError(f"{story[0]!r} does not fit on an empty page")
+                r._footer(self.canv, body, page, last=not story)
+                self.canv.restoreState()
+                self.canv.showPage()
+                self.pages += 1
+
+    def finish(self) -> bytes:
+        with reportlab_turn():
+            self.canv.save()
+        return self.buf.getvalue()
 
 
 # --- samples -----------------------------------------------------------------------------------

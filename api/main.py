@@ -24,6 +24,7 @@ from api.routers import (
     licences,
     payments,
     pki,
+    print_batches,
     sms,
     status_lists,
     verify,
@@ -144,7 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # verify first: routes are matched in order, and it is the public, busiest route (bench/verify.py)
     for module in (verify, health, auth, catalogue, applications, certificates, payments, sms, audit, status_lists,
-                   pki, verify_app, licences):
+                   pki, verify_app, print_batches, licences):
         app.include_router(module.router)
     pages.install(app)
     operations.install(app, settings)  # the codec server for the Temporal Web UI, /metrics

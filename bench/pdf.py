@@ -8,7 +8,9 @@ a glyph plan, see activities/templates/glyphs.py); `qr_matrix` is timed alone to
     .venv/bin/python bench/pdf.py [--quick] [-n N]
 
 Then what signing the PDF (PAdES, activities/pades.py) adds to a render, in the same run (bench/signing.py;
-`--no-sign` leaves it out). Prints a table, then one JSON object on the last line.
+`--no-sign` leaves it out), and what a certificate costs in a print batch of 500 against the single render, in the
+same run (bench/printing.py; `--batch N` for another size, `--batch 0` leaves it out). Prints a table, then one JSON
+object on the last line.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from reportlab.platypus import Paragraph
 
 from activities.render import CertificateDocument, CertificateRenderer, Fonts, sample_document
 from activities.templates.samples import qr_payload
+from bench.printing import batch_cost
+from bench.printing import report as batch_report
 from bench.signing import report as signing_report
 from bench.signing import signing_cost
 from sonod.catalogue import CATALOGUE
@@ -109,6 +113,8 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="fewer renders: done in well under a minute")
     ap.add_argument("-n", type=int, default=None, help="timed renders per type and language")
     ap.add_argument("--no-sign", action="store_true", help="leave out the signing cost (bench/signing.py)")
+    ap.add_argument("--batch", type=int, default=500, metavar="N",
+                    help="certificates in the print batch timed (bench/printing.py); 0 leaves it out")
     args = ap.parse_args()
     n = args.n or (12 if args.quick else 60)
     warmup = 3 if args.quick else 8
@@ -168,6 +174,9 @@ def main() -> None:
     if not args.no_sign:  # bench/signing.py: the PDF's own signature beside the render, in the same run
         summary["signing"] = signing_cost(renderer, variant, n, warmup)
         print(signing_report(summary["signing"]))
+    if args.batch:  # bench/printing.py: a certificate in a union office's print batch, beside the single render
+        summary["print_batch"] = batch_cost(renderer, variant, args.batch, 1 if args.quick else 3)
+        print(batch_report(summary["print_batch"]))
     print(json.dumps(summary, ensure_ascii=False))
 
 

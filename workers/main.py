@@ -22,6 +22,7 @@ from activities.outbox import Outbox
 from activities.pades import sealer_for
 from activities.payments.orders import Payments
 from activities.porichoy import nid_gateway
+from activities.printing import Printing
 from activities.receipt import ReceiptRenderer, Receipts
 from activities.registry import Registry
 from activities.render import CertificateRenderer
@@ -36,6 +37,7 @@ from workflows.application import CertificateApplication
 from workflows.copies import CertificateCopy
 from workflows.licences import LicenceRenewalReminders, ensure_reminder_schedule
 from workflows.payment import PaymentNotification
+from workflows.printing import PrintBatch
 from workflows.receipt import MoneyReceipt
 from workflows.revocation import CertificateRevocation
 from workflows.search_attributes import ALL_KEYS
@@ -62,7 +64,8 @@ def build_activities(settings: Settings, sessions: sessionmaker, http: httpx.Asy
     outbox = Outbox(sessions, sms, mail)
     licences = LicenceRegister(sessions, outbox)
     payments = Payments(sessions, settings, http)
-    return [*payments.activities(),
+    printing = Printing(sessions, renderer, settings.pdf_dir)
+    return [*payments.activities(), printing.select, printing.render, printing.finish,
             registry.admit, registry.project, registry.allocate_number, registry.revoke, gateway.verify, births.verify,
             issuer.issue, receipts.issue, outbox.notify, licences.remind, copies.admit, copies.make]
 
@@ -82,7 +85,7 @@ def build_worker(client: Client, settings: Settings, sessions: sessionmaker, htt
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
-        workflows=[CertificateApplication, CertificateRevocation, PaymentNotification, MoneyReceipt,
+        workflows=[CertificateApplication, CertificateRevocation, PaymentNotification, MoneyReceipt, PrintBatch,
                    LicenceRenewalReminders, CertificateCopy],
         activities=build_activities(settings, sessions, http, sms),
         **worker_options(settings) | options,

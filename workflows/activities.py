@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from temporalio import activity
 
+from sonod.printing import PrintedBatch, PrintRequest
 from workflows.messages import (
     ApplicationInput,
     BrnCheck,
@@ -141,4 +142,20 @@ class LicenceRegister:
 
     @activity.defn(name="LicenceRegister.remind")
     def remind(self, batch: RenewalReminders) -> RemindersSent:
+        raise NotImplementedError
+
+class Printing:
+    """A union office's print batch: the certificates chosen, one print-ready PDF of them, marked printed
+    (activities/printing.py)."""
+
+    @activity.defn(name="Printing.select")
+    def select(self, request: PrintRequest) -> PrintedBatch:
+        raise NotImplementedError
+
+    @activity.defn(name="Printing.render")
+    def render(self, request: PrintRequest) -> PrintedBatch:
+        raise NotImplementedError
+
+    @activity.defn(name="Printing.finish")
+    def finish(self, batch: PrintedBatch) -> PrintedBatch:
         raise NotImplementedError

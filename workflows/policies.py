@@ -56,3 +56,17 @@ RECEIPT_POLICY = Policy(
     retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=500), maximum_interval=timedelta(seconds=5),
                              maximum_attempts=5, non_retryable_error_types=["NotPaid"]),
 )
+# A print batch (workflows/printing.py): choosing and marking are quick registry writes; the render of up to
+# MAX_BATCH certificates heartbeats after every chunk, so a worker that died is noticed in a minute and another
+# renders the batch again from its start (the file is written whole or not at all)
+PRINT_SELECT_POLICY = Policy(
+    start_to_close_timeout=timedelta(seconds=60),
+    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30),
+                             maximum_attempts=10),
+)
+PRINT_RENDER_POLICY = Policy(
+    start_to_close_timeout=timedelta(minutes=15),
+    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(seconds=60),
+                             maximum_attempts=5),
+)
+PRINT_HEARTBEAT = timedelta(seconds=60)

@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.pages import app as citizen_app
-from api.pages import dashboard, desk, licences, portal, tracking
+from api.pages import dashboard, desk, licences, portal, printing, tracking
 from api.pages.common import STATIC
 from api.pages.compression import PageGzip
 
@@ -22,5 +22,5 @@ def install(app: FastAPI) -> None:
     app.add_api_route("/favicon.ico", lambda: FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml",
                                                            headers={"Cache-Control": "public, max-age=86400"}),
                       include_in_schema=False)
-    for module in (dashboard, desk, portal, tracking, citizen_app, licences):
+    for module in (printing, dashboard, desk, portal, tracking, citizen_app, licences):
         app.include_router(module.router)
