@@ -16,7 +16,9 @@ from temporalio import activity
 
 from activities.editions import attested_request, issue_editions
 from activities.licences import licence_issued, licence_terms
+from activities.outbox import Queued
 from activities.pades import PdfSealer
+from activities.registry import Projector, allocate
 from activities.render import CertificateDocument, CertificateRenderer, Holder, Signatory, store_pdf
 from sonod import db
 from sonod.bengali import dhaka_date, to_bn_digits
@@ -27,7 +29,7 @@ from sonod.metrics import TIME_TO_ISSUE
 from sonod.printed import holder_values, printed, validity
 from sonod.signing import CertificateClaims, content_hash, qr_text, sign_payload
 from workflows import activities as contract
-from workflows.messages import IssuedCertificate, IssueRequest
+from workflows.messages import IssuedCertificate, IssueRequest, NumberRequest
 
 TITLES = {
     Role.CHAIRMAN: ("চেয়ারম্যান", "Chairman"),
@@ -49,15 +51,19 @@ def memo_number(union_code: str, certificate_type: str, year: int, seq: int) -> 
 
 class Issuer(contract.Issuer):
     def __init__(self, sessions: sessionmaker, keys: KeyStore, renderer: CertificateRenderer, pdf_dir: Path,
-                 verify_url: str, sealer: PdfSealer | None = None) -> None:
-        """`sealer`: signs the PDFs; None leaves them unsigned (tests of the rendering alone)."""
+                 verify_url: str, sealer: PdfSealer | None = None, projector: Projector | None = None) -> None:
+        """`sealer`: signs the PDFs; None leaves them unsigned (tests of the rendering alone). `projector`: writes the
+        application's read model with the number and with the certificate (`req.projection`)."""
         self.sessions, self.keys, self.renderer, self.sealer = sessions, keys, renderer, sealer
+        self.projector = projector or Projector(sessions)
         self.pdf_dir, self.verify_url = pdf_dir, verify_url
         self._not_before: dict[str, datetime] = {}  # by kid: a key's not_before never changes
 
     @activity.defn(name="Issuer.issue")
     def issue(self, req: IssueRequest) -> IssuedCertificate:
         req = attested_request(req)  # an attestation prints the text its officer wrote (activities/editions.py)
+        if not req.certificate_no:
+            req = req.model_copy(update={"certificate_no": self.number(req)})
         app = req.application
         with self.sessions() as session:
             row = session.get(db.Certificate, req.certificate_no)
@@ -116,8 +122,22 @@ class Issuer(contract.Issuer):
                                          pdf_path=ref, holder_name_bn=holder.name_bn, holder_name_en=holder.name_en,
                                          submitted_by=app.submitted_by.username))
             licence_issued(session, req, details)
+            queued = self.projector.write_in(session, req.projection.issued(req.certificate_no, req.issued_at)) \
+                if req.projection else Queued()
+        self.projector.sent_later(queued)
         TIME_TO_ISSUE.labels(app.certificate_type).observe((datetime.now(UTC) - app.submitted_at).total_seconds())
         return IssuedCertificate(certificate_no=req.certificate_no, kid=kid, pdf_ref=ref)
+
+    def number(self, req: IssueRequest) -> str:
+        """The certificate's number, allocated with the application's read model as the issue starts, in one
+        transaction (a retry finds both)."""
+        app = req.application
+        with self.sessions.begin() as session:
+            number = allocate(session, NumberRequest(application_id=app.application_id, union=app.union.slug,
+                                                     certificate_type=app.certificate_type, issued_at=req.issued_at))
+            queued = self.projector.write_in(session, req.projection) if req.projection else Queued()
+        self.projector.sent_later(queued)
+        return number.certificate_no
 
     @staticmethod
     def holder(req: IssueRequest) -> tuple[Holder, list[str]]:

@@ -12,6 +12,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.editions import revoke_siblings
 from activities.licences import licence_fee
+from activities.outbox import UNSENT_AFTER_S, Outbox, Queued
 from sonod import audit, db
 from sonod.db import upsert, upsert_statement
 from sonod.domain import Role
@@ -50,11 +51,74 @@ NEXT_NO = (update(COUNTERS)
            .returning(COUNTERS.c.last_no))
 
 
+class Projector:
+    """Writes a workflow's projection: the read model's row (never over a newer one), its audit entries and its
+    notices in the outbox, in one transaction; the queued messages go out once it commits (`Outbox.send_later`)."""
+
+    def __init__(self, sessions: sessionmaker, outbox: Outbox | None = None) -> None:
+        self.sessions, self.outbox = sessions, outbox
+
+    def write(self, p: Projection) -> None:
+        with self.sessions.begin() as session:
+            queued = self.write_in(session, p)
+        self.sent_later(queued)
+
+    def sent_later(self, queued: Queued) -> None:
+        """After the commit of `write_in`'s transaction."""
+        if self.outbox is not None:
+            self.outbox.send_later(queued)
+
+    def write_in(self, session: Session, p: Projection) -> Queued:
+        """In `session`'s transaction; answers what to send once it commits."""
+        app = p.input
+        values = row_values(p)
+        updated = tuple(k for k in values if k not in ("id", "created_at"))
+        session.execute(upsert_statement(session.get_bind().dialect.name, db.Application, ("id",), updated,
+                                         unless_newer="projection_seq"), values)
+        for note in p.audit:
+            if session.scalar(select(db.AuditEntry.id).where(db.AuditEntry.union_slug == app.union.slug,
+                                                             db.AuditEntry.target == app.application_id,
+                                                             db.AuditEntry.action == note.action)
+                              .where(db.AuditEntry.detail["key"].as_string() == note.key)) is not None:
+                continue  # a retried projection
+            audit.record(session, union=app.union.slug, actor=note.actor.username, role=note.actor.role.value,
+                         action=note.action, target=app.application_id, detail={**note.detail, "key": note.key},
+                         ip=note.actor.ip)
+        queued = Queued()
+        if self.outbox is not None:
+            # an SMS that no sender takes up (the worker stopped after the commit) is the retry loop's a minute later
+            later = db.utcnow() + timedelta(seconds=UNSENT_AFTER_S)
+            for notice in p.notices:
+                queued += self.outbox.queue(session, notice, first_attempt_at=later)
+        elif p.notices:
+            raise RuntimeError("a projection with notices needs the outbox")
+        return queued
+
+
+def row_values(p: Projection) -> dict:
+    """The read model's row of a projection."""
+    app, view = p.input, p.view
+    values = dict(
+        id=app.application_id, union_slug=app.union.slug, certificate_type=app.certificate_type,
+        status=view.status.value, round=view.round, submitted_by=app.submitted_by.username,
+        applicant=app.applicant.model_dump(mode="json"), contact=app.contact.model_dump(mode="json"),
+        details=app.details, identity=p.identity.fields() if p.identity else None,
+        fee_amount=app.fee.amount, fee_lines=[line.model_dump() for line in app.fee.lines],
+        fee_paid=view.fee_paid, language=app.language, corrects=app.corrects,
+        deadline_at=view.deadline_at, overdue=view.overdue, certificate_no=view.certificate_no,
+        events=[e.model_dump(mode="json") for e in view.events], created_at=app.submitted_at,
+        updated_at=view.events[-1].at if view.events else app.submitted_at,
+    )
+    values["awaiting"] = view.awaiting.model_dump(mode="json") if view.awaiting else None
+    values["projection_seq"] = p.seq
+    return values
+
+
 class Registry(contract.Registry):
-    def __init__(self, sessions: sessionmaker, settings: Settings) -> None:
+    def __init__(self, sessions: sessionmaker, settings: Settings, projector: Projector | None = None) -> None:
         self.sessions = sessions
         self.settings = settings
-        self.engine = sessions.kw["bind"]
+        self.projector = projector or Projector(sessions)
 
     @activity.defn(name="Registry.admit")
     def admit(self, submission: Submission) -> ApplicationInput:
@@ -65,36 +129,7 @@ class Registry(contract.Registry):
 
     @activity.defn(name="Registry.project")
     def project(self, p: Projection) -> None:
-        app, view = p.input, p.view
-        values = dict(
-            id=app.application_id, union_slug=app.union.slug, certificate_type=app.certificate_type,
-            status=view.status.value, round=view.round, submitted_by=app.submitted_by.username,
-            applicant=app.applicant.model_dump(mode="json"), contact=app.contact.model_dump(mode="json"),
-            details=app.details, identity=p.identity.fields() if p.identity else None,
-            fee_amount=app.fee.amount, fee_lines=[line.model_dump() for line in app.fee.lines],
-            fee_paid=view.fee_paid, language=app.language, corrects=app.corrects,
-            deadline_at=view.deadline_at, overdue=view.overdue, certificate_no=view.certificate_no,
-            events=[e.model_dump(mode="json") for e in view.events], created_at=app.submitted_at,
-            updated_at=view.events[-1].at if view.events else app.submitted_at,
-        )
-        values["awaiting"] = view.awaiting.model_dump(mode="json") if view.awaiting else None
-        updated = tuple(k for k in values if k not in ("id", "created_at"))
-        if not p.audit:
-            with self.engine.begin() as connection:  # one statement: no ORM session needed
-                connection.execute(upsert_statement(connection.dialect.name, db.Application, ("id",), updated),
-                                   values)
-            return
-        with self.sessions.begin() as session:  # the decision and its audit entry commit together
-            session.execute(upsert_statement(session.bind.dialect.name, db.Application, ("id",), updated), values)
-            for note in p.audit:
-                if session.scalar(select(db.AuditEntry.id).where(db.AuditEntry.union_slug == app.union.slug,
-                                                                 db.AuditEntry.target == app.application_id,
-                                                                 db.AuditEntry.action == note.action)
-                                  .where(db.AuditEntry.detail["key"].as_string() == note.key)) is not None:
-                    continue  # a retried projection
-                audit.record(session, union=app.union.slug, actor=note.actor.username, role=note.actor.role.value,
-                             action=note.action, target=app.application_id, detail={**note.detail, "key": note.key},
-                             ip=note.actor.ip)
+        self.projector.write(p)
 
     @activity.defn(name="Registry.revoke")
     def revoke(self, revocation: Revocation) -> Revoked:
@@ -122,21 +157,24 @@ class Registry(contract.Registry):
 
     @activity.defn(name="Registry.allocate_number")
     def allocate_number(self, req: NumberRequest) -> CertificateNumber:
-        """The next number of the union's year, once per application: retries get the same number."""
-        year = req.issued_at.year
         with self.sessions.begin() as session:
-            existing = session.execute(ALLOCATED, {"application_id": req.application_id}).first()
-            if existing is not None:
-                return CertificateNumber(certificate_no=existing.certificate_no, year=existing.year, seq=existing.seq)
-            upsert(session, db.CertificateCounter, dict(union_slug=req.union, year=year, last_no=0),
-                   ["union_slug", "year"])
-            seq = session.execute(NEXT_NO, {"union": req.union, "counter_year": year}).scalar_one()
-            number = certificate_no(req.union, year, seq)
-            session.execute(insert(CERTIFICATES), dict(
-                certificate_no=number, application_id=req.application_id, union_slug=req.union, year=year, seq=seq,
-                certificate_type=req.certificate_type, issued_at=req.issued_at,
-            ))
-        return CertificateNumber(certificate_no=number, year=year, seq=seq)
+            return allocate(session, req)
+
+
+def allocate(session: Session, req: NumberRequest) -> CertificateNumber:
+    """The next number of the union's year, once per application: retries get the same number."""
+    year = req.issued_at.year
+    existing = session.execute(ALLOCATED, {"application_id": req.application_id}).first()
+    if existing is not None:
+        return CertificateNumber(certificate_no=existing.certificate_no, year=existing.year, seq=existing.seq)
+    upsert(session, db.CertificateCounter, dict(union_slug=req.union, year=year, last_no=0), ["union_slug", "year"])
+    seq = session.execute(NEXT_NO, {"union": req.union, "counter_year": year}).scalar_one()
+    number = certificate_no(req.union, year, seq)
+    session.execute(insert(CERTIFICATES), dict(
+        certificate_no=number, application_id=req.application_id, union_slug=req.union, year=year, seq=seq,
+        certificate_type=req.certificate_type, issued_at=req.issued_at,
+    ))
+    return CertificateNumber(certificate_no=number, year=year, seq=seq)
 
 
 
@@ -150,7 +188,7 @@ def rules_for(session: Session, settings: Settings, submission: Submission) -> A
     fee_lines = licence_fee(session, submission, rule) if submission.certificate_type == TRADE_LICENCE \
         else rule.fee_lines or []
     return ApplicationInput(
-        **submission.model_dump(exclude={"union"}),
+        **submission.model_dump(exclude={"union", "process"}),
         union=UnionView(slug=union.slug, code=union.code, name_bn=union.name_bn, name_en=union.name_en,
                         upazila_bn=union.upazila_bn, upazila_en=union.upazila_en, upazila_slug=union.upazila_slug,
                         district_bn=union.district_bn, district_en=union.district_en),

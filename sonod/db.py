@@ -206,6 +206,7 @@ class Application(Base):
     certificate_type: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(30))
     round: Mapped[int] = mapped_column(Integer, default=0)
+    projection_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # Projection.seq written
     submitted_by: Mapped[str] = mapped_column(String(80))
     applicant: Mapped[dict[str, Any]]
     contact: Mapped[dict[str, Any]]
@@ -578,8 +579,12 @@ def upsert(session: OrmSession, model: type[Base], values: dict, keys: list[str]
 
 
 @functools.cache
-def upsert_statement(dialect_name: str, model: type[Base], keys: tuple[str, ...], update_cols: tuple[str, ...]):
+def upsert_statement(dialect_name: str, model: type[Base], keys: tuple[str, ...], update_cols: tuple[str, ...],
+                     unless_newer: str | None = None):
+    """`unless_newer`: a column that only rises; a row whose value is higher than the one given is left alone."""
     stmt = (postgresql if dialect_name == "postgresql" else sqlite).insert(model.__table__)
     if update_cols:
-        return stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in update_cols})
+        where = model.__table__.c[unless_newer] <= stmt.excluded[unless_newer] if unless_newer else None
+        return stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in update_cols},
+                                          where=where)
     return stmt.on_conflict_do_nothing(index_elements=keys)

@@ -72,6 +72,12 @@ class Actor(Model):
         return (self.role is Role.CHAIRMAN and self.union == union) or Role.CHAIRMAN in self.acts_for
 
 
+SONOD = Actor(username="sonod", role=Role.OPERATOR)  # the workflow's own clock acting
+PORICHOY = Actor(username="porichoy", role=Role.OPERATOR)  # the NID gateway's answer
+OUTBOX = Actor(username="outbox", role=Role.OPERATOR)  # what was sent, and how
+SYSTEM = (SONOD, PORICHOY, OUTBOX)  # sonod itself: no person, no office
+
+
 class FeeLine(Model):
     code: str
     name_bn: str
@@ -124,6 +130,13 @@ class Submission(Model):
     submitted_at: dt.datetime
     language: Language = "bn"
     corrects: CertificateNo | None = None  # the issued certificate this application corrects (it supersedes it)
+    # The version of the process the workflow runs (CertificateApplication): 1, each step written, told and upserted
+    # on its own, for the applications started before LEAN_PROCESS (their histories replay it); LEAN_PROCESS for the
+    # new ones. Not a permission: both run the same checks.
+    process: int = 1
+
+
+LEAN_PROCESS = 2  # what changed is written at once, before the workflow waits or by the activity that acts next
 
 
 class ApplicationInput(Model):
@@ -279,12 +292,39 @@ class AuditNote(Model):
 
 
 class Projection(Model):
-    """The read model's row, written after every step."""
+    """The read model's row, with the audit entries and the notices of the steps since the last one, written in one
+    transaction. `seq` rises with each projection of an application: an older one never overwrites a newer (a retried
+    activity's)."""
 
     input: ApplicationInput
     view: StatusView
     identity: NidRecord | None = None
     audit: list[AuditNote] = []
+    notices: list[Notice] = []
+    seq: int = 0
+
+
+    def issued(self, certificate_no: str, at: dt.datetime) -> Projection:
+        """The application once its certificate is issued: the issue activity records it with the certificate, and
+        the workflow adopts it, so that both hold the same timeline."""
+        app, view, identity = self.input, self.view, self.identity
+        ward_no = identity.ward_no if identity and identity.union in (None, app.union.slug) else None
+        notice = Notice(application_id=app.application_id, key=f"r{view.round}:issued", template="issued",
+                        union=app.union.slug, ward_no=ward_no, contact=app.contact,
+                        params={"certificate_no": certificate_no})
+        events = [*view.events, Event(at=at, status=Status.ISSUED, actor=SONOD.username, kind=EventKind.ISSUED,
+                                      note=f"certificate {certificate_no} issued",
+                                      params={"certificate_no": certificate_no})]
+        if channels := notice.channels():
+            events.append(Event(at=at, status=Status.ISSUED, actor=OUTBOX.username, kind=EventKind.NOTIFIED,
+                                note=f"issued: queued for {', '.join(channels)}",
+                                params={"template": "issued", "channels": channels}))
+        note = AuditNote(key=f"{app.application_id}:{len(view.events)}:0:certificate.issue", action="certificate.issue",
+                         actor=SONOD, detail={"certificate_no": certificate_no})
+        return self.model_copy(update={
+            "view": view.model_copy(update={"status": Status.ISSUED, "certificate_no": certificate_no, "events": events,
+                                            "waiting_on": None, "awaiting": None}),
+            "audit": [note], "notices": [notice], "seq": self.seq + 1})
 
 
 class NidCheck(Model):
@@ -292,6 +332,7 @@ class NidCheck(Model):
     nid: str
     date_of_birth: dt.date
     name: str
+    projection: Projection | None = None  # the application as the check starts, written by the check's activity
 
 
 class BrnCheck(Model):
@@ -303,6 +344,7 @@ class BrnCheck(Model):
     date_of_birth: dt.date
     name_bn: str
     name_en: str
+    projection: Projection | None = None  # as NidCheck's
 
 
 class NidRecord(BaseModel):
@@ -350,10 +392,11 @@ class CertificateNumber(Model):
 class IssueRequest(Model):
     application: ApplicationInput
     identity: NidRecord
-    certificate_no: str
+    certificate_no: str = ""  # "": the issue numbers it, in the transaction that writes `projection`
     issued_at: dt.datetime
     decisions: list[Decision]
     language: Literal["bn", "en"] = "bn"  # the page's; "en": the English certificate `<number>-EN` of the Bengali one
+    projection: Projection | None = None  # as the issue starts: written with the number, then `.issued(...)`
 
 
 class IssuedCertificate(Model):
@@ -385,6 +428,12 @@ class Notice(Model):
     ward_no: int | None = None
     contact: Contact | None = None
     params: dict[str, Any] = {}
+
+
+    def channels(self) -> list[str]:
+        """How the applicant is reached: sms, email (the officers' inbox and SMS are not counted)."""
+        contact = self.contact if self.to_applicant else None
+        return sorted(c for c, to in (("email", contact and contact.email), ("sms", contact and contact.mobile)) if to)
 
 
 class Delivered(Model):

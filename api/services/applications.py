@@ -53,6 +53,7 @@ from sonod.nid import NumberError, check_identity_number, normalise_number, read
 from sonod.settings import Settings
 from workflows.application import CANCELLABLE, CertificateApplication
 from workflows.messages import (
+    LEAN_PROCESS,
     Actor,
     Amendment,
     Applicant,
@@ -116,6 +117,7 @@ def submission(session: Session, body: ApplicationIn, actor: Actor, tenant: str 
         details=details, submitted_by=actor, submitted_at=now,
         language=body.language,
         corrects=checked_correction(session, body.corrects, union.slug, kind.code, applicant),
+        process=LEAN_PROCESS,
     )
 
 
