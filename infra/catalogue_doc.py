@@ -80,9 +80,10 @@ LICENCE_YEAR = """
 own sequence, printed and signed) is kept from year to year; each year's certificate has its own certificate number.
 
 - **Fee** (computed at admission, `sonod/licences.py`): the licence fee of the business category
-  (`business_category`; the union's `union_rules.tax_table` over the defaults below; without a category, the union's
-  licence fee line), the union's signboard tax, the arrears (the fees of the years between the licence's last year
-  and this one), and VAT at 15 % of those, half a taka up.
+  (`business_category`; the union's own, `sonod catalogue licence-fees --union SLUG --fee CATEGORY=TAKA`, published at
+  `GET /api/v1/licences/fees?union=`, else the defaults below; without a category, the union's licence fee line), the
+  union's signboard tax, the arrears (the fees of the years between the licence's last year and this one), and VAT at
+  15 % of those, half a taka up.
 - **Renewal**: `GET /api/v1/licences/{licence_no}/renewal` (the desk: `/desk/renew/{licence_no}`) gives the
   application filled in from last year's (`details.renews` names the licence; only this year's holding tax receipt
   is asked again). On issue the licence keeps its number, and last year's certificate is revoked "superseded by

@@ -46,7 +46,7 @@ from tests.certificates_kit import (
     verify,
 )
 from tests.stack import people
-from tests.unions_kit import database
+from tests.unions_kit import acli, database
 from workflows.licences import REMINDER_SCHEDULE, LicenceRenewalReminders, ensure_reminder_schedule
 from workflows.messages import RenewalReminders
 
@@ -242,6 +242,22 @@ async def test_a_renewal_must_name_a_licence_of_the_union(stack, union):
     assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "licence_no", r.text
     r = await stack.submit(application(union, 33, "trade_licence", shop("2026-2028")))
     assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "fiscal_year", r.text
+
+
+async def test_a_union_sets_its_own_fees_by_category_and_publishes_them(stack, settings):
+    union = await own_union(settings, "lic-fees")
+    r = await acli(settings.db_url, "catalogue", "licence-fees", "--union", union, "--fee", "retail=450")
+    assert r.exit_code == 0, r.output
+    assert "retail           450 (the union's)" in r.output and "trader           500  " in r.output
+    assert (await acli(settings.db_url, "catalogue", "licence-fees", "--union", union, "--fee", "shop=1")).exit_code
+    fees = (await stack.http.get("/api/v1/licences/fees", params={"union": union})).json()
+    assert {f["code"]: (f["fee"], f["unions_own"]) for f in fees}["retail"] == (450, True)
+    app_id = await stack.submitted(application(union, 36, "trade_licence", shop()))
+    app = await stack.wait_for(app_id, Status.AWAITING_PAYMENT)
+    assert app["fee"]["amount"] == 450 + 100 + 83  # VAT 82.5, half a taka up
+    with database(settings.db_url) as session:
+        assert session.scalar(select(db.AuditEntry.id).where(db.AuditEntry.union_slug == union,
+                                                             db.AuditEntry.action == "catalogue.licence_fees"))
 
 
 # --- the register ----------------------------------------------------------------------------------------------------

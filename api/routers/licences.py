@@ -8,6 +8,7 @@ from fastapi.responses import StreamingResponse
 from api.deps import Caller, DbSession, Officer, Tenant
 from api.schemas import LicencePage, RenewalOut
 from api.services import licences
+from api.services.unions import get_union
 from sonod.licences import LicenceState
 
 router = APIRouter(prefix="/api/v1", tags=["licences"])
@@ -31,6 +32,14 @@ def register_csv(officer: Officer, session: DbSession, tenant: Tenant, union: Un
     lines = list(licences.csv_lines(session, officer, row.slug))  # read (and audited) in the request's transaction
     return StreamingResponse(iter(lines), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="trade-licences-{row.slug}.csv"'})
+
+
+@router.get("/licences/fees")
+def fees(session: DbSession, tenant: Tenant, union: UnionQuery = None) -> list[dict]:
+    """Public: the union's yearly trade licence fee of each business category (the Model Tax Schedule, 2013's
+    defaults where the union set none); the signboard tax and VAT come on top (`GET /api/v1/certificate-types`)."""
+    row = get_union(session, union or tenant, ["query", "union"])
+    return licences.fees(session, row.slug)
 
 
 @router.get("/licences/{licence_no}/renewal")

@@ -20,6 +20,7 @@ from sonod import audit, db
 from sonod.bengali import dhaka_date
 from sonod.domain import Role
 from sonod.licences import (
+    CATEGORIES,
     TRADE_LICENCE,
     LicenceState,
     between,
@@ -183,3 +184,13 @@ def renewal(session: Session, caller: Actor, tenant: str | None, union: str | No
     return {"union": licence.union_slug, "certificate_type": TRADE_LICENCE, "applicant": app.applicant,
             "contact": app.contact, "details": details,
             "fee": {"amount": sum(line["amount"] for line in lines), "currency": "BDT", "lines": lines}}
+
+
+def fees(session: Session, union: str) -> list[dict]:
+    """The union's yearly licence fee of each business category: its own where it set one, else the schedule's."""
+    rule = session.get(db.UnionRule, (union, TRADE_LICENCE))
+    if rule is None or not rule.enabled:
+        raise NotFound(f"{union} does not issue trade licences")
+    own = rule.tax_table or {}
+    return [{"code": c.code, "name_bn": c.name_bn, "name_en": c.name_en, "fee": int(own.get(c.code, c.fee)),
+             "unions_own": c.code in own} for c in CATEGORIES]
