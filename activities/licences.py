@@ -111,7 +111,7 @@ def _supersede(session: Session, req: IssueRequest, old_no: str) -> None:
     at, reason = datetime.now(UTC), superseded_reason(req.certificate_no)
     session.execute(update(db.Certificate).where(db.Certificate.application_id == old.application_id,
                                                  db.Certificate.revoked_at.is_(None))
-                    .values(revoked_at=at, revoked_by=by, revoke_reason=reason))
+                    .values(revoked_at=at, revoked_by=by, revoke_reason=reason, superseded_by=req.certificate_no))
     session.execute(update(db.Application).where(db.Application.id == old.application_id).values(revoked_at=at))
     audit.record(session, union=old.union_slug, actor=by, role=role, action="certificate.supersede", target=old_no,
                  detail={"superseded_by": req.certificate_no, "licence_no": req.application.details.get("renews")})

@@ -41,6 +41,7 @@ async def test_the_secretary_approves_only_with_the_text_and_the_certificate_pri
     page = await stack.http.get(f"/dashboard/applications/{app_id}", cookies=chairman)
     assert page.status_code == 200 and TEXT in page.text  # what he approves as written
     assert 'name="text"' not in page.text  # and does not rewrite
+    assert APPLICANT_SAYS["statement_bn"] not in page.text  # what will print is the approved text, not the draft
 
     code, answer = await decide(stack, f"chairman.{union}", app_id)
     assert code == 200, answer

@@ -49,6 +49,8 @@ async def test_an_issued_correction_supersedes_the_old_certificate_and_verify_po
         assert answer["certificate"]["certificate_no"] == number
         assert answer["certificate"]["superseded_by"] == new_no
         assert f"superseded by {new_no}" in answer["reason"]
+    page = await stack.http.get(f"/verify?{bengali.qr.split('?', 1)[1]}")  # the page the QR opens
+    assert 'id="superseded"' in page.text and new_no in page.text
     meta = (await stack.http.get(f"/api/v1/certificates/{old_no}", headers=PORTAL)).json()
     assert meta["status"] == "revoked" and meta["superseded_by"] == new_no
     assert (await verify(stack, (await download(stack, tmp_path, new_no)).qr))["status"] == "valid"

@@ -219,6 +219,7 @@ async def test_the_renewal_keeps_the_number_charges_the_arrears_and_supersedes_l
     answer = await verify(stack, old.qr)
     assert answer["status"] == "revoked", answer
     assert answer["certificate"]["revoke_reason"] == f"superseded by {new.certificate_no}"
+    assert answer["certificate"]["superseded_by"] == new.certificate_no  # verify points to the renewal
     assert (await verify(stack, new.qr))["status"] == "valid"
 
     again = await stack.submit(application_of(body))

@@ -142,7 +142,7 @@ def _detail(request: Request, session, settings, officer: Actor, application_id:
         "types": unions.type_names(session),
         "timeline_entries": timeline.entries(session, row, certificate, for_officers=True),
         # what the certificate will print, as the issuer prints it: the NID record's, the applicant's claims, details
-        "printed": printed(row.certificate_type, row.applicant, row.details, row.identity or {}),
+        "printed": printed(row.certificate_type, row.applicant, editions.printed_details(row), row.identity or {}),
         "photo": _photo((row.identity or {}).get("photo")), "decides": officers.may_decide(row, acting),
         "writes_text": editions.writes_text(session, row),  # a free-text attestation's text, with the approval
         "english_no": certificates.english_of(certificate) if certificate else None,

@@ -63,3 +63,13 @@ def writes_text(session: Session, row: db.Application) -> bool:
     step = (row.awaiting or {}).get("step")
     writer = writer_of(row.certificate_type, [Role(r) for r in rule.chain]) if rule else None
     return writer is not None and step == writer.value
+
+
+def printed_details(row: db.Application) -> dict:
+    """The details as the certificate prints them: a free-text attestation's approved text in place of the
+    applicant's draft."""
+    written = row.attestation or {}
+    if not written.get("text"):
+        return row.details
+    return row.details | {"statement_bn": written["text"]} | (
+        {"statement_en": written["text_en"]} if written.get("text_en") else {})
