@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from sonod import db
 from sonod.db import make_engine, make_session_factory
-from sonod.domain import Role
+from sonod.domain import Role, Status
 from tests.certificates_kit import PORTAL, application, download, own_union, revoke, verify
 from tests.stack import people
 
@@ -86,4 +86,8 @@ async def test_a_correction_of_what_the_union_did_not_issue_to_this_applicant_is
     other_type = application(union, 22, "character") | {"corrects": mine}
     r = await stack.submit(other_type)
     assert r.status_code == 422 and "not a character one" in r.json()["detail"][0]["msg"], r.text
-    assert (await stack.submit(application(union, 22) | {"corrects": mine.lower()})).status_code == 202
+    first = await stack.submit(application(union, 22) | {"corrects": mine.lower()})
+    assert first.status_code == 202, first.text
+    await stack.wait_for(first.json()["application_id"], Status.AWAITING_DECISION)  # in the read model
+    second = await stack.submit(application(union, 22) | {"corrects": mine})
+    assert second.status_code == 422 and "under way" in second.json()["detail"][0]["msg"], second.text

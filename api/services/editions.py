@@ -9,18 +9,19 @@ activities/editions.py):
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from api.errors import Invalid
 from api.schemas import ApplicationIn
 from sonod import db
-from sonod.domain import DecisionKind, Role
+from sonod.domain import DecisionKind, Role, Status
 from sonod.editions import original_no
 from workflows.attestation import writer_of
 from workflows.messages import Applicant, Decision
 
 FIELD = ["body", "corrects"]
+ENDED = [s.value for s in Status if s.is_final]
 
 
 def checked_correction(session: Session, corrects: str | None, union: str, certificate_type: str,
@@ -41,6 +42,11 @@ def checked_correction(session: Session, corrects: str | None, union: str, certi
     held = (issued_to.applicant or {}) if issued_to else {}
     if not any(getattr(applicant, key) and getattr(applicant, key) == held.get(key) for key in ("nid", "brn")):
         raise Invalid(FIELD, f"{corrects} was issued to another person than this applicant")
+    under_way = session.scalar(select(db.Application.id).where(
+        db.Application.union_slug == union, db.Application.corrects == number,
+        db.Application.status.not_in(ENDED)).limit(1))
+    if under_way is not None:  # one at a time (as the read model has them: a correction sent a moment ago may pass)
+        raise Invalid(FIELD, f"the correction {under_way} of {corrects} is under way")
     return number
 
 
