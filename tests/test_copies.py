@@ -106,6 +106,9 @@ async def test_who_may_ask_for_a_copy_and_of_what(stack, settings):
     keyed = [await stack.http.post(f"/api/v1/certificates/{number}/copies",
                                    headers=PORTAL | {"Idempotency-Key": "copy-who-1"}) for _ in range(2)]
     assert keyed[0].json()["copy_id"] == keyed[1].json()["copy_id"]
+    app_id = (await stack.http.get(f"/api/v1/certificates/{number}", headers=PORTAL)).json()["application_id"]
+    application = await stack.http.get(f"/api/v1/certificates/{number}/copies/{app_id}", headers=PORTAL)
+    assert application.status_code == 404  # an application's workflow is no copy, though it answers `view` too
     assert (await revoke(stack, "chairman.copy-who", number)).status_code == 200
     gone = await stack.http.post(f"/api/v1/certificates/{number}/copies", headers=PORTAL)
     assert gone.status_code == 410

@@ -21,7 +21,7 @@ from api.services.transaction import end_transaction
 from sonod import audit, db
 from sonod.domain import Role, Status
 from sonod.settings import Settings
-from workflows.copies import COPY_PREFIX, CertificateCopy
+from workflows.copies import COPY_PREFIX, CertificateCopy, is_copy_id
 from workflows.messages import Actor, CopyRequest, CopyStatus, CopyView, PaymentIn
 
 ASKERS = (Role.PORTAL, Role.UDC, Role.SECRETARY)  # `readable` leaves a portal or UDC operator only what it submitted
@@ -30,9 +30,11 @@ AS_APPLICATION = {CopyStatus.AWAITING_PAYMENT: Status.AWAITING_PAYMENT, CopyStat
                   CopyStatus.MADE: Status.ISSUED, CopyStatus.EXPIRED: Status.CANCELLED}
 
 
-def copy_id_for(caller: Actor, key: str | None, now) -> str:
-    """A new copy's id; with an Idempotency-Key, the same id for the same caller and key, so a repeat asks once."""
-    tail = hashlib.sha256(f"{caller.username}\0{key}".encode()).hexdigest()[:16] if key else secrets.token_hex(8)
+def copy_id_for(caller: Actor, certificate_no: str, key: str | None, now) -> str:
+    """A new copy's id; with an Idempotency-Key, the same id for the same caller, certificate and key, so that a
+    repeat asks once."""
+    tail = hashlib.sha256(f"{caller.username}\0{certificate_no}\0{key}".encode()).hexdigest()[:16] if key \
+        else secrets.token_hex(8)
     return f"{COPY_PREFIX}{now:%y%m%d}-{tail.upper()}"
 
 
@@ -43,7 +45,7 @@ async def ask(session: Session, settings: Settings, temporal: Client, caller: Ac
         raise Forbidden(f"a {caller.role.value} does not ask for copies: the applicant's side or the secretary does")
     if row.revoked_at is not None:
         raise Gone(f"{certificate_no} was revoked: {row.revoke_reason or ''}".strip())
-    copy_id = copy_id_for(caller, key, db.utcnow())
+    copy_id = copy_id_for(caller, row.certificate_no, key, db.utcnow())
     await end_transaction(session)
     handle = await temporal.start_workflow(
         CertificateCopy.run, CopyRequest(copy_id=copy_id, certificate_no=row.certificate_no, actor=caller),
@@ -58,6 +60,8 @@ async def ask(session: Session, settings: Settings, temporal: Client, caller: Ac
 async def status(session: Session, temporal: Client, caller: Actor, tenant: str | None, certificate_no: str,
                  copy_id: str) -> CopyOut:
     await run_in_threadpool(readable, session, caller, certificate_no, tenant)
+    if not is_copy_id(copy_id):  # another workflow's id (an application's answers the same query)
+        raise NotFound(f"no copy {copy_id} of {certificate_no}")
     await end_transaction(session)
     try:
         view = await temporal.get_workflow_handle(copy_id).query(CertificateCopy.view)
