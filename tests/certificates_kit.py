@@ -80,7 +80,9 @@ async def issue(stack, settings, tmp: Path, union: str, index: int = 0, certific
     if kind.fee:
         await stack.wait_for(app_id, Status.AWAITING_PAYMENT)
         await pay(stack, settings, app_id, kind.fee)
-    app = await stack.through_chain(app_id, union, list(kind.chain), person["ward_no"])
+    details = details or details_for(certificate_type)
+    text = details.get("statement_bn") if certificate_type == "misc_attestation" else None  # the secretary writes it
+    app = await stack.through_chain(app_id, union, list(kind.chain), person["ward_no"], text)
     return await download(stack, tmp, app["certificate_no"], person)
 
 

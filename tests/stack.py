@@ -141,9 +141,10 @@ class Api:
         return {"Authorization": f"Bearer {await self.login(username)}"}
 
     async def decide(self, username: str, application_id: str, decision: str = "approve",
-                     reason: str = "") -> httpx.Response:
+                     reason: str = "", **more) -> httpx.Response:
+        """`more`: the rest of the body, such as a free-text attestation's `text`."""
         return await self.http.post(f"/api/v1/applications/{application_id}/decision",
-                                    json={"decision": decision, "reason": reason},
+                                    json={"decision": decision, "reason": reason, **more},
                                     headers=await self.as_officer(username))
 
     async def get(self, application_id: str) -> dict:
@@ -162,15 +163,16 @@ class Api:
                 raise AssertionError(f"{application_id} is {app['status']}, not {wanted}: {app['events']}")
             await asyncio.sleep(0.1)
 
-    async def through_chain(self, application_id: str, union: str, chain: list[Role], ward_no: int) -> dict:
-        """Every officer of the chain approves in turn."""
+    async def through_chain(self, application_id: str, union: str, chain: list[Role], ward_no: int,
+                            text: str | None = None) -> dict:
+        """Every officer of the chain approves in turn (with `text`, a free-text attestation's, when given)."""
         for role in chain:
             username = {Role.WARD_MEMBER: f"ward{ward_no}.{union}", Role.SECRETARY: f"secretary.{union}",
                         Role.CHAIRMAN: f"chairman.{union}"}[role]
             await self.wait_for(application_id, {Role.WARD_MEMBER: Status.AWAITING_RECOMMENDATION,
                                                  Role.SECRETARY: Status.AWAITING_VERIFICATION,
                                                  Role.CHAIRMAN: Status.AWAITING_DECISION}[role])
-            r = await self.decide(username, application_id)
+            r = await self.decide(username, application_id, **({"text": text} if text else {}))
             assert r.status_code == 200, r.text
         return await self.wait_for(application_id, Status.ISSUED)
 
