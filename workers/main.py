@@ -12,6 +12,7 @@ import httpx
 from sqlalchemy.orm import sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.brn import birth_registry
 from activities.copies import Copies
@@ -24,7 +25,7 @@ from activities.payments.orders import Payments
 from activities.porichoy import nid_gateway
 from activities.printing import Printing
 from activities.receipt import ReceiptRenderer, Receipts
-from activities.registry import Registry
+from activities.registry import Projector, Registry
 from activities.render import CertificateRenderer
 from activities.sms import config as sms_config
 from activities.sms.dispatch import SmsDispatcher
@@ -54,14 +55,16 @@ def build_activities(settings: Settings, sessions: sessionmaker, http: httpx.Asy
     sms = sms or sms_config.dispatcher(settings, sessions, httpx.Client())
     mail = SmtpMailer(settings.smtp_host, settings.smtp_port, settings.mail_from) if settings.smtp_host \
         else MailDir(settings.var_dir / "mail")
-    registry = Registry(sessions, settings)
-    gateway, births = nid_gateway(settings, http), birth_registry(settings, http)
+    outbox = Outbox(sessions, sms, mail)
+    projector = Projector(sessions, outbox)  # the read model, written with its notices by whichever activity acts
+    registry = Registry(sessions, settings, projector)
+    gateway, births = nid_gateway(settings, http, projector), birth_registry(settings, http, projector)
     renderer = CertificateRenderer()
     issuer = Issuer(sessions, KeyStore(sessions, settings.master_key), renderer, settings.pdf_dir,
-                    f"{settings.public_url.rstrip('/')}/verify", sealer=sealer_for(settings, sessions))
+                    f"{settings.public_url.rstrip('/')}/verify", sealer=sealer_for(settings, sessions),
+                    projector=projector)
     receipts = Receipts(sessions, ReceiptRenderer(renderer.fonts), settings.pdf_dir)
     copies = Copies(sessions, renderer.fonts, settings.pdf_dir, timedelta(days=settings.payment_expiry_days))
-    outbox = Outbox(sessions, sms, mail)
     licences = LicenceRegister(sessions, outbox)
     payments = Payments(sessions, settings, http)
     printing = Printing(sessions, renderer, settings.pdf_dir)
@@ -70,10 +73,19 @@ def build_activities(settings: Settings, sessions: sessionmaker, http: httpx.Asy
             issuer.issue, receipts.issue, outbox.notify, licences.remind, copies.admit, copies.make]
 
 
+# Imported once for every workflow rather than again in each workflow's sandbox: sonod's deterministic modules (the
+# workflows and what they import from sonod) and pydantic. A citizenship's first task cost 40 ms of CPU in the
+# sandbox, 21 ms so (bench/sandbox.py). Their determinism stays guarded: tests/replay/ replays every saved history
+# under the full sandbox.
+PASSED_THROUGH = ("workflows", "sonod", "pydantic", "pydantic_core", "annotated_types")
+
+
 def worker_options(settings: Settings) -> dict:
-    """How `sonod worker` runs its workflows and activities (slots, threads, cache), whatever it runs: the
+    """How `sonod worker` runs its workflows and activities (sandbox, slots, threads, cache), whatever it runs: the
     benchmarks' own workers (bench/reference.py) take the same."""
     return dict(
+        workflow_runner=SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSED_THROUGH)),
         activity_executor=ThreadPoolExecutor(max_workers=settings.max_concurrent_activities),
         max_concurrent_activities=settings.max_concurrent_activities,
         max_cached_workflows=settings.workflow_cache_size,

@@ -144,6 +144,7 @@ class LicenceRegister:
     def remind(self, batch: RenewalReminders) -> RemindersSent:
         raise NotImplementedError
 
+
 class Printing:
     """A union office's print batch: the certificates chosen, one print-ready PDF of them, marked printed
     (activities/printing.py)."""
