@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
 
+from reportlab.platypus import PageBreak, Spacer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
@@ -23,6 +24,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.issuer import Issuer, memo_number
 from activities.render import (
+    COVER_FRAME,
     CertificateDocument,
     CertificateRenderer,
     FeeLineView,
@@ -173,14 +175,49 @@ class Printing(contract.Printing):
                  names.get(doc.certificate_type, doc.certificate_type), to_bn_digits(ward) if ward else "—",
                  to_bn_digits(f"{dhaka_date(doc.issued_at):%d/%m/%Y}"))
                 for i, (doc, ward) in enumerate(docs, 1)]
-        if rows:
-            grid = Grid(("ক্রম", "সনদ নং", "নাম", "সনদের ধরন", "ওয়ার্ড", "ইস্যুর তারিখ"), rows,
-                        (0.07, 0.25, 0.29, 0.19, 0.08, 0.12), "CLLLCC")
-            story.append(grid_table(grid, st, para, "bn"))
+        room = COVER_FRAME[3] - sum(p.wrap(L.FRAME_W, L.PAGE_H)[1] for p in story) - 12
+        story += cover_tables(self.renderer, rows, room)
         if skipped:
             story.append(para("**এই ব্যাচে নেই / Not in this batch** (নিজ PDF থেকে ছাপুন / print from its own PDF): "
                               + ", ".join(s["certificate_no"] for s in skipped), st.meta))
         return story
+
+
+def cover_tables(renderer: CertificateRenderer, rows: Sequence[tuple[str, ...]], room: float) -> list:
+    """The cover's list (number, certificate, holder, type, ward, date of issue): a table a page, each with its header
+    (`room`: the height left on the first page). One long table would be split page by page, each split measuring
+    every row left: n² rows in all."""
+    st = renderer.styles
+    header = ("ক্রম", "সনদ নং", "নাম", "সনদের ধরন", "ওয়ার্ড", "ইস্যুর তারিখ")
+    widths, align = (0.07, 0.25, 0.29, 0.19, 0.08, 0.12), "CLLLCC"
+    styles = {"L": st.cell, "C": st.cell_center}
+    shaped: dict[tuple[str, str], L.TextPara] = {}
+
+    def cell(text: str, style, base: str) -> L.TextPara:
+        """What recurs (the types, wards, dates, the header) is shaped once."""
+        if (text, style.name) not in shaped:
+            shaped[text, style.name] = L.TextPara(text, style, renderer.fonts, base)
+        return shaped[text, style.name]
+
+    def height(row: tuple[str, ...], bold: bool = False) -> float:
+        return 5.5 + max(cell(f"**{text}**" if bold else text, st.cell_center if bold else styles[a], "bn")
+                         .wrap(w * L.FRAME_W - 12, L.PAGE_H)[1] for text, a, w in zip(row, align, widths, strict=True))
+
+    head, used = height(header, bold=True), 0.0
+    pages: list[list[tuple[str, ...]]] = []
+    page: list[tuple[str, ...]] = []
+    for row in rows:
+        h = height(row)
+        if page and head + used + h > room * 0.98:
+            pages.append(page)
+            page, used, room = [], 0.0, COVER_FRAME[3]
+        page.append(row)
+        used += h
+    story: list = []
+    for i, part in enumerate([*pages, page] if page else pages):
+        story += [PageBreak()] if i else [Spacer(1, 8)]
+        story.append(grid_table(Grid(header, part, widths, align), st, cell, "bn"))
+    return story
 
 
 def _type_names(session: Session) -> dict[str, str]:

@@ -431,6 +431,7 @@ class CertificateRenderer:
 
 # what a certificate's page draws below the masthead: the flow frame and the footer (drawn from y = 29)
 CONTENT_BOX = (L.MARGIN_X, 20.0, L.PAGE_W - L.MARGIN_X, L.HEADER_BOTTOM)
+COVER_FRAME = (L.MARGIN_X, L.FRAME_BOTTOM, L.FRAME_W, L.PAGE_H - 40.0 - L.FRAME_BOTTOM)  # x, y, width, height
 
 
 @dataclass(frozen=True)
@@ -475,10 +476,9 @@ class PrintRun:
 
     def cover(self, story: list) -> None:
         """Pages of `story` in the whole page's frame (the batch's list of certificates)."""
-        frame = (L.MARGIN_X, L.FRAME_BOTTOM, L.FRAME_W, L.PAGE_H - 40.0 - L.FRAME_BOTTOM)
         with reportlab_turn():
             while story:
-                placed = Frame(*frame, 0, 0, 0, 0)
+                placed = Frame(*COVER_FRAME, 0, 0, 0, 0)
                 progressed = False
                 while story:
                     if placed.add(story[0], self.canv, trySplit=0):

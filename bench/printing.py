@@ -25,9 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from activities.render import CertificateDocument, CertificateRenderer, PrintRun, grid_table, sample_document
-from activities.templates import Grid
-from activities.templates import layout as L
+from activities.printing import cover_tables
+from activities.render import COVER_FRAME, CertificateDocument, CertificateRenderer, PrintRun, sample_document
 from sonod.printing import LETTERHEAD
 
 GOAL_MS = 10.0  # a certificate in a batch of 500 (issue 16)
@@ -41,13 +40,12 @@ def documents(variant, n: int) -> list[CertificateDocument]:
 
 
 def _batch(renderer: CertificateRenderer, docs: list[CertificateDocument], letterhead: bool) -> bytes:
+    """What `Printing.render` draws: the cover's list (`cover_tables`), then every certificate."""
     run = PrintRun(renderer, title="bench", author="bench", at=dt.datetime.now(dt.UTC),
                    letterhead=LETTERHEAD.box() if letterhead else None)
-    st = renderer.styles
-    grid = Grid(("#", "no", "name", "type", "ward", "date"),
-                [(str(i), d.certificate_no, d.holder.name_bn, d.certificate_type, "3", "06/12/2026")
-                 for i, d in enumerate(docs, 1)], (0.07, 0.25, 0.29, 0.19, 0.08, 0.12), "CLLLCC")
-    run.cover([grid_table(grid, st, lambda text, style, base: L.TextPara(text, style, renderer.fonts, base), "bn")])
+    rows = [(str(i), d.certificate_no, d.holder.name_bn, d.certificate_type, "৩", "২৮/১১/২০২৬")
+            for i, d in enumerate(docs, 1)]
+    run.cover(cover_tables(renderer, rows, COVER_FRAME[3] - 100))
     for doc in docs:
         run.add(doc)
     return run.finish()
@@ -124,6 +122,8 @@ def batch_cost(renderer: CertificateRenderer, variant, n: int = 500, rounds: int
         if name in result:
             result[name]["ratio_to_single"] = round(result[name]["ms"] / result["single"]["ms"], 2)
     result["meets_goal"] = max(result["batch"]["ms"], result["letterhead"]["ms"]) <= GOAL_MS
+    # on a shared machine the wall time also counts the others' work: the CPU a certificate is the steadier figure
+    result["meets_goal_in_cpu"] = max(result["batch"]["cpu_ms"], result["letterhead"]["cpu_ms"]) <= GOAL_MS
     return result
 
 
@@ -143,7 +143,8 @@ def report(result: dict) -> str:
     if "merge" not in result:
         lines.append("  merge      not measured: pypdf is not installed")
     lines.append(f"goal {result['goal_ms']:.0f} ms a certificate in the batch: "
-                 f"{'met' if result['meets_goal'] else 'NOT met'}")
+                 f"{'met' if result['meets_goal'] else 'NOT met'} in wall time, "
+                 f"{'met' if result['meets_goal_in_cpu'] else 'NOT met'} in CPU time")
     return "\n".join(lines)
 
 
