@@ -95,11 +95,18 @@ async def test_the_unions_own_fee_is_charged_and_no_fee_makes_it_at_once(stack, 
     assert (await made(stack, free["status_url"]))["fee"] == {"amount": 0, "currency": "BDT", "paid": True}
 
 
-async def test_who_may_ask_for_a_copy_and_of_what(stack, settings):
+async def test_who_may_ask_for_a_copy_and_of_what(stack, settings, temporal_env):
     number = await issued(stack, settings, "copy-who", 43)
     secretary = await stack.http.post(f"/api/v1/certificates/{number}/copies",
                                       headers=await stack.as_officer("secretary.copy-who"))
     assert secretary.status_code == 202, secretary.text
+    query = "WorkflowType = 'CertificateCopy' AND UnionSlug = 'copy-who'"
+    for _ in range(50):  # the Temporal Web UI finds a union's copies (visibility follows within moments)
+        found = [wf.id async for wf in temporal_env.client.list_workflows(query)]
+        if found:
+            break
+        await asyncio.sleep(0.2)
+    assert found == [secretary.json()["copy_id"]]
     ward = await stack.http.post(f"/api/v1/certificates/{number}/copies",
                                  headers=await stack.as_officer("ward1.copy-who"))
     assert ward.status_code == 403

@@ -10,7 +10,12 @@ import secrets
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import Conflict, Forbidden, Gone, NotFound, from_update_failure
@@ -23,6 +28,7 @@ from sonod.domain import Role, Status
 from sonod.settings import Settings
 from workflows.copies import COPY_PREFIX, CertificateCopy, is_copy_id
 from workflows.messages import Actor, CopyRequest, CopyStatus, CopyView, PaymentIn
+from workflows.search_attributes import CERTIFICATE_TYPE, UNION_SLUG
 
 ASKERS = (Role.PORTAL, Role.UDC, Role.SECRETARY)  # `readable` leaves a portal or UDC operator only what it submitted
 # a copy's progress in the words of an application's, for the payment callback's answer
@@ -50,7 +56,9 @@ async def ask(session: Session, settings: Settings, temporal: Client, caller: Ac
     handle = await temporal.start_workflow(
         CertificateCopy.run, CopyRequest(copy_id=copy_id, certificate_no=row.certificate_no, actor=caller),
         id=copy_id, task_queue=settings.task_queue, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        search_attributes=TypedSearchAttributes([SearchAttributePair(UNION_SLUG, row.union_slug),
+                                                 SearchAttributePair(CERTIFICATE_TYPE, row.certificate_type)]))
     try:  # its fee is the union's, read by the workflow as it admits the copy
         return out(await handle.execute_update(CertificateCopy.admitted, id="admitted"))
     except WorkflowUpdateFailedError as e:
