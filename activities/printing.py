@@ -2,7 +2,9 @@
 
 Each certificate is drawn again from the registry's own record of what it signed, with the QR text it signed: no
 new number, no new signature. The record is checked first: the holder, details, date and validity drawn must hash to
-the content hash the QR carries, or the certificate is left out and named on the cover (print it from its own PDF).
+the content hash the QR carries; a certificate whose record does not (one the issuer drew from more than the read
+model holds, such as a trade licence's number or an attestation's text) is printed from its own signed PDF, as
+signed, its pages put in their place (pypdf), and marked on the cover.
 All of them go into one document (`PrintRun`): the fonts and the masthead once for the whole file, a few KB and a few
 ms a certificate, where joining the stored signed PDFs would copy each one's fonts and signature (~100 KB, ~14 ms a
 certificate: docs/PERFORMANCE.md). The paper copy cannot carry the PDF's own digital signature, so the block that
@@ -11,11 +13,14 @@ shows it is not drawn; the QR is what verifies a paper certificate.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
 
+from pypdf import PdfReader, PdfWriter
 from reportlab.platypus import PageBreak, Spacer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -46,6 +51,20 @@ from sonod.signing import InvalidQr, content_hash, read_claims
 from workflows import activities as contract
 
 NO_BATCH = "NoPrintBatch"  # the batch's row is missing: non-retryable
+AS_SIGNED = "as_signed"  # a certificate printed from its own signed PDF: its record no longer draws what it signed
+
+
+@dataclass(frozen=True)
+class Item:
+    """A certificate of the batch: drawn again (`doc`), or, when None, printed from its signed PDF (`pdf_ref`)."""
+
+    number: str
+    holder_bn: str
+    certificate_type: str
+    issued_at: datetime
+    ward: int | None
+    doc: CertificateDocument | None
+    pdf_ref: str
 
 
 def batched(items: Sequence, n: int) -> Iterator[list]:
@@ -78,30 +97,33 @@ class Printing(contract.Printing):
             numbers = list(batch.certificate_nos or [])
             if batch.pdf_path and (self.pdf_dir / batch.pdf_path).exists():
                 return PrintedBatch(batch_id=batch.id, total=len(numbers), pdf_ref=batch.pdf_path,
-                                    skipped=len(batch.skipped))
+                                    skipped=len(left_out(batch.skipped)))
             union = session.get(db.Union, request.union)
             assert union is not None, "a batch's union is never deleted"
-            docs, skipped = self._documents(session, union, numbers)
+            items, skipped = self._items(session, union, numbers)
             names = _type_names(session)
         margins = letterhead_of(union.letterhead) if request.letterhead else None
         made_at = datetime.now(UTC)
         run = PrintRun(self.renderer, title=f"Print batch {batch.id}", author=f"{union.name_en} Union Parishad",
                        at=made_at, letterhead=margins.box() if margins else None)
-        run.cover(self._cover(union, batch, docs, skipped, names, made_at))
-        done = 0
-        for chunk in batched(docs, CHUNK):
-            for doc, _ in chunk:
-                run.add(doc)
+        run.cover(self._cover(union, batch, items, skipped, names, made_at))
+        done, signed = 0, []
+        for chunk in batched(items, CHUNK):
+            for item in chunk:
+                if item.doc is not None:
+                    run.add(item.doc)
+                else:  # its own signed PDF's pages go here, once the batch's file is made
+                    signed.append((run.pages, (self.pdf_dir / item.pdf_ref).read_bytes()))
             done += len(chunk)
             activity.heartbeat(done)
             with self.sessions.begin() as session:
                 session.execute(update(db.PrintBatch).where(db.PrintBatch.id == batch.id).values(done=done))
         ref = f"{union.slug}/print/{batch.id}.pdf"
-        store_pdf(self.pdf_dir, ref, run.finish())
+        store_pdf(self.pdf_dir, ref, spliced(run.finish(), signed) if signed else run.finish())
         with self.sessions.begin() as session:
             session.execute(update(db.PrintBatch).where(db.PrintBatch.id == batch.id).values(
-                pdf_path=ref, done=len(docs), skipped=skipped, state="marking"))
-        return PrintedBatch(batch_id=batch.id, total=len(numbers), pdf_ref=ref, skipped=len(skipped))
+                pdf_path=ref, done=len(items), skipped=skipped, state="marking"))
+        return PrintedBatch(batch_id=batch.id, total=len(numbers), pdf_ref=ref, skipped=len(left_out(skipped)))
 
     @activity.defn(name="Printing.finish")
     def finish(self, batch: PrintedBatch) -> PrintedBatch:
@@ -110,8 +132,8 @@ class Printing(contract.Printing):
             row = self._batch(session, batch.batch_id, lock=True)
             if row.state != "done":
                 now = datetime.now(UTC)
-                left_out = {s["certificate_no"] for s in row.skipped}
-                printed_nos = [n for n in row.certificate_nos or [] if n not in left_out]
+                out = set(left_out(row.skipped))
+                printed_nos = [n for n in row.certificate_nos or [] if n not in out]
                 for chunk in batched(printed_nos, 500):
                     session.execute(update(db.Certificate).where(db.Certificate.certificate_no.in_(chunk))
                                     .values(printed_at=now, print_batch=row.id))
@@ -127,9 +149,9 @@ class Printing(contract.Printing):
             raise ApplicationError(f"no print batch {batch_id}", type=NO_BATCH, non_retryable=True)
         return batch
 
-    def _documents(self, session: Session, union: db.Union,
-                   numbers: list[str]) -> tuple[list[tuple[CertificateDocument, int | None]], list[dict]]:
-        """The documents of `numbers` in their order with their wards, and those left out (number and why)."""
+    def _items(self, session: Session, union: db.Union, numbers: list[str]) -> tuple[list[Item], list[dict]]:
+        """What the batch prints of `numbers`, in their order, and the numbers not drawn again, each with why: left
+        out (revoked, missing), or printed from its own signed PDF (`AS_SIGNED`)."""
         certs: dict[str, db.Certificate] = {}
         apps: dict[str, db.Application] = {}
         for chunk in batched(numbers, 500):
@@ -141,22 +163,22 @@ class Printing(contract.Printing):
         officers = {u.username: u for u in session.scalars(select(db.User).where(db.User.username.in_(deciders)))}
         view = UnionView(slug=union.slug, name_bn=union.name_bn, name_en=union.name_en, upazila_bn=union.upazila_bn,
                          upazila_en=union.upazila_en, district_bn=union.district_bn, district_en=union.district_en)
-        docs, skipped = [], []
+        items, skipped = [], []
         for number in numbers:
             cert = certs.get(number)
             app = apps.get(cert.application_id) if cert else None
-            if cert is None or app is None or cert.revoked_at is not None:
-                skipped.append({"certificate_no": number, "why": "revoked" if cert else "missing"})
+            if cert is None or app is None or cert.revoked_at is not None or cert.pdf_path is None \
+                    or not (self.pdf_dir / cert.pdf_path).is_file():
+                skipped.append({"certificate_no": number, "why": "revoked" if cert and cert.revoked_at else "missing"})
                 continue
             doc = document_of(cert, app, union, view, officers)
             if doc is None:
-                skipped.append({"certificate_no": number, "why": "record_differs"})
-                continue
-            docs.append((doc, ward_of(app.identity, app.applicant)))
-        return docs, skipped
+                skipped.append({"certificate_no": number, "why": AS_SIGNED})
+            items.append(Item(number, cert.holder_name_bn or cert.holder_name_en or "", cert.certificate_type,
+                              cert.issued_at, ward_of(app.identity, app.applicant), doc, cert.pdf_path))
+        return items, skipped
 
-    def _cover(self, union: db.Union, batch: db.PrintBatch, docs: list[tuple[CertificateDocument, int | None]],
-               skipped: list[dict],
+    def _cover(self, union: db.Union, batch: db.PrintBatch, items: list[Item], skipped: list[dict],
                names: dict[str, str], made_at: datetime) -> list:
         st, fonts = self.renderer.styles, self.renderer.fonts
 
@@ -169,17 +191,19 @@ class Printing(contract.Printing):
                 f" · {batch.requested_by}",
                 "বাছাই / Chosen: " + (", ".join(_filter_words(filters, names)) or "সব / all"),
                 f"কাগজ / Paper: {'ইউনিয়নের প্যাড / letterhead' if batch.letterhead else 'সাধারণ / plain'} · "
-                f"সনদ / Certificates: {to_bn_digits(len(docs))}"]
+                f"সনদ / Certificates: {to_bn_digits(len(items))}"]
         story: list = [para("**মুদ্রণ তালিকা / Print list**", st.title), *(para(s, st.meta) for s in said)]
-        rows = [(to_bn_digits(i), doc.certificate_no, doc.holder.name_bn,
-                 names.get(doc.certificate_type, doc.certificate_type), to_bn_digits(ward) if ward else "—",
-                 to_bn_digits(f"{dhaka_date(doc.issued_at):%d/%m/%Y}"))
-                for i, (doc, ward) in enumerate(docs, 1)]
+        rows = [(f"{to_bn_digits(i)}{'' if item.doc else '*'}", item.number, item.holder_bn,
+                 names.get(item.certificate_type, item.certificate_type),
+                 to_bn_digits(item.ward) if item.ward else "—", to_bn_digits(f"{dhaka_date(item.issued_at):%d/%m/%Y}"))
+                for i, item in enumerate(items, 1)]
         room = COVER_FRAME[3] - sum(p.wrap(L.FRAME_W, L.PAGE_H)[1] for p in story) - 12
         story += cover_tables(self.renderer, rows, room)
-        if skipped:
-            story.append(para("**এই ব্যাচে নেই / Not in this batch** (নিজ PDF থেকে ছাপুন / print from its own PDF): "
-                              + ", ".join(s["certificate_no"] for s in skipped), st.meta))
+        if any(item.doc is None for item in items):
+            story.append(para("* নিজের স্বাক্ষরিত PDF থেকে, যেমন স্বাক্ষরিত / from its own signed PDF, as signed", st.meta))
+        if out := left_out(skipped):
+            story.append(para("**এই ব্যাচে নেই / Not in this batch** (বাতিল বা পাওয়া যায়নি / revoked or missing): "
+                              + ", ".join(out), st.meta))
         return story
 
 
@@ -218,6 +242,32 @@ def cover_tables(renderer: CertificateRenderer, rows: Sequence[tuple[str, ...]],
         story += [PageBreak()] if i else [Spacer(1, 8)]
         story.append(grid_table(Grid(header, part, widths, align), st, cell, "bn"))
     return story
+
+
+def left_out(skipped: list[dict]) -> list[str]:
+    """The numbers a batch did not print (revoked, missing), of those it did not draw again."""
+    return [s["certificate_no"] for s in skipped if s["why"] != AS_SIGNED]
+
+
+def spliced(pdf: bytes, inserts: list[tuple[int, bytes]]) -> bytes:
+    """The batch's PDF with other PDFs' pages inserted, each before the batch's page of its index (pypdf). The
+    signed PDFs' signature fields stay behind: the print file is not a signed document."""
+    batch, writer = PdfReader(io.BytesIO(pdf)), PdfWriter()
+    before: dict[int, list[bytes]] = {}
+    for at, other in inserts:
+        before.setdefault(at, []).append(other)
+    for i in range(len(batch.pages) + 1):
+        for other in before.get(i, []):
+            for page in PdfReader(io.BytesIO(other)).pages:
+                page.pop("/Annots", None)
+                writer.add_page(page)
+        if i < len(batch.pages):
+            writer.add_page(batch.pages[i])
+    if batch.metadata:
+        writer.add_metadata(dict(batch.metadata))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def _type_names(session: Session) -> dict[str, str]:

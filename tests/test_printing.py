@@ -153,8 +153,8 @@ async def qr_on_page(pdf: Path, page: int) -> str:
     return out.strip()
 
 
-async def test_a_certificate_whose_record_no_longer_matches_what_it_signed_is_left_out_and_named(stack, settings,
-                                                                                                   issued, tmp_path):
+async def test_a_certificate_whose_record_no_longer_draws_what_it_signed_is_printed_from_its_signed_pdf(
+        stack, settings, issued, tmp_path):
     altered = issued[2].certificate_no
     with database(settings.db_url) as session:
         app = session.scalar(select(db.Application).join(
@@ -163,17 +163,35 @@ async def test_a_certificate_whose_record_no_longer_matches_what_it_signed_is_le
         original = dict(app.details)
         app.details = {**original, "purpose": "altered after issue"}
     try:
-        batch, _, pages = await printed_batch(stack, tmp_path, certificate_type="citizenship")
+        batch, pdf, pages = await printed_batch(stack, tmp_path, certificate_type="citizenship", letterhead=True)
     finally:
         with database(settings.db_url) as session:
             session.scalar(select(db.Application).join(
                 db.Certificate, db.Certificate.application_id == db.Application.id)
                 .where(db.Certificate.certificate_no == altered)).details = original
 
-    assert batch["skipped"] == [{"certificate_no": altered, "why": "record_differs"}]
-    assert len(pages) == 1 + 2 and altered not in " ".join(pages[1:]) and "এই ব্যাচে নেই" in pages[0]
+    assert batch["as_signed"] == [altered] and batch["skipped"] == []
+    wanted = [c.certificate_no for c in issued[:3]]
+    assert len(pages) == 1 + 3 and [numbers_in(page)[0] for page in pages[1:]] == wanted  # in its place
+    assert [line.split()[0].endswith("*") for line in pages[0].splitlines() if numbers_in(line)] == [False, False, True]
+    # drawn again on the letterhead: no masthead; from its signed PDF: as signed, masthead and QR included
+    assert MASTHEAD not in pages[1] and MASTHEAD not in pages[2] and MASTHEAD in pages[3]
+    assert "altered after issue" not in pages[3]
+    assert await qr_on_page(pdf, 4) == issued[2].qr
     with database(settings.db_url) as session:
-        assert session.get(db.Certificate, altered).print_batch != batch["batch_id"]
+        assert session.get(db.Certificate, altered).print_batch == batch["batch_id"]
+
+
+async def test_a_revoked_certificate_is_never_printed(stack, settings, issued, tmp_path):
+    revoked = issued[1].certificate_no
+    with database(settings.db_url) as session:
+        session.get(db.Certificate, revoked).revoked_at = db.utcnow()
+    try:
+        batch, _, pages = await printed_batch(stack, tmp_path, certificate_type="citizenship")
+    finally:
+        with database(settings.db_url) as session:
+            session.get(db.Certificate, revoked).revoked_at = None
+    assert batch["total"] == 2 and revoked not in " ".join(pages)
 
 
 async def test_only_the_unions_own_printing_officers_may_start_read_or_download_a_batch(stack, settings, issued):

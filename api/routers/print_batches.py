@@ -28,7 +28,7 @@ class PrintBatchIn(PrintFilters):
 
 class Skipped(BaseModel):
     certificate_no: str
-    why: Literal["revoked", "missing", "record_differs"]
+    why: Literal["revoked", "missing"]
 
 
 class PrintBatchOut(BaseModel):
@@ -39,7 +39,8 @@ class PrintBatchOut(BaseModel):
     letterhead: bool
     total: int  # certificates chosen (while selecting: those that matched when it started)
     done: int  # rendered so far
-    skipped: list[Skipped]  # chosen but not printed: print them from their own PDFs
+    skipped: list[Skipped]  # chosen but not printed
+    as_signed: list[str]  # printed from their own signed PDFs: their records no longer draw what they signed
     requested_by: str
     created_at: dt.datetime
     finished_at: dt.datetime | None
@@ -50,8 +51,9 @@ def out(batch: db.PrintBatch) -> PrintBatchOut:
     return PrintBatchOut(
         batch_id=batch.id, union=batch.union_slug, status=batch.state,
         filters=PrintFilters.model_validate(batch.filters), letterhead=batch.letterhead, total=batch.total,
-        done=batch.done, skipped=[Skipped.model_validate(s) for s in batch.skipped], requested_by=batch.requested_by,
-        created_at=batch.created_at, finished_at=batch.finished_at,
+        done=batch.done, skipped=[Skipped.model_validate(s) for s in batch.skipped if s["why"] != "as_signed"],
+        as_signed=[s["certificate_no"] for s in batch.skipped if s["why"] == "as_signed"],
+        requested_by=batch.requested_by, created_at=batch.created_at, finished_at=batch.finished_at,
         pdf_url=f"{PREFIX}/{batch.id}/pdf" if batch.state == "done" and batch.pdf_path else None)
 
 
