@@ -8,7 +8,9 @@ import re
 import subprocess
 from pathlib import Path
 
+from sonod import db
 from tests.certificates_kit import issue, own_union
+from tests.unions_kit import database
 
 UNION = "printui"
 
@@ -44,3 +46,28 @@ async def test_the_secretary_prints_the_certificates_not_printed_yet_and_downloa
 
     await page.goto(f"{secretary.base_url}/dashboard/print?show=1&not_printed=1")
     assert "কোনো ইস্যু করা সনদ মেলেনি" in await page.inner_text("main")
+
+
+async def test_the_secretary_sets_the_letterheads_margins_and_cramped_ones_are_refused(stack, settings, visitors):
+    await own_union(settings, UNION)
+    secretary = await visitors()
+    page = secretary.page
+    await secretary.login(f"secretary.{UNION}")
+    await secretary.go("/dashboard/print")
+    await page.locator("#margin-top").fill("65")
+    await page.get_by_role("button", name="মার্জিন সংরক্ষণ করুন").click()
+    assert "প্যাডের মার্জিন সংরক্ষিত হয়েছে।" in await page.inner_text("main")
+    assert await page.locator("#margin-top").input_value() == "65"
+
+    await page.locator("#margin-top").fill("140")
+    await page.locator("#margin-bottom").fill("100")
+    await page.get_by_role("button", name="মার্জিন সংরক্ষণ করুন").click()
+    assert "এই মার্জিনে সনদের জন্য যথেষ্ট জায়গা থাকে না" in await page.inner_text("main")
+    with database(settings.db_url) as session:
+        assert session.get(db.Union, UNION).letterhead == {"top": 65, "bottom": 10, "left": 17, "right": 17}
+        session.get(db.Union, UNION).letterhead = None
+
+    udc = await visitors()
+    await udc.login(f"udc.{UNION}")
+    await udc.go("/dashboard/print")
+    assert await udc.page.locator("#margin-top").is_disabled()
