@@ -59,7 +59,7 @@ def application(status: Status, chain: tuple[Role, ...] = (Role.WARD_MEMBER, Rol
         contact=Contact(mobile="01711000000"), details={}, submitted_by=SUBMITTER, submitted_at=NOW)
     workflow = CertificateApplication(submission)
     workflow.app = ApplicationInput(
-        **submission.model_dump(exclude={"union"}), union=UNION, chain=list(chain), fee=Fee(amount=fee),
+        **submission.model_dump(exclude={"union", "process"}), union=UNION, chain=list(chain), fee=Fee(amount=fee),
         timing=Timing(deadline_days=7, reminder_every=dt.timedelta(days=1), escalate_after=dt.timedelta(days=3),
                       payment_expiry=dt.timedelta(days=7), correction_expiry=dt.timedelta(days=30)),
         escalation_roles=[Role.ACTING_CHAIRMAN])
