@@ -339,8 +339,8 @@ async def one_size(n: int, args) -> Size:
             busy, total = machine_cpu()
             size.window_s = time.perf_counter() - t_w
             size.reminders = await asyncio.to_thread(model.count_reminders) - before
-            size.sticky = {k: v - sticky0.get(k, 0.0) for k, v in
-                           sticky(await asyncio.to_thread(worker_metrics, metrics_port)).items()}
+            size.sticky = {k: v - sticky0.get(k, 0.0) if k != "size" else v  # the size: a gauge, at the end
+                           for k, v in sticky(await asyncio.to_thread(worker_metrics, metrics_port)).items()}
             size.machine_s = total - machine0[1]
             size.others_s = max(0.0, busy - machine0[0] - sum(size.cpu.values())
                                 - (cpu_seconds(os.getpid()) - cpu0["bench"]))

@@ -553,7 +553,7 @@ def report(phases: dict[str, dict[str, Phase]], plans: dict, n: int, rounds: int
                                    for k, v in sorted(phase.cpu.items(), key=lambda kv: -kv[1])}
             others[phase.name] = round((phase.machine_busy_s - sum(phase.cpu.values())) * 1000 / done)
             print(f"CPU ms per application, {phase.name}: "
-                  + ", ".join(f"{k} {v}" for k, v in per_app[phase.name].items())
+                  + ", ".join(f"{k} {v}" for k, v in per_app[phase.name].items() if v)
                   + f" (total {sum(per_app[phase.name].values())}"
                   + (f", target <= {TARGET_CPU_MS:g}" if phase is real else "")
                   + f"); anything else on the machine {others[phase.name]}; machine busy {phase.machine_busy:.0%}")
