@@ -1,7 +1,7 @@
 """A backlog of open applications waiting on their officers, with reminders firing (issue #14).
 
     .venv/bin/python bench/backlog.py [--quick] [--sizes 10000,50000,100000] [--cache 2000] [--window S]
-                                      [--in-flight W] [--min-interval S] [--min-rate R]
+                                      [--in-flight W] [--min-interval S] [--min-rate R] [--interval-factor F]
 
 What runs. For each size, a stack of its own (bench/harness.py's `Stack`, in a temp dir, torn down after): the
 Temporal dev server, the Porichoy simulator, `sonod worker` (with SONOD_WORKFLOW_CACHE_SIZE=`--cache`, smaller
@@ -22,11 +22,13 @@ The reminders. The interval is SONOD_REMINDER_INTERVAL_HOURS (sonod/settings.py)
 at its admission (`activities.registry.rules_for`) and keeps. A calibration first: the first N/20 applications
 (200 at least) are built with the deployment's interval (a day: none of them reminds during the bench), and
 give the build rate of this machine now (the second half of them, past the worker's warm-up). The worker then
-restarts with the interval I = 0.9 x (the rest of N) / that rate (`--min-interval` at least), and builds the
-rest: so each application's first reminder comes I after it began to wait, the reminders start near the end of
-the build at about the build's own rate, oldest application first: those long gone from the worker's sticky
-cache, which holds the `--cache` most recently run. (On a machine whose load grows, the build slows and the
-first reminders come before its end; they are then counted in the build's CPU.) Once every application waits,
+restarts with the interval I = `--interval-factor` (1.15) x (the rest of N) / that rate (`--min-interval` at
+least), and builds the rest: so each application's first reminder comes I after it began to wait, the reminders
+start a little after the end of the build at about the build's own rate, oldest application first: those long
+gone from the worker's sticky cache, which holds the `--cache` most recently run. (A reminder may cost more than
+an application's build: should reminders start before the build ends, on a machine whose load grows, they take
+its capacity, slow it further, and are counted in its CPU; a factor below 1 does that.) Once every application
+waits,
 the bench waits for the first reminder, then measures a window of `--window` seconds (30; 60 without
 `--quick`):
 - reminders fired: the outbox's rows whose idempotency key is a reminder's (`...:reminder-<time>:...`), one a
@@ -44,7 +46,7 @@ the bench waits for the first reminder, then measures a window of `--window` sec
 - the dev server's SQLite database (temporal.db with its -wal and -shm files) after the build and the window.
 
 `--quick` is one size, 10,000, and a 30 s window; its time is the stack's start, the build (10,000 / the build
-rate: the limit), and the wait for the first reminder (about a tenth of the build). The machine is shared: the
+rate: the limit), and the wait for the first reminder (about a sixth of the build). The machine is shared: the
 load average, and the share of the CPUs used by processes not of this stack over the window, are printed too.
 
 Prints a table, then ONE JSON object on the last line.
@@ -302,7 +304,8 @@ async def one_size(n: int, args) -> Size:
             half = builder.times[len(builder.times) // 2:]  # past the worker's warm-up
             rate = (len(half) - 1) / (half[-1] - half[0]) if len(half) > 1 and half[-1] > half[0] else args.min_rate
             size.calibration_per_s = rate
-            size.interval_s = max(args.min_interval, (n - size.calibration) / max(rate, args.min_rate) * 0.9)
+            size.interval_s = max(args.min_interval, (n - size.calibration) / max(rate, args.min_rate)
+                                  * args.interval_factor)
             stack.stop("worker")
             stack.env["SONOD_REMINDER_INTERVAL_HOURS"] = repr(size.interval_s / 3600)
             since = dt.datetime.now(dt.UTC)
@@ -440,6 +443,8 @@ def main() -> None:
     ap.add_argument("--min-rate", type=float, default=1.0,
                     help="the slowest build rate believed from the calibration, applications/s (1)")
     ap.add_argument("--min-interval", type=float, default=30.0, help="the shortest reminder interval, s (30)")
+    ap.add_argument("--interval-factor", type=float, default=1.15,
+                    help="the reminder interval over the build's expected time (1.15: the reminders start after it)")
     ap.add_argument("--in-flight", type=int, default=100,
                     help="applications started and not yet waiting for their chairman, at most (100)")
     args = ap.parse_args()
