@@ -66,7 +66,7 @@ async def test_the_history_holds_no_readable_nid_or_name(finished):
     for secret in secrets_of(person):
         assert secret not in raw and secret not in as_json, secret
     sealed = [p for p in payloads_in(history) if p.metadata.get("encoding") == b"binary/encrypted"]
-    assert len(sealed) > 10
+    assert len(sealed) >= 8  # the input, the activities' and the local activities' inputs and results, the decision
 
 
 async def test_an_operator_decodes_the_history_through_the_codec_endpoint(stack, finished, settings):

@@ -15,7 +15,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.service import RPCError
 
 from api.errors import Conflict, Forbidden, Invalid, NotFound
-from api.services.transaction import end_transaction
+from api.services.transaction import commit_early, end_transaction
 from api.services.unions import get_union
 from sonod import audit, db
 from sonod.domain import N_, Role
@@ -115,7 +115,7 @@ async def current(session: Session, temporal: Client, batch: db.PrintBatch) -> d
 def _failed(session: Session, batch_id: str) -> None:
     session.execute(update(db.PrintBatch).where(db.PrintBatch.id == batch_id, db.PrintBatch.state.in_(RUNNING))
                     .values(state="failed"))
-    session.commit()
+    commit_early(session)  # on record even if the request goes on to refuse (the PDF of a failed batch: 409)
 
 
 def pdf_file(session: Session, settings: Settings, officer: Actor, batch: db.PrintBatch) -> Path:
