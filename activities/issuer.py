@@ -7,6 +7,8 @@ with a validity signs its end (the CWT `exp`) as well as printing it."""
 
 from __future__ import annotations
 
+import os
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -58,12 +60,19 @@ class Issuer(contract.Issuer):
         self.projector = projector or Projector(sessions)
         self.pdf_dir, self.verify_url = pdf_dir, verify_url
         self._not_before: dict[str, datetime] = {}  # by kid: a key's not_before never changes
+        # Signing and rendering hold the GIL: more of them at once than the machine has cores only slows the
+        # worker's workflow tasks (39 at once in tests/test_certificates.py made them take over 5 s).
+        self.rendering = threading.BoundedSemaphore(os.cpu_count() or 2)
 
     @activity.defn(name="Issuer.issue")
     def issue(self, req: IssueRequest) -> IssuedCertificate:
         req = attested_request(req)  # an attestation prints the text its officer wrote (activities/editions.py)
         if not req.certificate_no:
             req = req.model_copy(update={"certificate_no": self.number(req)})
+        with self.rendering:
+            return self.sign_render_record(req)
+
+    def sign_render_record(self, req: IssueRequest) -> IssuedCertificate:
         app = req.application
         with self.sessions() as session:
             row = session.get(db.Certificate, req.certificate_no)
