@@ -12,8 +12,7 @@ escalation.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -22,13 +21,12 @@ with workflow.unsafe.imports_passed_through():
     from sonod.domain import STANDS_IN_FOR_CHAIRMAN, STEP_STATUS, DecisionKind, Role, Status, normalise_mobile
     from workflows.activities import BirthRegistry, Issuer, NidGateway, Outbox, Registry
     from workflows.attestation import check_attestation
+    from workflows.bookkeeping import Bookkeeping, Clock
     from workflows.messages import (
         CALLBACK,
         LEAN_PROCESS,
-        OUTBOX,
         PORICHOY,
         SONOD,
-        SYSTEM,
         Actor,
         Amendment,
         ApplicationInput,
@@ -50,7 +48,6 @@ with workflow.unsafe.imports_passed_through():
         NumberRequest,
         PaymentIn,
         PaymentNotice,
-        Projection,
         Resend,
         StatusView,
         Submission,
@@ -58,7 +55,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.payment import NOTIFIED, PAYMENT_CONVERSATION, Conversation
     from workflows.policies import ISSUE_POLICY, NID_POLICY, NOTIFY_POLICY, PROJECT_POLICY, REGISTRY_POLICY
     from workflows.refusals import Refusal, refuse
-    from workflows.search_attributes import search_attributes_for, upserts
 
 
 CANCELLABLE = frozenset({Status.SUBMITTED, Status.VERIFYING_NID, Status.NID_FAILED, Status.AWAITING_PAYMENT,
@@ -74,16 +70,6 @@ BIRTH_REGISTRY = "identity-by-birth-registration"  # workflow.patched: before it
 SMS_EVERY_STEP = "sms-every-step"  # workflow.patched: before it, no SMS told the applicant of each office or the fee
 
 
-@dataclass
-class Clock:
-    """A durable timer of a human step (`until`): `act` runs at `at` while `live` holds, again every `every`."""
-
-    at: datetime
-    act: Callable[[datetime], Awaitable[None]]
-    every: timedelta | None = None
-    live: Callable[[], bool] = lambda: True
-
-
 class Ended(Exception):
     """The application ended before issue: its final status, what the timeline says of it (`kind`, `params`), and
     what the applicant is told (`told`: the SMS's parameters)."""
@@ -96,7 +82,7 @@ class Ended(Exception):
 
 
 @workflow.defn
-class CertificateApplication:
+class CertificateApplication(Bookkeeping):
     @workflow.init
     def __init__(self, submission: Submission) -> None:
         self.submission = submission
@@ -471,53 +457,7 @@ class CertificateApplication:
         return Awaiting(step=role, status=status, union=app.union.slug, upazila=app.union.upazila_slug,
                         ward_no=self.ward_no() if role is Role.WARD_MEMBER else None, deciders=deciders)
 
-    # --- bookkeeping -------------------------------------------------------------------------------
-
-    async def step(self, status: Status, kind: EventKind, note: str, actor: Actor = SONOD, **params) -> None:
-        """Enter a status: record the event, project the read model, then update the search attributes (lean: both
-        at the next write)."""
-        self.record(kind, note, actor, status, **params)
-        if self.lean:
-            self.status, self.dirty = status, True
-            return
-        await self.project(status)
-        self.status = status
-        self.upsert_search_attributes()
-
-    def upsert_search_attributes(self) -> None:
-        if self.lean:
-            self.dirty = True
-            return
-        workflow.upsert_search_attributes(upserts(self.search_attributes()))
-
-    def search_attributes(self):
-        return search_attributes_for(self.admitted(), self.status, self.deadline(), self.overdue, self.waiting_on,
-                                     self.awaiting())
-
-    def record(self, kind: EventKind, note: str, actor: Actor = SONOD, status: Status | None = None,
-               **params) -> None:
-        """An entry of the timeline: what happened, who did it and in which office (officers only), and the facts."""
-        office = actor.role if actor.role not in (Role.PORTAL, Role.CITIZEN) and actor not in SYSTEM else None
-        self.events.append(Event(at=workflow.now(), status=status or self.status, actor=actor.username, note=note,
-                                 kind=kind, office=office, params=params))
-
-    def note(self, action: str, actor: Actor, **detail) -> None:
-        """An audit entry, written with the next projection."""
-        key = f"{self.submission.application_id}:{len(self.events)}:{len(self.audit_notes)}:{action}"
-        self.audit_notes.append(AuditNote(key=key, action=action, actor=actor, detail=detail))
-
-    async def project(self, status: Status | None = None) -> None:
-        if self.lean:
-            self.dirty = True
-            return
-        view = self.view()
-        if status is not None:
-            view.status, view.awaiting = status, self.awaiting(status)
-        notes, self.audit_notes = self.audit_notes, []
-        await workflow.execute_local_activity_method(
-            Registry.project, Projection(input=self.admitted(), view=view, identity=self.identity, audit=notes),
-            **PROJECT_POLICY,
-        )
+    # --- what the clocks do ---------------------------------------------------------------------
 
     async def mark_overdue(self, role: Role) -> None:
         self.overdue = True
@@ -526,133 +466,11 @@ class CertificateApplication:
         self.upsert_search_attributes()
         await self.notify("overdue", {}, to_roles=[role, Role.UPAZILA_ADMIN], to_applicant=False)
 
-    async def notify(self, template: str, params: dict, *, to_roles: list[Role] | None = None,
-                     to_applicant: bool = True, key: str | None = None, resendable: bool = True) -> None:
-        """`resendable=False` for a courtesy note that must not take the place of the step's own notice in `resend`."""
-        app = self.admitted()
-        notice = Notice(
-            application_id=app.application_id, key=f"r{self.round}:{key or template}", template=template,
-            to_applicant=to_applicant, to_roles=to_roles or [], union=app.union.slug,
-            ward_no=self.ward_no(), contact=app.contact if to_applicant else None, params=params,
-        )
-        if resendable:
-            self.last_notice = notice
-        if self.lean:
-            if channels := self.queue(notice):
-                self.record(EventKind.NOTIFIED, f"{template}: queued for {', '.join(channels)}", OUTBOX,
-                            template=template, channels=channels)
-            return
-        delivered = await workflow.execute_activity_method(Outbox.notify, notice, **NOTIFY_POLICY)
-        if delivered.channels:
-            self.record(EventKind.NOTIFIED, f"{template}: sent by {', '.join(delivered.channels)}", OUTBOX,
-                        template=template, channels=delivered.channels)
-
-    async def until(self, done: Callable[[], bool], *clocks: Clock) -> None:
-        """Wait for a person (`done`), racing the step's durable timers: each live clock acts when it comes due, in
-        the order given, and a clock with `every` comes due again after each interval."""
-        if self.lean:
-            self.clocks = clocks
-            if self.timekeeper is None:
-                self.timekeeper = asyncio.create_task(self.keep_time())
-            await self.settle()
-            await workflow.wait_condition(done)
-            self.clocks = ()
-            return
-        while not done():
-            live = [clock for clock in clocks if clock.live()]
-            if await self.wait(done, min(clock.at for clock in live) - workflow.now()):
-                return
-            now = workflow.now()
-            for clock in clocks:
-                if clock.live() and now >= clock.at:
-                    if clock.every:
-                        clock.at = now + clock.every
-                    await clock.act(now)
-
     async def remind(self, role: Role, now: datetime) -> None:
         await self.notify(f"reminder_{role.value}", {"due": self.deadline().isoformat()},
                           to_roles=[role], to_applicant=False, key=f"reminder-{now.isoformat()}")
 
-    async def wait(self, condition, timeout: timedelta) -> bool:
-        """True when the condition held before the timeout."""
-        await self.settle()
-        try:
-            await workflow.wait_condition(condition, timeout=max(timeout, timedelta(seconds=1)))
-            return True
-        except TimeoutError:
-            return False
-
-    async def keep_time(self) -> None:
-        """Lean: the officers' clocks (`until`), one durable timer at a time for every step, so that a decision
-        cancels no timer. A later step's clocks come due no sooner than the earlier step's (the same deadline; a
-        reminder counted from the later start); should one come due sooner, the timer is set again."""
-        while True:
-            due = self.earliest()
-            if due is None:
-                await workflow.wait_condition(lambda: self.earliest() is not None)
-                continue
-            if await self.wait(lambda due=due: (self.earliest() or due) < due, due - workflow.now()):
-                continue
-            now = workflow.now()
-            for clock in self.clocks:
-                if clock.live() and now >= clock.at:
-                    if clock.every:
-                        clock.at = now + clock.every
-                    await clock.act(now)
-            await self.settle()
-
-    def earliest(self) -> datetime | None:
-        return min((clock.at for clock in self.clocks if clock.live()), default=None)
-
-    def queue(self, notice: Notice) -> list[str]:
-        """Lean: the notice goes to the outbox with the next write of the read model; answers how the applicant is
-        reached."""
-        self.notices.append(notice)
-        self.dirty = True
-        return notice.channels()
-
-    async def settle(self) -> None:
-        """Lean: write what changed since the last write (the read model, its audit entries and the notices, in one
-        local transaction), then upsert the search attributes that changed, all in one upsert."""
-        if not self.lean:
-            return
-        await workflow.wait_condition(lambda: not self.settling)  # one write at a time, in order
-        if not self.dirty:
-            return
-        self.settling = True
-        try:
-            await workflow.execute_local_activity_method(Registry.project, self.take_projection(), **PROJECT_POLICY)
-        finally:
-            self.settling = False
-        self.upsert_changed()
-
-    def carried(self) -> Projection | None:
-        """Lean: what changed, for the activity about to run to write with its own work; None when nothing did."""
-        if not self.lean or not self.dirty:
-            return None
-        projection = self.take_projection()
-        self.upsert_changed()
-        return projection
-
-    def take_projection(self) -> Projection:
-        notes, self.audit_notes = self.audit_notes, []
-        notices, self.notices = self.notices, []
-        self.projections += 1
-        self.dirty = False
-        return Projection(input=self.admitted(), view=self.view(), identity=self.identity, audit=notes,
-                          notices=notices, seq=self.projections)
-
-    def upsert_changed(self) -> None:
-        changed = [pair for pair in self.search_attributes() if self.attributes.get(pair.key.name) != pair.value]
-        if changed:
-            workflow.upsert_search_attributes([pair.key.value_set(pair.value) for pair in changed])
-            self.attributes.update((pair.key.name, pair.value) for pair in changed)
-
-    def adopt(self, issued: Projection) -> None:
-        """Lean: the application as the issue activity recorded it."""
-        self.events, self.status, self.projections = list(issued.view.events), issued.view.status, issued.seq
-        self.certificate_no = issued.view.certificate_no
-        self.upsert_changed()
+    # --- what the workflow reads -----------------------------------------------------------------
 
     def ward_no(self) -> int | None:
         """The ward whose member recommends: the NID record's, when the record lives in this union; never the
