@@ -10,7 +10,9 @@ import time
 import httpx
 import pytest
 from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 
+from activities.sms import dispatch
 from activities.sms.dispatch import Backoff, release_held
 from activities.sms.providers import HttpTemplate, SmsOut, SmsRefused, Template
 from activities.sms.segments import segments
@@ -185,6 +187,37 @@ def test_an_attempt_cut_short_after_the_send_is_taken_up_by_the_activitys_retry_
     sent = notify(box, union, "cut-short")
     assert sent.status == "sent" and sent.attempts == 2 and len(sim.messages()) == 1
     assert balance(sessions, union) == 100 - sent.segments
+
+
+def test_an_attempt_whose_record_meets_the_database_away_writes_it_when_it_is_back(sim, http, sessions, union,
+                                                                                   monkeypatch):
+    """The database goes away between the provider's yes and our record of it, and comes back: the attempt waits
+    and writes 'sent' (the outbox's sender threads have no activity retry; the lease alone would take 5 minutes)."""
+    box = outbox(sessions, sim, http, ["sslwireless"])
+    waits: list[float] = []
+    monkeypatch.setattr(dispatch.time, "sleep", waits.append)
+    begins = iter([sessions.begin, away, away, sessions.begin])  # the claim, two failed records, then the record
+    monkeypatch.setattr(box.sms, "sessions", FlakySessions(sessions, begins))
+    sent = notify(box, union, "record-waits")
+    assert sent.status == "sent" and sent.attempts == 1 and len(sim.messages()) == 1
+    assert waits == [0.5, 1.0]
+
+
+def away():
+    raise OperationalError("UPDATE outbox_messages", {}, ConnectionError("server closed the connection"))
+
+
+class FlakySessions:
+    """A session factory whose `begin()` calls take turns from `begins`; everything else is the real one's."""
+
+    def __init__(self, real, begins) -> None:
+        self.real, self.begins = real, begins
+
+    def begin(self):
+        return next(self.begins)()
+
+    def __call__(self, *args, **kwargs):
+        return self.real(*args, **kwargs)
 
 
 def test_the_workers_retry_loop_sends_a_message_once_its_retry_is_due(sim, http, sessions, union):

@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import CursorResult, bindparam, func, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from activities.sms.providers import SmsOut, SmsProvider, SmsRefused
@@ -24,6 +26,9 @@ log = logging.getLogger("sonod.sms")
 OUTBOX, UNIONS = db.OutboxMessage.__table__, db.Union.__table__
 LEASE = dt.timedelta(minutes=5)  # an attempt that crashed is taken up again after this
 HELD_REASON = "SMS balance empty"
+# how long an attempt keeps trying to write down its outcome while the database is away (a provider that took the
+# message must not be asked again only because the write failed): past this, the lease takes it up again
+RECORD_FOR_S = 60.0
 CLAIM = (update(OUTBOX)
          .where(OUTBOX.c.id == bindparam("message_id"), OUTBOX.c.status == "pending",
                 OUTBOX.c.attempts == bindparam("seen"))
@@ -128,9 +133,18 @@ class SmsDispatcher:
                             last_error=error)
 
     def _record(self, message_id: int, **values) -> str:
-        with self.sessions.begin() as session:
-            session.execute(update(OUTBOX).where(OUTBOX.c.id == message_id).values(**values))
-        return values["status"]
+        give_up, wait = time.monotonic() + RECORD_FOR_S, 0.5
+        while True:
+            try:
+                with self.sessions.begin() as session:
+                    session.execute(update(OUTBOX).where(OUTBOX.c.id == message_id).values(**values))
+                return values["status"]
+            except OperationalError:
+                if time.monotonic() + wait > give_up:
+                    raise
+                log.warning("SMS %s: recording %s waits for the database", message_id, values["status"])
+                time.sleep(wait)
+                wait = min(wait * 2, 8.0)
 
     def retry_due(self, limit: int = 100) -> int:
         """One attempt at each message whose retry is due; answers how many were attempted."""

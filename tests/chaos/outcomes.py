@@ -14,6 +14,7 @@ import httpx
 from sqlalchemy import select
 
 from activities.delivery import SmsSink
+from activities.outbox import UNSENT_AFTER_S
 from sonod import db
 from sonod.db import make_engine, make_session_factory
 from sonod.domain import Status
@@ -43,16 +44,25 @@ async def told(stack, application_id: str, timeout: float = 60) -> dict:
 
 def check_issued_once(url: str, union: str, numbers: dict[str, str], sms_sink: Path) -> None:
     """`numbers` (application ID: certificate number) are all of `union`'s certificates, numbered 1..N without
-    a gap or a repeat, with one 'issued' SMS each in the outbox, sent, and at the SMS gateway."""
+    a gap or a repeat, with one 'issued' SMS each in the outbox, sent, and at the SMS gateway. The SMS are sent after
+    the workflow queued them (its timeline says "notified" at the queueing): one a fault cut short is the retry loop's
+    once `UNSENT_AFTER_S` has passed, so they are waited for that long and a little more."""
     assert None not in numbers.values() and len(set(numbers.values())) == len(numbers), numbers
     engine = make_engine(url)
+    deadline = time.monotonic() + UNSENT_AFTER_S + 30
     try:
         with make_session_factory(engine)() as session:
             rows = session.execute(select(db.Certificate.application_id, db.Certificate.certificate_no,
                                           db.Certificate.seq).where(db.Certificate.union_slug == union)).all()
-            sms = session.execute(select(db.OutboxMessage.application_id, db.OutboxMessage.status).where(
-                db.OutboxMessage.application_id.in_(list(numbers)), db.OutboxMessage.channel == "sms",
-                db.OutboxMessage.idempotency_key.like("%:issued:sms:%"))).all()
+            while True:
+                sms = session.execute(select(db.OutboxMessage.application_id, db.OutboxMessage.status).where(
+                    db.OutboxMessage.application_id.in_(list(numbers)), db.OutboxMessage.channel == "sms",
+                    db.OutboxMessage.idempotency_key.like("%:issued:sms:%"))).all()
+                session.rollback()
+                settled = len(sms) >= len(numbers) and all(m.status != "pending" for m in sms)
+                if settled or time.monotonic() > deadline:
+                    break
+                time.sleep(1)
     finally:
         engine.dispose()
     assert {r.application_id: r.certificate_no for r in rows} == numbers, "not one certificate row each"
