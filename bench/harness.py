@@ -290,7 +290,8 @@ def load_report() -> str:
 
 
 class Profiler:
-    """py-spy record on the worker and the API over the measured phase (`--profile DIR`), raw collapsed stacks."""
+    """py-spy record on the worker and the API over the measured phase (`--profile DIR`), raw collapsed stacks of
+    the samples that hold the GIL: where the CPU goes, not where threads wait."""
 
     def __init__(self, out_dir, pids: dict[str, int]) -> None:
         import shutil
@@ -300,8 +301,8 @@ class Profiler:
         spy = Path(sys.executable).parent / "py-spy"
         spy = str(spy) if spy.exists() else shutil.which("py-spy")
         out_dir.mkdir(parents=True, exist_ok=True)
-        self.procs = [subprocess.Popen([spy, "record", "--pid", str(pid), "--rate", "100", "--nonblocking",
-                                        "--threads", "--format", "raw", "-o", str(out_dir / f"{name}.txt")],
+        self.procs = [subprocess.Popen([spy, "record", "--pid", str(pid), "--rate", "100", "--gil",
+                                        "--nonblocking", "--threads", "--format", "raw", "-o", str(out_dir / f"{name}.txt")],
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                       for name, pid in pids.items()]
 
