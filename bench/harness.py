@@ -302,7 +302,8 @@ class Profiler:
         spy = str(spy) if spy.exists() else shutil.which("py-spy")
         out_dir.mkdir(parents=True, exist_ok=True)
         self.procs = [subprocess.Popen([spy, "record", "--pid", str(pid), "--rate", "100", "--gil",
-                                        "--nonblocking", "--threads", "--format", "raw", "-o", str(out_dir / f"{name}.txt")],
+                                        "--nonblocking", "--threads", "--format", "raw",
+                                        "-o", str(out_dir / f"{name}.txt")],
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                       for name, pid in pids.items()]
 
