@@ -14,9 +14,6 @@ from workflows.messages import (
     ApplicationInput,
     BrnCheck,
     CertificateNumber,
-    Closed,
-    Closing,
-    Confirmation,
     CopyMade,
     CopyOrder,
     CopyPayment,
@@ -28,10 +25,7 @@ from workflows.messages import (
     IssueRequest,
     NidCheck,
     Notice,
-    NotificationRead,
-    NotificationRef,
     NumberRequest,
-    OrderRequest,
     PaymentOrderRef,
     Projection,
     ReceiptRequest,
@@ -41,6 +35,7 @@ from workflows.messages import (
     Revoked,
     Submission,
 )
+from workflows.payment_messages import Closed, Closing, Confirmation, NotificationRead, NotificationRef, OrderRequest
 
 
 class Registry:

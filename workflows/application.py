@@ -47,12 +47,12 @@ with workflow.unsafe.imports_passed_through():
         Notice,
         NumberRequest,
         PaymentIn,
-        PaymentNotice,
         Resend,
         StatusView,
         Submission,
     )
     from workflows.payment import NOTIFIED, PAYMENT_CONVERSATION, Conversation
+    from workflows.payment_messages import PaymentNotice
     from workflows.policies import ISSUE_POLICY, NID_POLICY, NOTIFY_POLICY, PROJECT_POLICY, REGISTRY_POLICY
     from workflows.refusals import Refusal, refuse
 

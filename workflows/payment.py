@@ -22,8 +22,8 @@ from temporalio.exceptions import ActivityError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from workflows.activities import Payments
-    from workflows.messages import (
-        ApplicationInput,
+    from workflows.messages import ApplicationInput, PaymentOrderRef
+    from workflows.payment_messages import (
         Closing,
         Confirmation,
         NoticeOutcome,
@@ -32,7 +32,6 @@ with workflow.unsafe.imports_passed_through():
         OrderRequest,
         OrderState,
         PaymentNotice,
-        PaymentOrderRef,
     )
     from workflows.policies import PAYMENT_POLICY, STATUS_POLICY
 

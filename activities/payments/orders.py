@@ -34,7 +34,8 @@ from sonod import audit, db
 from sonod.db import upsert
 from sonod.settings import Settings
 from workflows import activities as contract
-from workflows.messages import (
+from workflows.messages import PaymentOrderRef
+from workflows.payment_messages import (
     Closed,
     Closing,
     Confirmation,
@@ -43,7 +44,6 @@ from workflows.messages import (
     NotificationRef,
     OrderRequest,
     OrderState,
-    PaymentOrderRef,
 )
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sonod import db
-from workflows.messages import OrderState
+from workflows.payment_messages import OrderState
 
 
 def open_order(session: Session, application_id: str) -> db.PaymentOrder | None:

@@ -29,8 +29,9 @@ from sonod.security import hmac_sha256_hex, same_signature
 from sonod.settings import Settings
 from workflows.application import CertificateApplication
 from workflows.copies import is_copy_id
-from workflows.messages import NoticeOutcome, NotificationRead, NotificationRef, PaymentIn
+from workflows.messages import PaymentIn
 from workflows.payment import PaymentNotification, notification_id
+from workflows.payment_messages import NoticeOutcome, NotificationRead, NotificationRef
 
 HEX_DIGEST = re.compile(r"\s*[0-9A-Fa-f]{64}\s*")
 GATEWAY = dict(actor="payment-gateway", role="gateway")

@@ -17,7 +17,7 @@ from sonod.domain import Status
 from tests.payments.conversation_kit import orders
 from tests.stack import PORTAL_KEY
 from tests.unions_kit import audit_rows, database
-from workflows.messages import NoticeOutcome, OrderState
+from workflows.payment_messages import NoticeOutcome, OrderState
 
 
 def ledger(url: str, application_id: str) -> int:

@@ -18,7 +18,7 @@ from activities.payments.orders import Payments
 from sonod import db
 from sonod.db import make_engine, make_session_factory
 from sonod.settings import Settings
-from workflows.messages import Closing, NoticeOutcome, NotificationRef, OrderRequest, OrderState
+from workflows.payment_messages import Closing, NoticeOutcome, NotificationRef, OrderRequest, OrderState
 
 
 class Double:
