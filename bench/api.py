@@ -64,9 +64,10 @@ import os
 import random
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from bench import api_paths, harness
 
 TARGET_P99_MS, TARGET_RATE = 100.0, 10.0
 DECISION_P99_MS = 150.0  # issue #14: the decision's p99 through the API at TARGET_RATE, open loop
@@ -103,17 +104,11 @@ class Run:
         return len(self.submit_ms) / (self.ended - self.started) if self.ended > self.started else 0.0
 
 
-class ReadModel:
+class ReadModel(harness.ReadModel):
     """Statuses from the `applications` table: one query for every watched application each tick."""
 
     def __init__(self, url: str, tick: float = 0.05) -> None:
-        from sqlalchemy import create_engine
-
-        from sonod.db import make_engine
-
-        # SQLite: a plain reader (sonod's engine begins IMMEDIATE, taking the write lock for a SELECT)
-        self.engine = create_engine(url, connect_args={"timeout": 30}) if url.startswith("sqlite") \
-            else make_engine(url)
+        super().__init__(url)
         self.tick = tick
         self.waiting: dict[str, tuple[frozenset[str], asyncio.Future]] = {}
         self.task: asyncio.Task | None = None
@@ -135,19 +130,6 @@ class ReadModel:
             await asyncio.wait_for(future, timeout)
         finally:
             self.waiting.pop(app_id, None)
-
-    def statuses(self, ids: list[str]) -> dict[str, str]:
-        from sqlalchemy import select
-
-        from sonod import db
-
-        out = {}
-        with self.engine.connect() as conn:
-            for i in range(0, len(ids), 500):
-                chunk = ids[i:i + 500]
-                out |= dict(conn.execute(select(db.Application.id, db.Application.status)
-                                         .where(db.Application.id.in_(chunk))).all())
-        return out
 
     async def watch(self) -> None:
         while True:
@@ -176,144 +158,6 @@ class ReadModel:
                 if time.perf_counter() - t > timeout:
                     raise RuntimeError(f"{len(pending)} applications did not finish in {timeout:.0f} s")
                 await asyncio.sleep(0.25)
-        return time.perf_counter() - t
-
-
-class ApiPath:
-    """Through the API, as a portal submits and a chairman decides."""
-
-    name = "api"
-
-    def __init__(self, http, tokens: dict[str, dict]) -> None:
-        from sonod.settings import DEV_SECRETS
-
-        self.http, self.tokens = http, tokens
-        self.portal = {"X-API-Key": DEV_SECRETS["demo_portal_key"]}
-        self.run = uuid.uuid4().hex[:8]
-
-    async def prepare(self, items: list) -> None:
-        pass
-
-    async def submit(self, item) -> str:
-        i, body = item
-        r = await self.http.post("/api/v1/applications", json=body,
-                                 headers={**self.portal, "Idempotency-Key": f"{self.run}-{i}"})
-        if r.status_code != 202:
-            raise RuntimeError(f"submit answered {r.status_code}: {r.text[:200]}")
-        return r.json()["application_id"]
-
-    async def decide(self, app_id: str, union: str) -> None:
-        r = await self.http.post(f"/api/v1/applications/{app_id}/decision",
-                                 json={"decision": "approve", "reason": ""}, headers=self.tokens[union])
-        if r.status_code != 200:
-            raise RuntimeError(f"decision answered {r.status_code}: {r.text[:200]}")
-
-
-class BarePath:
-    """The same workflow calls as the API's handlers, made by the driver: no HTTP, no API."""
-
-    name = "bare"
-
-    def __init__(self, client, settings, sessions) -> None:
-        self.client, self.settings, self.sessions = client, settings, sessions
-        self.inputs: dict[int, object] = {}
-        self.chairmen: dict[str, object] = {}
-
-    async def prepare(self, items: list) -> None:
-        """Build each application's workflow input as `applications.submit` does (before the clock starts)."""
-        await asyncio.to_thread(self._prepare, items)
-
-    def _prepare(self, items: list) -> None:
-        from api.schemas import ApplicationIn
-        from api.services.applications import new_application_id, submission
-        from api.services.officers import officer_actor
-        from sonod import db
-        from sonod.domain import Role
-        from workflows.messages import Actor
-
-        portal = Actor(username="portal:demo-portal", role=Role.PORTAL)
-        with self.sessions() as session:
-            for i, body in items:
-                now = db.utcnow()
-                self.inputs[i] = submission(session, ApplicationIn.model_validate(body), portal, None,
-                                            new_application_id(now), now)
-                union = body["union"]
-                if union not in self.chairmen:
-                    from sqlalchemy import select
-
-                    user = session.scalar(select(db.User).where(db.User.username == f"chairman.{union}"))
-                    self.chairmen[union] = officer_actor(session, user, None)
-
-    async def submit(self, item) -> str:
-        from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-
-        from workflows.application import CertificateApplication
-        from workflows.search_attributes import submitted_attributes
-
-        app = self.inputs.pop(item[0])
-        await self.client.start_workflow(
-            CertificateApplication.run, app, id=app.application_id, task_queue=self.settings.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE, search_attributes=submitted_attributes(app))
-        return app.application_id
-
-    async def decide(self, app_id: str, union: str) -> None:
-        from sonod.domain import DecisionKind
-        from workflows.application import CertificateApplication
-        from workflows.messages import Decision
-
-        actor = self.chairmen[union]
-        await self.client.get_workflow_handle(app_id).execute_update(
-            CertificateApplication.decide, Decision(kind=DecisionKind.APPROVE, reason="", actor=actor),
-            id=f"decide:awaiting_decision:0:{actor.username}:bench")
-
-
-class ReferencePath:
-    """The fixed reference workflow (bench/reference.py) on its own worker: `start_workflow`, then the bare
-    `execute_update` of its decision, the floor under any workflow's decision on this Temporal server. It is not
-    in the read model: the driver polls its query (every 50 ms) until it awaits the decision."""
-
-    name = "reference"
-
-    def __init__(self, client) -> None:
-        self.client, self.run = client, uuid.uuid4().hex[:8]
-
-    async def prepare(self, items: list) -> None:
-        pass
-
-    async def submit(self, item) -> str:
-        from temporalio.common import SearchAttributePair, TypedSearchAttributes
-
-        from bench.reference import REFERENCE_QUEUE, ReferenceWorkflow
-        from workflows.search_attributes import CERTIFICATE_TYPE, SONOD_STATUS, UNION_SLUG
-
-        i, body = item
-        app_id = f"ref-{self.run}-{i}"
-        await self.client.start_workflow(
-            ReferenceWorkflow.run, [app_id, body["union"]], id=app_id, task_queue=REFERENCE_QUEUE,
-            search_attributes=TypedSearchAttributes([
-                SearchAttributePair(SONOD_STATUS, "submitted"), SearchAttributePair(UNION_SLUG, body["union"]),
-                SearchAttributePair(CERTIFICATE_TYPE, "citizenship")]))
-        return app_id
-
-    async def ready(self, app_id: str) -> None:
-        from bench.reference import ReferenceWorkflow
-
-        handle = self.client.get_workflow_handle(app_id)
-        deadline = time.perf_counter() + 180
-        while await handle.query(ReferenceWorkflow.view) != "awaiting_decision":
-            if time.perf_counter() > deadline:
-                raise RuntimeError(f"{app_id} did not await its decision in 180 s")
-            await asyncio.sleep(0.05)
-
-    async def decide(self, app_id: str, union: str) -> None:
-        from bench.reference import ReferenceWorkflow
-
-        await self.client.get_workflow_handle(app_id).execute_update(ReferenceWorkflow.decide, f"chairman.{union}")
-
-    async def drain(self, ids: list[str]) -> float:
-        t = time.perf_counter()
-        await asyncio.gather(*(self.client.get_workflow_handle(i).result() for i in ids))
         return time.perf_counter() - t
 
 
@@ -479,8 +323,8 @@ async def bench(args) -> dict:
                         "totp": pyotp.TOTP(DEV_SECRETS["demo_totp_secret"]).now()})
                     r.raise_for_status()
                     tokens[union] = {"Authorization": f"Bearer {r.json()['access_token']}"}
-                paths = [BarePath(client, settings, make_session_factory(engine)), ReferencePath(client),
-                         ApiPath(http, tokens)]
+                paths = [api_paths.BarePath(client, settings, make_session_factory(engine)),
+                         api_paths.ReferencePath(client), api_paths.ApiPath(http, tokens)]
 
                 print(f"  stack up in {time.perf_counter() - t_start:.1f} s", flush=True)
                 # warm-up, not counted: a round of the unions through the API (the worker's signing keys and

@@ -72,6 +72,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import harness
+
 QUICK_SIZES, SIZES = [10_000], [10_000, 50_000, 100_000]
 REMINDER_KEY = "%:reminder-%"
 
@@ -122,31 +124,13 @@ class Size:
         return float("nan")
 
 
-class ReadModel:
+class ReadModel(harness.ReadModel):
     """The statuses of the applications being built, and the reminders in the outbox."""
 
     def __init__(self, url: str) -> None:
-        from sqlalchemy import create_engine
-
-        from sonod.db import make_engine
-
-        # SQLite: a plain reader (sonod's engine begins IMMEDIATE, taking the write lock for a SELECT)
-        self.engine = create_engine(url, connect_args={"timeout": 30}) if url.startswith("sqlite") \
-            else make_engine(url)
+        super().__init__(url)
         self.last_id = 0
         self.reminders: set[str] = set()
-
-    def statuses(self, ids: list[str]) -> dict[str, str]:
-        from sqlalchemy import select
-
-        from sonod import db
-
-        out = {}
-        with self.engine.connect() as conn:
-            for i in range(0, len(ids), 500):
-                out |= dict(conn.execute(select(db.Application.id, db.Application.status)
-                                         .where(db.Application.id.in_(ids[i:i + 500]))).all())
-        return out
 
     def count_reminders(self) -> int:
         """Reminders queued so far: the outbox's new rows with a reminder's key, one a reminder however many

@@ -160,18 +160,15 @@ class Stack:
             await asyncio.sleep(0.2)
         raise RuntimeError(f"{name} did not poll {queue} within {timeout:.0f} s:\n{self.tail(name)}")
 
-    async def up(self, baseline: tuple[list[str], str] | None = None,
-                 baselines: list[tuple[str, list[str], str]] = (), sonod: bool = True) -> None:
+    async def up(self, baselines: list[tuple[str, list[str], str]] = (), sonod: bool = True) -> None:
         """Temporal, the Porichoy simulator, the database, `sonod worker` and `sonod api` (only Temporal when not
-        `sonod`); and the benchmark's own workers beside them: `baseline`, the argv and task queue of one started
-        as "bare-worker", and `baselines`, (name, argv, task queue) of others."""
+        `sonod`); and the benchmark's own workers beside them: `baselines`, (name, argv, task queue) of each."""
         import asyncio
         import datetime as dt
         import time
 
         from infra.temporal_server import find_binary, serving, start_dev_command
 
-        extra = ([("bare-worker", *baseline)] if baseline else []) + list(baselines)
         since = dt.datetime.now(dt.UTC)
         self.start("temporal", start_dev_command(find_binary(self.settings), self.settings) + self.temporal_flags)
         if sonod:
@@ -183,7 +180,7 @@ class Stack:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the Temporal dev server did not start:\n{self.tail('temporal')}")
             await asyncio.sleep(0.2)
-        for name, argv, _ in extra:
+        for name, argv, _ in baselines:
             self.start(name, argv)
         if sonod:
             await database
@@ -192,7 +189,7 @@ class Stack:
             await self.wait_http("porichoy", f"{self.env['SONOD_PORICHOY_URL']}/healthz")
             await self.wait_http("api", f"{self.api_url}/healthz")
             await self.wait_pollers("worker", "sonod", since)
-        for name, _, queue in extra:
+        for name, _, queue in baselines:
             await self.wait_pollers(name, queue, since)
 
 
@@ -366,3 +363,28 @@ async def wait_until(read, wanted: str, poll: float, timeout: float = 120) -> in
             return polls
         if status in ("nid_failed", "rejected", "cancelled", "issued") or time.monotonic() > deadline:
             raise RuntimeError(f"is {status}, not {wanted}")
+
+
+class ReadModel:
+    """The applications' statuses, read from the `applications` table on an engine of the bench's own."""
+
+    def __init__(self, url: str) -> None:
+        from sqlalchemy import create_engine
+
+        from sonod.db import make_engine
+
+        # SQLite: a plain reader (sonod's engine begins IMMEDIATE, taking the write lock for a SELECT)
+        self.engine = create_engine(url, connect_args={"timeout": 30}) if url.startswith("sqlite") \
+            else make_engine(url)
+
+    def statuses(self, ids: list[str]) -> dict[str, str]:
+        from sqlalchemy import select
+
+        from sonod import db
+
+        out = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(ids), 500):
+                out |= dict(conn.execute(select(db.Application.id, db.Application.status)
+                                         .where(db.Application.id.in_(ids[i:i + 500]))).all())
+        return out

@@ -24,9 +24,8 @@ database.
 - reference, the target's (issue #14): bench/reference.py's `ReferenceWorkflow`, which does not follow sonod's
   shape and so stays fixed while sonod's workflow changes: start, a no-op activity, an upsert of sonod's search
   attributes, the update, another upsert, a no-op activity, end.
-- bare, a second line: `BareApplication` below, the same sequence of commands as `CertificateApplication` had
-  on a citizenship application (seven local activities, the union's rules read at admission included, five
-  activities, the same search-attribute upserts, one timer raced against the update) with no-op activities.
+- bare, a second line: bench/bare.py's `BareApplication`, the same sequence of commands as
+  `CertificateApplication` had on a citizenship application in process 1, with no-op activities.
 
 How it measures. A closed loop: `--concurrency` clients (default 16), each takes the next application and
 carries it to the end before taking another, so the system runs saturated and applications/s is its capacity
@@ -74,149 +73,14 @@ if __name__ == "__main__":  # run as a script: make the project importable (in t
 
     sys.path.insert(0, str(_Path(__file__).resolve().parent.parent))
 
-import contextlib
-from datetime import timedelta
 from typing import Self
 
-from temporalio import activity, workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from bench.harness import Profiler, Stack, applications, cpu_seconds, machine_cpu, percentile, wait_until
 
-with workflow.unsafe.imports_passed_through():
-    from bench.harness import Profiler, Stack, applications, cpu_seconds, machine_cpu, percentile, wait_until
-    from workflows.search_attributes import (
-        CERTIFICATE_TYPE,
-        SONOD_DEADLINE,
-        SONOD_DECIDERS,
-        SONOD_OVERDUE,
-        SONOD_STATUS,
-        SONOD_WAITING_ON,
-        UNION_SLUG,
-    )
-
-BARE_QUEUE = "bench-bare"
 QUICK_N, DEFAULT_N = 60, 300
 
 
-# --- the baseline: the same shape with nothing behind it ---------------------------------------------------
-
-@activity.defn(name="Bare.project")
-def bare_project(app_id: str) -> None:
-    return None
-
-
-@activity.defn(name="Bare.admit")
-def bare_admit(app_id: str) -> str:
-    return app_id
-
-
-@activity.defn(name="Bare.verify")
-async def bare_verify(app_id: str) -> bool:
-    return True
-
-
-@activity.defn(name="Bare.notify")
-def bare_notify(app_id: str) -> list[str]:
-    return []
-
-
-@activity.defn(name="Bare.allocate")
-def bare_allocate(app_id: str) -> str:
-    return f"BARE-{app_id}"
-
-
-@activity.defn(name="Bare.issue")
-def bare_issue(app_id: str) -> str:
-    return app_id
-
-
-POLICY = {"start_to_close_timeout": timedelta(seconds=30),
-          "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=5))}
-
-
-@workflow.defn(name="BareApplication")
-class BareApplication:
-    """CertificateApplication's commands for a citizenship application, in order, with no-op activities."""
-
-    @workflow.init
-    def __init__(self, app: list[str]) -> None:
-        self.app_id, self.union = app
-        self.status = "submitted"
-        self.decided = False
-        self.deadline = workflow.now() + timedelta(days=3)
-
-    @workflow.run
-    async def run(self, app: list[str]) -> str:
-        await workflow.execute_local_activity(bare_admit, self.app_id, **POLICY)
-        await self.step("submitted")
-        await self.step("verifying_nid")
-        await workflow.execute_activity(bare_verify, self.app_id, **POLICY)
-        await self.step("awaiting_decision", waiting_on="chairman")
-        await workflow.execute_activity(bare_notify, self.app_id, **POLICY)
-        await workflow.wait_condition(lambda: self.decided, timeout=timedelta(hours=24))
-        await self.step("issuing")
-        await workflow.execute_activity(bare_allocate, self.app_id, **POLICY)
-        await workflow.execute_activity(bare_issue, self.app_id, **POLICY)
-        await self.step("issued")
-        await workflow.execute_activity(bare_notify, self.app_id, **POLICY)
-        await workflow.execute_local_activity(bare_project, self.app_id, **POLICY)
-        return self.status
-
-    @workflow.update
-    async def decide(self, officer: str) -> str:
-        deciding = self.status
-        self.decided = True
-        await workflow.wait_condition(lambda: self.status != deciding)
-        return self.status
-
-    @decide.validator
-    def check_decision(self, officer: str) -> None:
-        if self.status != "awaiting_decision" or self.decided:
-            raise ApplicationError(f"the application is {self.status}", type="NotAwaiting")
-
-    @workflow.query
-    def view(self) -> str:
-        return self.status
-
-    async def step(self, status: str, waiting_on: str = "") -> None:
-        await workflow.execute_local_activity(bare_project, self.app_id, **POLICY)
-        self.status = status
-        workflow.upsert_search_attributes([
-            SONOD_STATUS.value_set(status), UNION_SLUG.value_set(self.union),
-            CERTIFICATE_TYPE.value_set("citizenship"), SONOD_DEADLINE.value_set(self.deadline),
-            SONOD_OVERDUE.value_set(False), SONOD_WAITING_ON.value_set(waiting_on),
-            SONOD_DECIDERS.value_set([waiting_on] if waiting_on else []),
-        ])
-
-
-async def run_bare_worker() -> None:
-    """`bench/pipeline.py --bare-worker`: a worker for BareApplication, configured as `sonod worker` is."""
-    import asyncio
-    import signal
-
-    from temporalio.worker import Worker
-
-    import bench.pipeline as bare  # by its module name, so that the sandbox can import it again
-    from sonod.settings import Settings
-    from sonod.temporal import connect
-    from workers.main import worker_options
-
-    settings = Settings()
-    client = await connect(settings)
-    stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
-    worker = Worker(
-        client, task_queue=BARE_QUEUE, workflows=[bare.BareApplication],
-        activities=[bare.bare_admit, bare.bare_project, bare.bare_verify, bare.bare_notify, bare.bare_allocate,
-                    bare.bare_issue],
-        **worker_options(settings),
-    )
-    async with worker:
-        await stop.wait()
-
-
-# --- the driver (imports inside functions: the sandbox re-imports this module for every workflow) ----------
+# --- the driver ------------------------------------------------------------------------------------------------
 
 class Phase:
     """The latencies, wall clock and CPU of one kind of run (pipeline or bare), summed over its rounds."""
@@ -389,54 +253,6 @@ class Pipeline:
             phase.record(t0, t1, t2, t3, polls)
 
 
-class Bare:
-    """BareApplication straight through the Temporal client: start_workflow, a query, execute_update."""
-
-    def __init__(self, settings, concurrency: int, poll: float) -> None:
-        import uuid
-
-        self.settings, self.concurrency, self.poll = settings, concurrency, poll
-        self.run_id = uuid.uuid4().hex[:8]
-
-    async def __aenter__(self) -> Self:
-        from sonod.temporal import connect
-
-        self.client = await connect(self.settings)
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        pass
-
-    async def one(self, item, phase: Phase | None) -> None:
-        import time
-
-        i, body = item
-        app_id = f"bare-{self.run_id}-{i}"
-        t0 = time.perf_counter()
-        handle = await self.client.start_workflow(
-            BareApplication.run, [app_id, body["union"]], id=app_id, task_queue=BARE_QUEUE,
-            search_attributes=bare_search_attributes(body["union"]))
-        t1 = time.perf_counter()
-        polls = await wait_until(lambda: handle.query(BareApplication.view), "awaiting_decision", self.poll)
-        t2 = time.perf_counter()
-        await handle.execute_update(BareApplication.decide, f"chairman.{body['union']}")
-        t3 = time.perf_counter()
-        if await handle.result() != "issued":
-            raise RuntimeError("did not end issued")
-        if phase:
-            phase.record(t0, t1, t2, t3, polls)
-
-
-def bare_search_attributes(union: str):
-    """As the API starts CertificateApplication: `submitted_attributes`, what is known before admission."""
-    from temporalio.common import SearchAttributePair, TypedSearchAttributes
-
-    return TypedSearchAttributes([
-        SearchAttributePair(SONOD_STATUS, "submitted"), SearchAttributePair(UNION_SLUG, union),
-        SearchAttributePair(CERTIFICATE_TYPE, "citizenship"),
-    ])
-
-
 # Where each process runs under `--taskset`: the Temporal dev server, and everything else (the worker, the API,
 # the simulator, the benchmark's own workers and this driver), as sets of the CPUs this process may use.
 def layouts(cpus: list[int], wanted: bool) -> dict[str, tuple[set[int], set[int]] | None]:
@@ -458,6 +274,7 @@ async def bench(args) -> dict:
 
     from sqlalchemy.engine import make_url
 
+    from bench.bare import Bare, bare_worker
     from bench.harness import pin
     from bench.reference import Reference, reference_worker
 
@@ -474,8 +291,7 @@ async def bench(args) -> dict:
         stack = Stack(Path(tmp), database_url)
         try:
             t0 = time.perf_counter()
-            await stack.up(baseline=([sys.executable, str(stack.root / "bench" / "pipeline.py"), "--bare-worker"],
-                                      BARE_QUEUE), baselines=[reference_worker()])
+            await stack.up(baselines=[bare_worker(), reference_worker()])
             timings = {"stack_up_s": time.perf_counter() - t0}
             pids = {name: p.pid for name, p in stack.procs.items()} | {"bench": os.getpid()}
             own = {"pipeline": "", "bare": "bare-worker", "reference": "reference-worker"}
@@ -668,12 +484,7 @@ def main() -> None:
     ap.add_argument("--taskset", action="store_true",
                     help="run each round three times, pinned: everything on every CPU, the server on one CPU and "
                          "the rest on the others, everything on one CPU")
-    ap.add_argument("--bare-worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if args.bare_worker:
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(run_bare_worker())
-        return
     summary = asyncio.run(bench(args))
     sys.exit(0 if summary["failures"] == 0 else 1)
 

@@ -106,22 +106,26 @@ class ReferenceWorkflow:
 
     def upsert(self, status: str, waiting_on: str = "") -> None:
         self.status = status
-        workflow.upsert_search_attributes([
-            SONOD_STATUS.value_set(status), UNION_SLUG.value_set(self.union),
-            CERTIFICATE_TYPE.value_set("citizenship"), SONOD_DEADLINE.value_set(self.deadline),
-            SONOD_OVERDUE.value_set(False), SONOD_WAITING_ON.value_set(waiting_on),
-            SONOD_DECIDERS.value_set([waiting_on] if waiting_on else []),
-        ])
+        workflow.upsert_search_attributes(attributes(status, self.union, self.deadline, waiting_on))
 
 
-async def run_worker() -> None:
-    """`bench/reference.py --worker`: the reference workflow's worker, configured as `sonod worker` is."""
+def attributes(status: str, union: str, deadline, waiting_on: str = "") -> list:
+    """sonod's seven search attributes, as a baseline workflow upserts them all at once."""
+    return [
+        SONOD_STATUS.value_set(status), UNION_SLUG.value_set(union), CERTIFICATE_TYPE.value_set("citizenship"),
+        SONOD_DEADLINE.value_set(deadline), SONOD_OVERDUE.value_set(False), SONOD_WAITING_ON.value_set(waiting_on),
+        SONOD_DECIDERS.value_set([waiting_on] if waiting_on else []),
+    ]
+
+
+async def serve(task_queue: str, workflows: list, activities: list) -> None:
+    """A baseline's worker, configured as `sonod worker` is, until SIGINT or SIGTERM. The workflows must come from
+    their module imported by its name, so that the sandbox can import it again."""
     import asyncio
     import signal
 
     from temporalio.worker import Worker
 
-    import bench.reference as reference  # by its module name, so that the sandbox can import it again
     from sonod.settings import Settings
     from sonod.temporal import connect
     from workers.main import worker_options
@@ -131,10 +135,16 @@ async def run_worker() -> None:
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
-    worker = Worker(client, task_queue=REFERENCE_QUEUE, workflows=[reference.ReferenceWorkflow],
-                    activities=[reference.nothing], **worker_options(settings))
-    async with worker:
+    async with Worker(client, task_queue=task_queue, workflows=workflows, activities=activities,
+                      **worker_options(settings)):
         await stop.wait()
+
+
+async def run_worker() -> None:
+    """`bench/reference.py --worker`: the reference workflow's worker."""
+    import bench.reference as reference
+
+    await serve(REFERENCE_QUEUE, [reference.ReferenceWorkflow], [reference.nothing])
 
 
 # --- the driver (imports inside functions: the sandbox re-imports this module for every workflow) ----------
@@ -144,8 +154,23 @@ def reference_worker() -> tuple[str, list[str], str]:
     return "reference-worker", [sys.executable, "bench/reference.py", "--worker"], REFERENCE_QUEUE
 
 
-class Reference:
-    """ReferenceWorkflow straight through the Temporal client: start_workflow, a query, execute_update."""
+def submitted(union: str):
+    """The search attributes a baseline starts with: those the API starts CertificateApplication with."""
+    from temporalio.common import SearchAttributePair, TypedSearchAttributes
+
+    return TypedSearchAttributes([SearchAttributePair(SONOD_STATUS, "submitted"),
+                                  SearchAttributePair(UNION_SLUG, union),
+                                  SearchAttributePair(CERTIFICATE_TYPE, "citizenship")])
+
+
+class Baseline:
+    """A baseline workflow straight through the Temporal client: start_workflow, a query, execute_update. Its
+    workflow has `run([id, union])`, the `view` query and the `decide` update (ReferenceWorkflow, bench/bare.py's
+    BareApplication)."""
+
+    workflow: type
+    queue: str
+    prefix: str
 
     def __init__(self, settings, concurrency: int, poll: float) -> None:
         import uuid
@@ -165,27 +190,27 @@ class Reference:
     async def one(self, item, phase) -> None:
         import time
 
-        from temporalio.common import SearchAttributePair, TypedSearchAttributes
-
         from bench.harness import wait_until
 
         i, body = item
-        app_id = f"ref-{self.run_id}-{i}"
+        app_id = f"{self.prefix}-{self.run_id}-{i}"
         t0 = time.perf_counter()
         handle = await self.client.start_workflow(
-            ReferenceWorkflow.run, [app_id, body["union"]], id=app_id, task_queue=REFERENCE_QUEUE,
-            search_attributes=TypedSearchAttributes([  # as the API starts CertificateApplication
-                SearchAttributePair(SONOD_STATUS, "submitted"), SearchAttributePair(UNION_SLUG, body["union"]),
-                SearchAttributePair(CERTIFICATE_TYPE, "citizenship")]))
+            self.workflow.run, [app_id, body["union"]], id=app_id, task_queue=self.queue,
+            search_attributes=submitted(body["union"]))
         t1 = time.perf_counter()
-        polls = await wait_until(lambda: handle.query(ReferenceWorkflow.view), "awaiting_decision", self.poll)
+        polls = await wait_until(lambda: handle.query(self.workflow.view), "awaiting_decision", self.poll)
         t2 = time.perf_counter()
-        await handle.execute_update(ReferenceWorkflow.decide, f"chairman.{body['union']}")
+        await handle.execute_update(self.workflow.decide, f"chairman.{body['union']}")
         t3 = time.perf_counter()
         if await handle.result() != "issued":
             raise RuntimeError("did not end issued")
         if phase is not None:
             phase.record(t0, t1, t2, t3, polls)
+
+
+class Reference(Baseline):
+    workflow, queue, prefix = ReferenceWorkflow, REFERENCE_QUEUE, "ref"
 
 
 async def bench(args) -> dict:

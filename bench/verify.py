@@ -262,8 +262,9 @@ async def issue(stack, n: int, revoke_share: float) -> tuple[list[str], list[str
     import httpx
     from sqlalchemy import select
 
-    from bench.api import ApiPath, ReadModel, Run
+    from bench.api import ReadModel, Run
     from bench.api import closed_loop as pipeline_loop
+    from bench.api_paths import ApiPath
     from bench.harness import applications
     from bench.scale import login
     from sonod import db
@@ -313,7 +314,6 @@ async def bench(args) -> dict:
         try:
             t = time.perf_counter()
             await stack.up()
-            stack.stop("bare-worker")
             valid, revoked = await issue(stack, args.certificates, MIX["revoked"])
             print(f"  issued {len(valid) + len(revoked)} certificates ({len(revoked)} revoked) "
                   f"in {time.perf_counter() - t:.0f} s", flush=True)
