@@ -75,7 +75,7 @@ i18n: venv
 # bench/harness.py is what they share, not a benchmark. Issue 14's: BENCH=pipeline (with the fixed reference and
 # BENCH_ARGS=--taskset), reference, api, backlog (10,000 open applications with --quick; hours without).
 bench: venv
-	@set -e; scripts="$(if $(BENCH),bench/$(BENCH).py,$(filter-out bench/__init__.py bench/harness.py,$(wildcard bench/*.py)))"; \
+	@set -e; scripts="$(if $(BENCH),bench/$(BENCH).py,$(filter-out bench/__init__.py bench/harness.py bench/bare.py bench/api_paths.py,$(wildcard bench/*.py)))"; \
 	if [ -z "$$scripts" ]; then echo "make bench: no benchmarks in bench/" >&2; exit 1; fi; \
 	for script in $$scripts; do echo "=== $$script"; $(VENV)/bin/python $$script $(BENCH_ARGS); done
 
