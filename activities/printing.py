@@ -46,12 +46,20 @@ from sonod.bengali import DHAKA, dhaka_date, to_bn_digits
 from sonod.domain import DecisionKind, Role
 from sonod.printable import select_chosen, ward_of
 from sonod.printed import holder_values, printed
-from sonod.printing import CHUNK, MAX_BATCH, PrintedBatch, PrintFilters, PrintRequest, letterhead_of
+from sonod.printing import (
+    AS_SIGNED,
+    CHUNK,
+    MAX_BATCH,
+    PrintedBatch,
+    PrintFilters,
+    PrintRequest,
+    left_out,
+    letterhead_of,
+)
 from sonod.signing import InvalidQr, content_hash, read_claims
 from workflows import activities as contract
 
 NO_BATCH = "NoPrintBatch"  # the batch's row is missing: non-retryable
-AS_SIGNED = "as_signed"  # a certificate printed from its own signed PDF: its record no longer draws what it signed
 
 
 @dataclass(frozen=True)
@@ -242,11 +250,6 @@ def cover_tables(renderer: CertificateRenderer, rows: Sequence[tuple[str, ...]],
         story += [PageBreak()] if i else [Spacer(1, 8)]
         story.append(grid_table(Grid(header, part, widths, align), st, cell, "bn"))
     return story
-
-
-def left_out(skipped: list[dict]) -> list[str]:
-    """The numbers a batch did not print (revoked, missing), of those it did not draw again."""
-    return [s["certificate_no"] for s in skipped if s["why"] != AS_SIGNED]
 
 
 def spliced(pdf: bytes, inserts: list[tuple[int, bytes]]) -> bytes:

@@ -88,6 +88,19 @@ class PrintedBatch(BaseModel):
     skipped: int = 0
 
 
+AS_SIGNED = "as_signed"  # a `skipped` entry's why: printed from its own signed PDF, its record no longer draws it
+
+
+def left_out(skipped: list[dict]) -> list[str]:
+    """The numbers a batch did not print (revoked, missing), of those in its `skipped`."""
+    return [s["certificate_no"] for s in skipped if s["why"] != AS_SIGNED]
+
+
+def as_signed(skipped: list[dict]) -> list[str]:
+    """The numbers a batch printed from their own signed PDFs, of those in its `skipped`."""
+    return [s["certificate_no"] for s in skipped if s["why"] == AS_SIGNED]
+
+
 def new_batch_id(union: str) -> str:
     """`P-<union>-<random>`: never a person's NID or name."""
     return f"P-{union}-{secrets.token_hex(8)}"

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from api.pages.common import TOKEN_COOKIE
 from sonod import db
 from sonod.bengali import DHAKA
 from sonod.printing import LETTERHEAD, MM, Margins, letterhead_of
@@ -192,6 +193,23 @@ async def test_a_revoked_certificate_is_never_printed(stack, settings, issued, t
         with database(settings.db_url) as session:
             session.get(db.Certificate, revoked).revoked_at = None
     assert batch["total"] == 2 and revoked not in " ".join(pages)
+
+
+async def test_a_certificate_whose_signed_pdf_is_no_longer_stored_is_left_out_and_named_on_the_batchs_page(
+        stack, settings, issued, tmp_path):
+    gone = issued[0].certificate_no
+    with database(settings.db_url) as session:
+        stored = settings.pdf_dir / session.get(db.Certificate, gone).pdf_path
+    away = stored.rename(stored.with_suffix(".away"))
+    try:
+        batch, _, pages = await printed_batch(stack, tmp_path, certificate_type="citizenship")
+    finally:
+        away.rename(stored)
+    assert batch["skipped"] == [{"certificate_no": gone, "why": "missing"}] and batch["as_signed"] == []
+    assert gone not in " ".join(pages[1:])
+    page = await stack.http.get(f"/dashboard/print/{batch['batch_id']}",
+                                cookies={TOKEN_COOKIE: await stack.login(f"secretary.{UNION}")})
+    assert page.status_code == 200 and re.search(rf'class="mono">\s*{gone}\s*</p>', page.text), page.text
 
 
 async def test_only_the_unions_own_printing_officers_may_start_read_or_download_a_batch(stack, settings, issued):

@@ -19,7 +19,7 @@ from api.pages.common import ERROR_TITLES, Csrf, PageOfficer, PageRoute, redirec
 from api.services import print_batches, unions
 from sonod import db
 from sonod.domain import Role
-from sonod.printing import MAX_BATCH, Margins, PrintFilters, letterhead_of
+from sonod.printing import MAX_BATCH, Margins, PrintFilters, left_out, letterhead_of
 from workflows.messages import Actor
 
 router = APIRouter(prefix="/dashboard/print", route_class=PageRoute, include_in_schema=False)
@@ -98,7 +98,8 @@ async def batch_page(batch_id: str, request: Request, officer: PageOfficer, sess
     batch = await print_batches.current(session, temporal, batch)
     return await run_in_threadpool(render, request, "dashboard/print_batch.html", {
         "officer": officer, "area": "desk" if officer.role is Role.UDC else "dashboard", "batch": batch,
-        "filters": PrintFilters.model_validate(batch.filters), "types": unions.type_names(session)})
+        "left_out": left_out(batch.skipped), "filters": PrintFilters.model_validate(batch.filters),
+        "types": unions.type_names(session)})
 
 
 @router.get("/{batch_id}/progress")

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from api.deps import DbSession, Officer, SettingsDep, TemporalClient, Tenant
 from api.services import print_batches
 from sonod import db
-from sonod.printing import PrintFilters
+from sonod.printing import AS_SIGNED, PrintFilters, as_signed
 
 PREFIX = "/api/v1/print-batches"
 router = APIRouter(prefix=PREFIX, tags=["print batches"])
@@ -51,8 +51,8 @@ def out(batch: db.PrintBatch) -> PrintBatchOut:
     return PrintBatchOut(
         batch_id=batch.id, union=batch.union_slug, status=batch.state,
         filters=PrintFilters.model_validate(batch.filters), letterhead=batch.letterhead, total=batch.total,
-        done=batch.done, skipped=[Skipped.model_validate(s) for s in batch.skipped if s["why"] != "as_signed"],
-        as_signed=[s["certificate_no"] for s in batch.skipped if s["why"] == "as_signed"],
+        done=batch.done, skipped=[Skipped.model_validate(s) for s in batch.skipped if s["why"] != AS_SIGNED],
+        as_signed=as_signed(batch.skipped),
         requested_by=batch.requested_by, created_at=batch.created_at, finished_at=batch.finished_at,
         pdf_url=f"{PREFIX}/{batch.id}/pdf" if batch.state == "done" and batch.pdf_path else None)
 
