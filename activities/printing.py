@@ -221,7 +221,7 @@ def cover_tables(renderer: CertificateRenderer, rows: Sequence[tuple[str, ...]],
     every row left: n² rows in all."""
     st = renderer.styles
     header = ("ক্রম", "সনদ নং", "নাম", "সনদের ধরন", "ওয়ার্ড", "ইস্যুর তারিখ")
-    widths, align = (0.07, 0.25, 0.29, 0.19, 0.08, 0.12), "CLLLCC"
+    widths, align = (0.07, 0.30, 0.25, 0.18, 0.08, 0.12), "CLLLCC"
     styles = {"L": st.cell, "C": st.cell_center}
     shaped: dict[tuple[str, str], L.TextPara] = {}
 
@@ -235,6 +235,15 @@ def cover_tables(renderer: CertificateRenderer, rows: Sequence[tuple[str, ...]],
         return 5.5 + max(cell(f"**{text}**" if bold else text, st.cell_center if bold else styles[a], "bn")
                          .wrap(w * L.FRAME_W - 12, L.PAGE_H)[1] for text, a, w in zip(row, align, widths, strict=True))
 
+    def number(text: str) -> str:
+        """A certificate's number, broken after its union's name when it is wider than its column (a long union's
+        English copy: CHANDRADIGHALIA-2026-000001-EN)."""
+        if cell(text, st.cell, "bn").minWidth() <= widths[1] * L.FRAME_W - 12:
+            return text
+        union, _, rest = text.partition("-")
+        return f"{union}-\n{rest}"
+
+    rows = [(i, number(no), *rest) for i, no, *rest in rows]
     head, used = height(header, bold=True), 0.0
     pages: list[list[tuple[str, ...]]] = []
     page: list[tuple[str, ...]] = []

@@ -11,8 +11,11 @@ import time
 from pathlib import Path
 
 import pytest
+from reportlab.platypus import Table
 from sqlalchemy import select, update
 
+from activities.printing import cover_tables
+from activities.render import CertificateRenderer
 from api.pages.common import TOKEN_COOKIE
 from sonod import db
 from sonod.bengali import DHAKA
@@ -236,3 +239,17 @@ def test_the_default_letterhead_prints_where_the_masthead_ends_and_cramped_margi
     assert Margins(top=150, bottom=100).cramped() == "top"
     assert Margins(left=40, right=40).cramped() == "left"
     assert Margins(top=70, bottom=15, left=25, right=25).cramped() is None
+
+
+def test_the_covers_list_keeps_each_certificate_number_inside_its_column():
+    """A long union's English copy is wider than the number's column: it breaks after the union's name."""
+    renderer = CertificateRenderer()
+    numbers = ["PAIKKANDI-2026-000001", "PAIKKANDI-2026-000001-EN", "CHANDRADIGHALIA-2026-000001-EN",
+               "CHANDRADIGHALIA-TL-00012-EN"]
+    rows = [(str(i), no, "মোঃ আব্দুর রহিম", "নাগরিকত্ব সনদ", "৯", "০৬/১২/২০২৬") for i, no in enumerate(numbers, 1)]
+    (table,) = [f for f in cover_tables(renderer, rows, 600) if isinstance(f, Table)]
+    cells = [row[1] for row in table._cellvalues[1:]]
+    assert ["".join(c.plain.split("\n")) for c in cells] == numbers  # the whole number, its own line breaks aside
+    column = table._colWidths[1] - 12
+    assert all(c.minWidth() <= column for c in cells), [(c.plain, c.minWidth(), column) for c in cells]
+    assert cells[0].plain == numbers[0] and "\n" in cells[2].plain  # only what does not fit is broken
