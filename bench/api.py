@@ -280,10 +280,9 @@ async def bench(args) -> dict:
     import pyotp
     from sqlalchemy.engine import make_url
 
-    from bench.harness import Stack, applications
+    from bench.harness import Profiler, Stack, applications
     from bench.reference import reference_worker
     from bench.scale import scratch_database
-    from bench.verify import GilProfile
     from sonod.db import make_engine, make_session_factory
     from sonod.settings import DEV_SECRETS
     from sonod.temporal import connect
@@ -340,12 +339,12 @@ async def bench(args) -> dict:
                 async def measured(path, load: str, body, offered=None) -> None:
                     run = Run(path.name, load, offered)
                     meter = Meter({k: v for k, v in procs.items() if k in stack.procs or k == "bench"}, run)
-                    profilers = [GilProfile(Path(args.profile) / f"api-{name}.txt", procs[name])
-                                 for name in ("api", "worker")] \
-                            if args.profile and path.name == "api" and offered == TARGET_RATE else []
+                    profiled = args.profile and path.name == "api" and offered == TARGET_RATE
+                    profiler = Profiler(Path(args.profile), {f"api-{n}": procs[n] for n in ("api", "worker")}) \
+                        if profiled else None
                     await body(path, run)
                     meter.stop()
-                    for profiler in profilers:
+                    if profiler:
                         profiler.stop()
                     await settle(client, watcher, run, path)
                     if run.failures:  # the reason is in the logs, which go with the temp dir

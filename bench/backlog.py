@@ -28,8 +28,7 @@ start a little after the end of the build at about the build's own rate, oldest 
 gone from the worker's sticky cache, which holds the `--cache` most recently run. (A reminder may cost more than
 an application's build: should reminders start before the build ends, on a machine whose load grows, they take
 its capacity, slow it further, and are counted in its CPU; a factor below 1 does that.) Once every application
-waits,
-the bench waits for the first reminder, then measures a window of `--window` seconds (30; 60 without
+waits, the bench waits for the first reminder, then measures a window of `--window` seconds (30; 60 without
 `--quick`):
 - reminders fired: the outbox's rows whose idempotency key is a reminder's (`...:reminder-<time>:...`), one a
   reminder whatever its recipients;

@@ -112,27 +112,6 @@ def serve(factory: str, port: int) -> None:
                 log_level="warning", timeout_graceful_shutdown=5, log_config=None, **server_options(settings))
 
 
-class GilProfile:
-    """py-spy on one process, only the samples that hold the GIL: where its CPU goes (raw collapsed stacks).
-
-    Non-blocking, yet it still costs the profiled process: take the figures from a run without `--profile`."""
-
-    def __init__(self, out: Path, pid: int) -> None:
-        import subprocess
-
-        out.parent.mkdir(parents=True, exist_ok=True)
-        spy = Path(sys.executable).parent / "py-spy"
-        self.proc = subprocess.Popen([str(spy), "record", "--pid", str(pid), "--rate", "100", "--gil", "--nonblocking",
-                                      "--format", "raw", "-o", str(out)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def stop(self) -> None:
-        import signal
-
-        self.proc.send_signal(signal.SIGINT)
-        self.proc.wait(30)
-
-
 # --- the requests ----------------------------------------------------------------------------------------
 
 def tampered(text: str, rng: random.Random) -> str:
@@ -302,7 +281,7 @@ async def issue(stack, n: int, revoke_share: float) -> tuple[list[str], list[str
 
 async def bench(args) -> dict:
     from bench.api import Meter, Run
-    from bench.harness import Stack, free_port
+    from bench.harness import Profiler, Stack, free_port
     from bench.scale import scratch_database
 
     scratch = contextlib.ExitStack()  # drops the scratch PostgreSQL database, if any, on the way out
@@ -339,8 +318,8 @@ async def bench(args) -> dict:
                 await closed_loop("127.0.0.1", ports[name], requests, args.connections, min(2.0, args.seconds),
                                   None)
             # GIL samples only: a server waiting for its turn adds none, so one profile spans every round
-            profilers = [GilProfile(Path(args.profile) / f"verify-{name}.txt", pids[name])
-                         for name in ("app", "sonod")] if args.profile else []
+            profiler = Profiler(Path(args.profile), {f"verify-{name}": pids[name] for name in ("app", "sonod")}) \
+                if args.profile else None
             for _ in range(args.rounds):
                 for name, requests in targets.items():
                     run = Run(name, "verify")
@@ -353,7 +332,7 @@ async def bench(args) -> dict:
                         tally.cpu[k] = tally.cpu.get(k, 0.0) + v
                     tally.machine_busy_s += run.machine_cpu_s
                     tally.machine_s += run.machine_cpu_s / max(run.machine_busy, 1e-9)
-            for profiler in profilers:
+            if profiler:
                 profiler.stop()
             stack.check_alive()
         finally:
