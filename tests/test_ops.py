@@ -208,14 +208,14 @@ async def test_retry_runs_the_failing_nid_check_now_instead_of_after_its_backoff
     try:
         app_id = await stack.submitted(citizen(union, 0))
 
-        async def next_attempt_far_off():  # the backoff has grown to 8 s or more
+        async def next_attempt_far_off():  # the backoff has grown to 16 s: room for the CLI's start on a busy machine
             description = await client.get_workflow_handle(app_id).describe()
             pending = description.raw_description.pending_activities
             if not pending or not pending[0].HasField("next_attempt_schedule_time"):
                 return None
             at = pending[0].next_attempt_schedule_time.ToDatetime().replace(tzinfo=UTC).timestamp()
-            return at if at - time.time() > 6 else None
-        next_attempt_at = await eventually(next_attempt_far_off, timeout=40)
+            return at if at - time.time() > 12 else None
+        next_attempt_at = await eventually(next_attempt_far_off, timeout=60)
     finally:
         porichoy.reset()
     code, out, err = await sonod(settings, "ops", "retry", app_id)
